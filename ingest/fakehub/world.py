@@ -1,0 +1,588 @@
+"""A seeded, evolving world of Civitai models and images and Hugging Face repos, 2023-01..2026-06.
+
+Everything the simulated hub serves is computed from this world at a given instant, and so is
+the ground truth a complete crawl must match. The world encodes the trends hubwatch measures:
+a rising NSFW share, base models shifting (SD 1.5 -> SDXL -> Pony -> Flux/Illustrious/NoobAI),
+anime/furry/photoreal tag families, cumulative downloads that only grow, deletions, takedowns
+and archives, and real-person models that exist until the 2025-05-22 ban, then vanish from the
+public API while some reappear on Hugging Face carrying the same file sha256.
+
+The planted real-person names are taken from Civitai's own public-figure list (words-poi.json,
+Apache-2.0), so the warehouse's name-match rule can find them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+WORLD_START = datetime(2023, 1, 1, tzinfo=UTC)
+WORLD_END = datetime(2026, 6, 30, tzinfo=UTC)
+BAN = datetime(2025, 5, 22, tzinfo=UTC)
+
+# (base model name on Civitai, available from, weight once available, HF base repo)
+BASE_MODELS = (
+    ("SD 1.5", datetime(2023, 1, 1, tzinfo=UTC), 1.0, "stable-diffusion-v1-5/stable-diffusion-v1-5"),
+    ("SDXL 1.0", datetime(2023, 7, 26, tzinfo=UTC), 1.6, "stabilityai/stable-diffusion-xl-base-1.0"),
+    ("Pony", datetime(2024, 1, 5, tzinfo=UTC), 2.2, "stabilityai/stable-diffusion-xl-base-1.0"),
+    ("Flux.1 D", datetime(2024, 8, 1, tzinfo=UTC), 2.0, "black-forest-labs/FLUX.1-dev"),
+    (
+        "Illustrious",
+        datetime(2024, 10, 1, tzinfo=UTC),
+        3.0,
+        "OnomaAIResearch/Illustrious-xl-early-release-v0",
+    ),
+    ("NoobAI", datetime(2024, 11, 1, tzinfo=UTC), 1.2, "Laxhar/noobai-XL-1.0"),
+)
+FAMILY_TAGS = {
+    "anime": ("anime", "manga", "waifu"),
+    "hentai": ("hentai",),
+    "furry": ("furry", "anthro"),
+    "photoreal": ("photorealistic", "realistic", "photography"),
+    "style": ("style", "illustration", "concept art"),
+}
+REAL_PERSON_TAGS = ("celebrity", "real person", "actress", "actor", "public figure", "porn actress")
+FEMALE_NAMES = (
+    "amanda seyfried",
+    "amy adams",
+    "alicia keys",
+    "adele",
+    "rihanna",
+    "shakira",
+    "alyssa milano",
+    "amber heard",
+    "alicia silverstone",
+    "ali macgraw",
+    "alison krauss",
+    "alanis morissette",
+    "america ferrera",
+    "amanda bynes",
+    "amanda peet",
+    "alfre woodard",
+    "ashanti",
+    "ciara",
+    "kesha",
+    "lorde",
+    "fergie",
+)
+MALE_NAMES = ("adam driver", "aaron paul", "adrien brody", "al pacino")
+# Generic words for ordinary model names: none is (or contains) a name on the public-figure list.
+NAME_WORDS = (
+    "dreamy",
+    "neon",
+    "cyber",
+    "pastel",
+    "vintage",
+    "gothic",
+    "cozy",
+    "epic",
+    "mystic",
+    "sunset",
+    "forest",
+    "castle",
+    "armor",
+    "dragon",
+    "robot",
+    "knight",
+    "garden",
+    "ocean",
+    "city",
+    "mecha",
+    "portrait",
+    "landscape",
+    "detail",
+    "lighting",
+    "ink",
+    "watercolor",
+    "pixel",
+    "clay",
+    "glass",
+)
+MODEL_TYPES = (("LORA", 0.62), ("Checkpoint", 0.15), ("TextualInversion", 0.1), ("LoCon", 0.13))
+LEVELS = (1, 2, 4, 8, 16)
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def clock_of(day: date) -> datetime:
+    """The instant a simulated snapshot dated `day` is taken: noon UTC."""
+    return datetime.combine(day, time(12, 0), tzinfo=UTC)
+
+
+def progress(t: datetime) -> float:
+    """0 at the world's start, 1 at its end: drives every trend."""
+    span = (WORLD_END - WORLD_START).total_seconds()
+    return min(1.0, max(0.0, (t - WORLD_START).total_seconds() / span))
+
+
+@dataclass
+class CivitaiFile:
+    file_id: int
+    name: str
+    sha256: str  # upper-case hex, as Civitai serves it
+    size_kb: float
+    primary: bool
+    type: str = "Model"
+
+
+@dataclass
+class CivitaiVersion:
+    version_id: int
+    name: str
+    base_model: str
+    created_at: datetime
+    nsfw_level: int
+    trained_words: list[str]
+    files: list[CivitaiFile]
+    downloads_per_day: float
+
+
+@dataclass
+class CivitaiModel:
+    model_id: int
+    name: str
+    type: str
+    creator: str
+    tags: list[str]
+    versions: list[CivitaiVersion]
+    nsfw: bool
+    poi: bool
+    minor: bool
+    family: str
+    target_gender: str  # female | male | unknown (truth, for tests)
+    real_person_name: str | None
+    hides_downloads: bool = False
+    never_listed: bool = False  # no visible version: dropped after the LIMIT (short pages)
+    deleted_at: datetime | None = None
+    taken_down_at: datetime | None = None
+    archived_at: datetime | None = None
+
+    @property
+    def created_at(self) -> datetime:
+        return self.versions[0].created_at
+
+    def versions_at(self, t: datetime) -> list[CivitaiVersion]:
+        return [v for v in self.versions if v.created_at <= t]
+
+    def nsfw_level_at(self, t: datetime) -> int:
+        if self.nsfw:
+            return 60
+        level = 0
+        for version in self.versions_at(t):
+            level |= version.nsfw_level
+        return level
+
+    def mode_at(self, t: datetime) -> str | None:
+        if self.taken_down_at and self.taken_down_at <= t:
+            return "TakenDown"
+        if self.archived_at and self.archived_at <= t:
+            return "Archived"
+        return None
+
+    def exists_at(self, t: datetime) -> bool:
+        return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
+
+    def last_version_at(self, t: datetime) -> datetime:
+        return self.versions_at(t)[-1].created_at
+
+    def downloads_at(self, t: datetime) -> int:
+        return int(
+            sum(v.downloads_per_day * (t - v.created_at).total_seconds() / 86400 for v in self.versions_at(t))
+        )
+
+    def listed_at(self, t: datetime, mask: int, archived: bool) -> bool:
+        """Would /models list this model at t for browsing mask `mask`?"""
+        return self.selected_at(t, mask, archived) and not self.never_listed
+
+    def selected_at(self, t: datetime, mask: int, archived: bool) -> bool:
+        """The filters /models applies in SQL, before its LIMIT (never_listed drops after it)."""
+        if not self.exists_at(t):
+            return False
+        if t >= BAN and (self.poi or self.minor):
+            return False
+        if self.mode_at(t) == "Archived" and not archived:
+            return False
+        level = self.nsfw_level_at(t)
+        return level != 0 and level & mask != 0
+
+    def by_id_visible_at(self, t: datetime) -> bool:
+        """/models/{id}: all levels, archived included; POI and unrated still hidden."""
+        return self.exists_at(t) and not (t >= BAN and self.poi) and self.nsfw_level_at(t) != 0
+
+
+@dataclass
+class CivitaiImage:
+    image_id: int
+    created_at: datetime
+    browsing_level: int
+    model_id: int
+    version_id: int
+    base_model: str
+    username: str
+    tags: list[str]
+    poi: bool
+    minor: bool
+    deleted_at: datetime | None = None
+
+    def exists_at(self, t: datetime) -> bool:
+        return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
+
+    def listed_at(self, t: datetime, mask: int, since: datetime | None) -> bool:
+        """Would /images list this image at t for browsing mask `mask` and window start?"""
+        if not self.exists_at(t) or (since is not None and self.created_at <= since):
+            return False
+        if t >= BAN and (self.poi or self.minor):
+            return False
+        return self.browsing_level & mask != 0
+
+
+@dataclass
+class HfRepo:
+    repo_id: str
+    created_at: datetime
+    tags: list[str]
+    pipeline_tag: str | None
+    library_name: str | None
+    files: list[tuple[str, int, str | None]]  # (rfilename, size, lfs sha256 or None)
+    downloads_per_day: float
+    likes: int
+    in_scope: bool  # truth: an image model or image adapter
+    reupload_of: int | None = None  # the Civitai model it copies
+    deleted_at: datetime | None = None
+    modified_at: list[datetime] = field(default_factory=list)
+
+    def exists_at(self, t: datetime) -> bool:
+        return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
+
+    def sha_at(self, t: datetime) -> str:
+        revisions = [self.created_at, *(m for m in self.modified_at if m <= t)]
+        return hashlib.sha1(f"{self.repo_id}@{max(revisions).isoformat()}".encode()).hexdigest()  # noqa: S324
+
+    def last_modified_at(self, t: datetime) -> datetime:
+        return max([self.created_at, *(m for m in self.modified_at if m <= t)])
+
+
+@dataclass
+class World:
+    models: list[CivitaiModel]
+    images: list[CivitaiImage]
+    repos: list[HfRepo]
+    seed: int
+
+    @property
+    def versions(self) -> dict[int, tuple[CivitaiModel, CivitaiVersion]]:
+        return {v.version_id: (m, v) for m in self.models for v in m.versions}
+
+
+def build_world(seed: int = 7, n_models: int = 400, n_images: int = 3000, n_repos: int = 150) -> World:
+    rng = random.Random(seed)
+    models = _build_models(rng, n_models)
+    images = _build_images(rng, models, n_images)
+    repos = _build_repos(rng, models, n_repos)
+    return World(models=models, images=images, repos=repos, seed=seed)
+
+
+def _when(rng: random.Random, skew: float) -> datetime:
+    """A creation instant; skew < 1 puts more of them late (the hubs grow)."""
+    span = (WORLD_END - WORLD_START).total_seconds()
+    return WORLD_START + timedelta(seconds=int(span * rng.random() ** skew))
+
+
+def _base_model_at(rng: random.Random, t: datetime) -> str:
+    names, weights = [], []
+    for name, since, weight, _hf in BASE_MODELS:
+        if t >= since:
+            age = (t - since).days / 365
+            names.append(name)
+            weights.append(weight * (0.5 if name == "SD 1.5" and age > 1 else 1.0))
+    return rng.choices(names, weights)[0]
+
+
+def _showcase_level(rng: random.Random, t: datetime) -> int:
+    """Bit-OR of a version's showcase image levels: NSFW grows over time."""
+    nsfw = rng.random() < 0.3 + 0.4 * progress(t)
+    pool = (1, 2, 4, 8, 16) if nsfw else (1, 2)
+    level = 1 if rng.random() < 0.75 else 0  # most showcases include a PG image
+    for _ in range(rng.randint(1, 3)):
+        level |= rng.choice(pool)
+    if nsfw and not level & 28:
+        level |= rng.choice((4, 8, 16))
+    return level
+
+
+def _build_models(rng: random.Random, n: int) -> list[CivitaiModel]:
+    created = sorted(_when(rng, 0.7) for _ in range(n))
+    creators = [f"creator{k:03d}" for k in range(max(8, n // 6))]
+    models, next_version, next_file = [], 100_000, 500_000
+    for index, t0 in enumerate(created):
+        model_id = 1_000 + index * 7
+        kind = rng.choices([k for k, _ in MODEL_TYPES], [w for _, w in MODEL_TYPES])[0]
+        family = rng.choice(list(FAMILY_TAGS))
+        real_person = kind in ("LORA", "LoCon") and (rng.random() < (0.22 if t0 < BAN else 0.04))
+        poi = real_person and t0 < BAN and rng.random() < 0.6
+        gender, person = "unknown", None
+        tags = [rng.choice(FAMILY_TAGS[family])]
+        trained: list[str] = []
+        if real_person:
+            family = "photoreal"
+            tags = ["photorealistic"]
+            roll = rng.random()
+            gender = "female" if roll < 0.9 else ("male" if roll < 0.96 else "unknown")
+            names = FEMALE_NAMES if gender == "female" else MALE_NAMES
+            person = rng.choice(names) if rng.random() < 0.75 or not poi else None
+            if rng.random() < 0.5 or not (poi or person):
+                tags.append(rng.choice(REAL_PERSON_TAGS))
+            if gender == "female":
+                tags.append(rng.choice(("woman", "female", "girl")))
+                trained.append("1girl" if rng.random() < 0.3 else "")
+            elif gender == "male":
+                tags.append(rng.choice(("man", "male")))
+        elif rng.random() < 0.4:
+            tags.append(rng.choice(("woman", "girl", "female", "man", "character")))
+        trained = [w for w in trained if w]
+        words = rng.sample(NAME_WORDS, 2)
+        if person:
+            name = f"{person.title()} - {words[0]} LoRA"
+            trained.append(person.split()[-1].lower() + "_" + words[0])
+        else:
+            name = f"{words[0].title()} {words[1].title()} {kind}"
+        versions = []
+        t = t0
+        for v in range(1 + (rng.random() < 0.35) + (rng.random() < 0.15)):
+            base = _base_model_at(rng, t)
+            files = [
+                CivitaiFile(
+                    next_file,
+                    f"{name.split()[0].lower()}_v{v + 1}.safetensors",
+                    sha256_hex(f"civitai-file-{next_file}").upper(),
+                    round(rng.uniform(9_000, 220_000), 3),
+                    True,
+                )
+            ]
+            next_file += 1
+            versions.append(
+                CivitaiVersion(
+                    next_version,
+                    f"v{v + 1}.0",
+                    base,
+                    t,
+                    _showcase_level(rng, t)
+                    if not (real_person and rng.random() < 0.5)
+                    else rng.choice((1, 3, 7)),
+                    list(trained),
+                    files,
+                    rng.uniform(0.5, 40.0) * (3 if real_person else 1),
+                )
+            )
+            next_version += 1
+            t = t + timedelta(days=rng.randint(5, 200))
+            if t >= WORLD_END:
+                break
+        model = CivitaiModel(
+            model_id=model_id,
+            name=name,
+            type=kind,
+            creator=rng.choice(creators),
+            tags=tags,
+            versions=versions,
+            nsfw=not real_person and rng.random() < 0.06,
+            poi=poi,
+            minor=not real_person and rng.random() < 0.01,
+            family=family,
+            target_gender=gender,
+            real_person_name=person,
+            hides_downloads=rng.random() < 0.03,
+            never_listed=rng.random() < 0.03,
+        )
+        fate = rng.random()
+        later = t0 + timedelta(days=rng.randint(10, 700))
+        if later < WORLD_END:
+            if fate < 0.05:
+                model.deleted_at = later
+            elif fate < 0.08:
+                model.taken_down_at = later
+            elif fate < 0.12:
+                model.archived_at = later
+        models.append(model)
+    return models
+
+
+def _image_level(rng: random.Random, t: datetime) -> int:
+    f = progress(t)
+    weights = (0.45 - 0.25 * f, 0.15, 0.15 + 0.05 * f, 0.15 + 0.1 * f, 0.1 + 0.1 * f)
+    return rng.choices(LEVELS, weights)[0]
+
+
+def _build_images(rng: random.Random, models: list[CivitaiModel], n: int) -> list[CivitaiImage]:
+    created = sorted(_when(rng, 0.55) for _ in range(n))
+    images, start = [], 0
+    for index, t in enumerate(created):
+        while start < len(models) and models[start].created_at <= t:
+            start += 1
+        if start == 0:
+            t = models[0].created_at + timedelta(hours=1)
+            start = 1
+        model = models[rng.randrange(start)]
+        version = model.versions_at(t)[-1] if model.versions_at(t) else model.versions[0]
+        tags = [model.tags[0]]
+        if rng.random() < 0.5:
+            tags.append(rng.choice(("1girl", "woman", "solo", "outdoors", "portrait")))
+        image = CivitaiImage(
+            image_id=10_000_000 + index * 13,
+            created_at=t,
+            browsing_level=_image_level(rng, t),
+            model_id=model.model_id,
+            version_id=version.version_id,
+            base_model=version.base_model,
+            username=model.creator if rng.random() < 0.3 else f"user{rng.randrange(400):03d}",
+            tags=tags,
+            poi=model.poi,
+            minor=model.minor,
+        )
+        if rng.random() < 0.03:
+            image.deleted_at = t + timedelta(days=rng.randint(1, 400))
+        images.append(image)
+    return images
+
+
+def _build_repos(rng: random.Random, models: list[CivitaiModel], n: int) -> list[HfRepo]:
+    repos: list[HfRepo] = []
+    for _name, since, _w, hf_base in BASE_MODELS:
+        if not any(r.repo_id == hf_base for r in repos):
+            repos.append(
+                _repo(
+                    rng,
+                    hf_base,
+                    since - timedelta(days=60),
+                    ["diffusers", "text-to-image"],
+                    "text-to-image",
+                    "diffusers",
+                    in_scope=True,
+                    base=None,
+                )
+            )
+    for k in range(n):
+        t = _when(rng, 0.6)
+        roll = rng.random()
+        if roll < 0.15:
+            repos.append(
+                _repo(
+                    rng,
+                    f"studio{k % 9}/image-model-{k}",
+                    t,
+                    ["diffusers", "text-to-image"],
+                    "text-to-image",
+                    "diffusers",
+                    in_scope=True,
+                    base=None,
+                )
+            )
+        elif roll < 0.75:
+            name, _since, _w, base = rng.choice([b for b in BASE_MODELS if b[1] <= t] or [BASE_MODELS[0]])
+            tags = [
+                "lora",
+                "text-to-image",
+                "diffusers",
+                "template:sd-lora",
+                f"base_model:{base}",
+                f"base_model:adapter:{base}",
+            ]
+            if rng.random() < 0.1 + 0.3 * progress(t):
+                tags.append("not-for-all-audiences")
+            repos.append(
+                _repo(
+                    rng,
+                    f"artist{k % 23}/{name.split()[0].lower()}-lora-{k}",
+                    t,
+                    tags,
+                    "text-to-image",
+                    "diffusers",
+                    in_scope=True,
+                    base=base,
+                )
+            )
+        else:
+            base = rng.choice(("meta-llama/Llama-3.1-8B", "Qwen/Qwen2.5-7B", "mistralai/Mistral-7B-v0.1"))
+            tags = [
+                "peft",
+                "lora",
+                "safetensors",
+                f"base_model:{base}",
+                f"base_model:adapter:{base}",
+                "text-generation",
+            ]
+            repos.append(
+                _repo(
+                    rng,
+                    f"nlp{k % 11}/chat-adapter-{k}",
+                    t,
+                    tags,
+                    "text-generation",
+                    "peft",
+                    in_scope=False,
+                    base=base,
+                )
+            )
+    # Re-uploads after the ban: real-person models copied file-for-file to the Hub.
+    hf_base_of = {name: hf for name, _s, _w, hf in BASE_MODELS}
+    for model in models:
+        if not model.poi or model.created_at >= BAN or rng.random() >= 0.45:
+            continue
+        version = model.versions_at(BAN)[-1]
+        primary = version.files[0]
+        t = BAN + timedelta(days=rng.randint(1, 60))
+        base = hf_base_of[version.base_model]
+        slug = f"{model.name.split(' - ')[0].lower().replace(' ', '-')}-{model.model_id}"
+        tags = [
+            "lora",
+            "text-to-image",
+            "diffusers",
+            "template:sd-lora",
+            "migrated",
+            f"base_model:{base}",
+            f"base_model:adapter:{base}",
+        ]
+        tags += rng.sample(["celebrity", "woman", "photorealistic", "sexy", "instagram"], 2)
+        repo = HfRepo(
+            repo_id=f"archive{model.model_id % 5}/{slug}",
+            created_at=t,
+            tags=tags,
+            pipeline_tag="text-to-image",
+            library_name="diffusers",
+            files=[
+                (".gitattributes", 1519, None),
+                ("README.md", 812, None),
+                (primary.name, int(primary.size_kb * 1024), primary.sha256.lower()),
+            ],
+            downloads_per_day=rng.uniform(1, 30),
+            likes=rng.randint(0, 40),
+            in_scope=True,
+            reupload_of=model.model_id,
+        )
+        if rng.random() < 0.3:
+            repo.deleted_at = t + timedelta(days=rng.randint(20, 120))
+        repos.append(repo)
+    return repos
+
+
+def _repo(rng, repo_id, t, tags, pipeline_tag, library, *, in_scope, base) -> HfRepo:
+    weights = f"{repo_id.split('/')[-1]}.safetensors"
+    files = [(".gitattributes", 1519, None), ("README.md", rng.randint(300, 5000), None)]
+    files.append((weights, rng.randint(10_000_000, 900_000_000), sha256_hex(f"hf-file-{repo_id}")))
+    modified = [t + timedelta(days=rng.randint(1, 300)) for _ in range(rng.randint(0, 2))]
+    return HfRepo(
+        repo_id=repo_id,
+        created_at=t,
+        tags=tags,
+        pipeline_tag=pipeline_tag,
+        library_name=library,
+        files=files,
+        downloads_per_day=rng.uniform(0.5, 200),
+        likes=rng.randint(0, 300),
+        in_scope=in_scope,
+        modified_at=sorted(m for m in modified if m < WORLD_END),
+    )

@@ -1,0 +1,368 @@
+"""The raw snapshot store: immutable, dated, checksummed, never silently partial.
+
+Layout under $HUBWATCH_HOME:
+
+    raw/<source>/snapshot_date=YYYY-MM-DD/      a COMPLETE snapshot (readers look only here)
+        pages/000001.json.gz                    a response body exactly as received (gzip)
+        pages/000001.meta.json                  its request URL (secrets stripped), status, time
+        <table>.parquet                         normalised rows (typed columns + the raw item JSON)
+        manifest.json                           written last: what, when, how, sha256 of every file
+    staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
+        checkpoint.json                         rewritten after every page: where to resume
+
+A page is committed when its meta file exists and the checkpoint counts it; a crawl killed at
+any instant resumes from the checkpoint, re-fetching at most the one uncommitted page, so no
+page is lost or stored twice. The finished snapshot moves from staging/ to raw/ by one rename.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import gzip
+import hashlib
+import logging
+import os
+import shutil
+import socket
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import orjson
+import polars as pl
+
+from ingest import __version__
+from ingest.http import CrawlError, Fetched
+
+SOURCES = ("civitai_models", "civitai_images", "hf_models")
+KINDS = ("live", "simulated", "imported")
+MANIFEST = "manifest.json"
+CHECKPOINT = "checkpoint.json"
+
+log = logging.getLogger("hubwatch.landing")
+
+
+def hubwatch_home() -> Path:
+    """The data directory: $HUBWATCH_HOME, default ./data."""
+    return Path(os.environ.get("HUBWATCH_HOME", "data")).resolve()
+
+
+def partition_name(snapshot_date: date) -> str:
+    return f"snapshot_date={snapshot_date.isoformat()}"
+
+
+def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:
+    return home / "raw" / source / partition_name(snapshot_date)
+
+
+def staging_path(home: Path, source: str, snapshot_date: date) -> Path:
+    return home / "staging" / source / partition_name(snapshot_date)
+
+
+def complete_snapshots(home: Path, source: str) -> list[date]:
+    """Dates of the complete snapshots of a source, oldest first."""
+    root = home / "raw" / source
+    if not root.is_dir():
+        return []
+    dates = []
+    for child in root.glob("snapshot_date=*"):
+        if (child / MANIFEST).is_file():
+            dates.append(date.fromisoformat(child.name.removeprefix("snapshot_date=")))
+    return sorted(dates)
+
+
+def read_manifest(home: Path, source: str, snapshot_date: date) -> dict[str, Any]:
+    return orjson.loads((snapshot_path(home, source, snapshot_date) / MANIFEST).read_bytes())
+
+
+def is_loopback(url: str) -> bool:
+    """True when a base URL points at this machine (fakehub or a local replay server)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {info[4][0] for info in infos}
+    return bool(addresses) and all(a.startswith("127.") or a == "::1" for a in addresses)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, fsync, then rename: readers see all of it or none."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+class SnapshotExists(CrawlError):
+    """The complete snapshot is already there; it is never overwritten without --force."""
+
+
+class PageBudgetReached(Exception):
+    """--max-pages pages were taken this run; the snapshot stays staged and resumable."""
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    source: str
+    pages: int
+    items: int
+    started_at: datetime
+
+
+class StagedSnapshot:
+    """A snapshot being taken: pages land in staging/ with a checkpoint after each one.
+
+    Use as a context manager (it holds a lock so two crawls of the same snapshot can't mix).
+    `state` is where to resume (None on a fresh start); `add_page` commits a page and the
+    state after it; `publish` normalises into Parquet, writes the manifest last and moves the
+    whole directory into raw/.
+    """
+
+    def __init__(
+        self,
+        home: Path,
+        source: str,
+        snapshot_date: date,
+        *,
+        kind: str,
+        host: str,
+        plan: dict[str, Any],
+        force: bool = False,
+        max_pages: int | None = None,
+        on_page: Callable[[PageEvent], None] | None = None,
+    ):
+        if source not in SOURCES:
+            raise CrawlError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+        if kind not in KINDS:
+            raise CrawlError(f"unknown snapshot kind {kind!r}")
+        self.home, self.source, self.snapshot_date = home, source, snapshot_date
+        self.kind, self.host, self.plan = kind, host, plan
+        self.force, self.max_pages, self.on_page = force, max_pages, on_page
+        self.final = snapshot_path(home, source, snapshot_date)
+        self.dir = staging_path(home, source, snapshot_date)
+        self._lock_handle = None
+        self._pages_this_run = 0
+        self._seen_cursors: set[str] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def __enter__(self) -> StagedSnapshot:
+        if self.final.exists() and not self.force:
+            raise SnapshotExists(
+                f"{self.source} snapshot of {self.snapshot_date} is already complete "
+                f"at {self.final} (use --force to retake it)"
+            )
+        self.dir.parent.mkdir(parents=True, exist_ok=True)
+        self._lock_handle = (self.dir.parent / f"{self.dir.name}.lock").open("w")
+        try:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_handle.close()
+            raise CrawlError(f"another crawl of {self.source} {self.snapshot_date} is running") from None
+        self.checkpoint = self._load_or_start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._lock_handle:
+            fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
+            self._lock_handle.close()
+
+    def _plan_key(self) -> str:
+        identity = {"kind": self.kind, "host": self.host, "plan": self.plan}
+        return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+    def _load_or_start(self) -> dict[str, Any]:
+        checkpoint_file = self.dir / CHECKPOINT
+        if checkpoint_file.is_file() and not self.force:
+            checkpoint = orjson.loads(checkpoint_file.read_bytes())
+            if checkpoint.get("plan_key") == self._plan_key():
+                checkpoint["resumes"] += 1
+                self._seen_cursors = {
+                    meta["cursor"] for meta in self.page_metas(checkpoint["pages"]) if meta["cursor"]
+                }
+                log.info(
+                    "resuming %s %s after page %d",
+                    self.source,
+                    self.snapshot_date,
+                    checkpoint["pages"],
+                )
+                return checkpoint
+            log.warning(
+                "discarding staged %s %s: taken with other parameters", self.source, self.snapshot_date
+            )
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        (self.dir / "pages").mkdir(parents=True)
+        checkpoint = {
+            "plan_key": self._plan_key(),
+            "started_at": _now(),
+            "pages": 0,
+            "items": 0,
+            "state": None,
+            "errors": {},
+            "resumes": 0,
+        }
+        write_atomic(self.dir / CHECKPOINT, dumps(checkpoint))
+        return checkpoint
+
+    # -- pages ---------------------------------------------------------------------------
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """Where the crawl goes on from: the state saved with the last committed page."""
+        return self.checkpoint["state"]
+
+    @property
+    def pages_done(self) -> int:
+        return self.checkpoint["pages"]
+
+    def check_cursor(self, cursor: str | None) -> None:
+        """A cursor the server hands out twice would loop forever: fail instead."""
+        if cursor is None:
+            return
+        if cursor in self._seen_cursors:
+            raise CrawlError(
+                f"{self.source}: the server returned cursor {cursor!r} a second time "
+                f"(page {self.pages_done + 1}); refusing to loop"
+            )
+
+    def add_page(
+        self,
+        fetched: Fetched,
+        *,
+        stream: str,
+        items: int,
+        cursor: str | None,
+        state: dict[str, Any] | None,
+        errors: Counter[str],
+    ) -> None:
+        """Commit one page: body, then meta, then the checkpoint that counts it."""
+        self.check_cursor(cursor)
+        number = self.pages_done + 1
+        stem = self.dir / "pages" / f"{number:06d}"
+        write_atomic(stem.with_suffix(".json.gz"), gzip.compress(fetched.body, compresslevel=6, mtime=0))
+        meta = {
+            "page": number,
+            "stream": stream,
+            "url": fetched.url,
+            "status": fetched.status,
+            "fetched_at": fetched.fetched_at.isoformat(),
+            "attempts": fetched.attempts,
+            "items": items,
+            "cursor": cursor,
+            "body_sha256": hashlib.sha256(fetched.body).hexdigest(),
+        }
+        write_atomic(stem.with_suffix(".meta.json"), dumps(meta))
+        if cursor is not None:
+            self._seen_cursors.add(cursor)
+        self.checkpoint.update(
+            pages=number,
+            items=self.checkpoint["items"] + items,
+            state=state,
+            errors=dict(Counter(self.checkpoint["errors"]) + errors),
+        )
+        write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
+        self._pages_this_run += 1
+        if self.on_page:
+            self.on_page(
+                PageEvent(
+                    self.source,
+                    number,
+                    self.checkpoint["items"],
+                    datetime.fromisoformat(self.checkpoint["started_at"]),
+                )
+            )
+        if self.max_pages is not None and self._pages_this_run >= self.max_pages and state is not None:
+            raise PageBudgetReached
+
+    def page_metas(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
+        last = self.pages_done if upto is None else upto
+        for number in range(1, last + 1):
+            yield orjson.loads((self.dir / "pages" / f"{number:06d}.meta.json").read_bytes())
+
+    def pages(self, stream: str | None = None) -> Iterator[tuple[dict[str, Any], Any]]:
+        """Committed pages in order, as (meta, parsed body)."""
+        for meta in self.page_metas():
+            if stream is not None and meta["stream"] != stream:
+                continue
+            body = gzip.decompress((self.dir / "pages" / f"{meta['page']:06d}.json.gz").read_bytes())
+            yield meta, orjson.loads(body)
+
+    def record_failure(self, message: str) -> None:
+        """Keep the last error with the staged crawl, for the operator; nothing is published."""
+        self.checkpoint["last_error"] = {"at": _now(), "message": message}
+        with suppress(OSError):
+            write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
+
+    # -- publish -------------------------------------------------------------------------
+    def publish(
+        self, tables: dict[str, pl.DataFrame], *, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Write the normalised tables and the manifest (last), then move into raw/."""
+        for name, frame in tables.items():
+            target = self.dir / f"{name}.parquet"
+            tmp = target.with_name(f".{target.name}.tmp")
+            frame.write_parquet(tmp, compression="zstd", statistics=True)
+            tmp.replace(target)
+        files = {
+            path.relative_to(self.dir).as_posix(): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+            for path in sorted(self.dir.rglob("*"))
+            if path.is_file() and path.name not in (CHECKPOINT, MANIFEST) and not path.name.startswith(".")
+        }
+        manifest = {
+            "source": self.source,
+            "snapshot_date": self.snapshot_date.isoformat(),
+            "kind": self.kind,
+            "host": self.host,
+            "params": self.plan,
+            "pages": self.pages_done,
+            "items": {name: frame.height for name, frame in tables.items()},
+            "complete": True,
+            "errors": self.checkpoint["errors"],
+            "resumes": self.checkpoint["resumes"],
+            "started_at": self.checkpoint["started_at"],
+            "finished_at": _now(),
+            "hubwatch_version": __version__,
+            "files": files,
+            **(extra or {}),
+        }
+        (self.dir / CHECKPOINT).unlink()
+        write_atomic(self.dir / MANIFEST, dumps(manifest))
+        self._move_into_raw()
+        return manifest
+
+    def _move_into_raw(self) -> None:
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        if not self.final.exists():
+            self.dir.rename(self.final)
+            return
+        replaced = self.dir.with_name(f"{self.dir.name}.replaced")
+        if replaced.exists():
+            shutil.rmtree(replaced)
+        self.final.rename(replaced)  # --force: the old snapshot stays whole until the new is in
+        self.dir.rename(self.final)
+        shutil.rmtree(replaced)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
