@@ -259,6 +259,20 @@ def normalise_images(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
     return {"images": _frame(rows, IMAGE_SCHEMA).sort("image_id")}
 
 
+def model_item_from_version(version: dict[str, Any]) -> dict[str, Any]:
+    """A /model-versions/{id} response as a one-version model item, so it normalises the same.
+
+    It carries its parent's name, type and flags under `model` (the only per-version place
+    `poi` and `nsfw` appear), which is all a model row needs besides the version itself.
+    """
+    parent = version.get("model") or {}
+    return {
+        "id": version["modelId"],
+        **{k: parent[k] for k in ("name", "type", "nsfw", "poi", "mode") if k in parent},
+        "modelVersions": [{k: v for k, v in version.items() if k != "model"}],
+    }
+
+
 def items_of(pages: Iterable[tuple[dict[str, Any], Any]]) -> Iterable[dict[str, Any]]:
     for _meta, payload in pages:
         yield from payload["items"]

@@ -110,7 +110,11 @@ class wait_retry_after_or_backoff(wait_base):
 
     def __init__(self, politeness: Politeness):
         self.max_retry_after = politeness.max_retry_after
-        self.backoff = wait_exponential_jitter(initial=politeness.backoff_initial, max=politeness.backoff_max)
+        self.backoff = wait_exponential_jitter(
+            multiplier=politeness.backoff_initial,
+            max=politeness.backoff_max,
+            jitter=politeness.backoff_initial,
+        )
 
     def __call__(self, retry_state) -> float:
         error = retry_state.outcome.exception() if retry_state.outcome else None
@@ -126,6 +130,7 @@ class PoliteClient:
         self,
         politeness: Politeness | None = None,
         headers: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
     ):
         self.politeness = politeness or Politeness.from_env()
         self.error_counts: Counter[str] = Counter()
@@ -135,6 +140,7 @@ class PoliteClient:
             headers={"User-Agent": USER_AGENT, "Accept": "application/json", **(headers or {})},
             timeout=httpx.Timeout(self.politeness.timeout, connect=min(10.0, self.politeness.timeout)),
             follow_redirects=True,
+            transport=transport,
         )
 
     def close(self) -> None:
@@ -210,7 +216,7 @@ class PoliteClient:
         kind = getattr(error, "kind", type(error).__name__)
         self.error_counts[kind] += 1
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        log.info(
             "retrying %s after %s (attempt %d of %d, waiting %.2fs)",
             shown,
             kind,

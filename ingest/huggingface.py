@@ -280,11 +280,20 @@ FILE_SCHEMA = {
 def normalise(
     snapshot: StagedSnapshot, scope: HfScope, previous: pl.DataFrame | None
 ) -> dict[str, pl.DataFrame]:
-    listed = scoped_items(snapshot, scope)
-    models = []
-    for item in listed:
+    """The in-scope models and the file hashes (fetched now, or carried if the repo is unchanged)."""
+    models = normalise_models(scoped_items(snapshot, scope))
+    fetched = normalise_files(
+        (payload for _meta, payload in snapshot.pages(stream="files")), snapshot.snapshot_date
+    )
+    return {"models": models, "model_files": carry_forward(fetched, previous, models)}
+
+
+def normalise_models(items: Iterable[dict[str, Any]]) -> pl.DataFrame:
+    """/api/models items (any field set) -> one typed row each, parsed by huggingface_hub."""
+    rows = []
+    for item in items:
         info = ModelInfo(**item)
-        models.append(
+        rows.append(
             {
                 "model_id": info.id,
                 "author": info.author,
@@ -304,33 +313,35 @@ def normalise(
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
-    files = []
-    fetched_repos = set()
-    for _meta, payload in snapshot.pages(stream="files"):
+    return pl.DataFrame(rows, schema=MODEL_SCHEMA).sort("model_id")
+
+
+def normalise_files(payloads: Iterable[dict[str, Any]], fetched_on: date) -> pl.DataFrame:
+    """`/api/models/{repo}?blobs=true` payloads -> one row per file, LFS sha256 where present."""
+    rows = []
+    for payload in payloads:
         info = ModelInfo(**payload)
-        fetched_repos.add(info.id)
         for sibling in info.siblings or []:
-            files.append(
+            rows.append(
                 {
                     "model_id": info.id,
                     "repo_sha": info.sha,
                     "rfilename": sibling.rfilename,
                     "size": sibling.size,
                     "sha256": sibling.lfs.sha256 if sibling.lfs else None,
-                    "fetched_in": snapshot.snapshot_date.isoformat(),
+                    "fetched_in": fetched_on.isoformat(),
                 }
             )
-    frame = pl.DataFrame(files, schema=FILE_SCHEMA)
+    return pl.DataFrame(rows, schema=FILE_SCHEMA)
+
+
+def carry_forward(fetched: pl.DataFrame, previous: pl.DataFrame | None, models: pl.DataFrame) -> pl.DataFrame:
+    """Add earlier hashes of repos not fetched now whose commit sha has not changed since."""
+    frame = fetched
     if previous is not None and previous.height:
-        # carry forward hashes of repos not fetched now whose commit sha has not changed
-        unchanged = pl.DataFrame(
-            [(m["model_id"], m["sha"]) for m in models if m["model_id"] not in fetched_repos],
-            schema={"model_id": pl.String, "repo_sha": pl.String},
-            orient="row",
+        unchanged = models.select("model_id", repo_sha="sha").filter(
+            ~pl.col("model_id").is_in(fetched["model_id"].unique().implode())
         )
         carried = previous.select(FILE_SCHEMA.keys()).cast(FILE_SCHEMA)
         frame = pl.concat([frame, carried.join(unchanged, on=["model_id", "repo_sha"], how="semi")])
-    return {
-        "models": pl.DataFrame(models, schema=MODEL_SCHEMA).sort("model_id"),
-        "model_files": frame.sort("model_id", "rfilename"),
-    }
+    return frame.sort("model_id", "rfilename")

@@ -164,7 +164,7 @@ class StagedSnapshot:
         self.dir = staging_path(home, source, snapshot_date)
         self._lock_handle = None
         self._pages_this_run = 0
-        self._seen_cursors: set[str] = set()
+        self._seen_cursors: set[tuple[str, str]] = set()  # (stream, cursor)
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> StagedSnapshot:
@@ -199,7 +199,9 @@ class StagedSnapshot:
             if checkpoint.get("plan_key") == self._plan_key():
                 checkpoint["resumes"] += 1
                 self._seen_cursors = {
-                    meta["cursor"] for meta in self.page_metas(checkpoint["pages"]) if meta["cursor"]
+                    (meta["stream"], meta["cursor"])
+                    for meta in self.page_metas(checkpoint["pages"])
+                    if meta["cursor"]
                 }
                 log.info(
                     "resuming %s %s after page %d",
@@ -236,11 +238,11 @@ class StagedSnapshot:
     def pages_done(self) -> int:
         return self.checkpoint["pages"]
 
-    def check_cursor(self, cursor: str | None) -> None:
-        """A cursor the server hands out twice would loop forever: fail instead."""
+    def check_cursor(self, stream: str, cursor: str | None) -> None:
+        """A cursor the server hands out twice in one stream would loop forever: fail instead."""
         if cursor is None:
             return
-        if cursor in self._seen_cursors:
+        if (stream, cursor) in self._seen_cursors:
             raise CrawlError(
                 f"{self.source}: the server returned cursor {cursor!r} a second time "
                 f"(page {self.pages_done + 1}); refusing to loop"
@@ -257,7 +259,7 @@ class StagedSnapshot:
         errors: Counter[str],
     ) -> None:
         """Commit one page: body, then meta, then the checkpoint that counts it."""
-        self.check_cursor(cursor)
+        self.check_cursor(stream, cursor)
         number = self.pages_done + 1
         stem = self.dir / "pages" / f"{number:06d}"
         write_atomic(stem.with_suffix(".json.gz"), gzip.compress(fetched.body, compresslevel=6, mtime=0))
@@ -274,7 +276,7 @@ class StagedSnapshot:
         }
         write_atomic(stem.with_suffix(".meta.json"), dumps(meta))
         if cursor is not None:
-            self._seen_cursors.add(cursor)
+            self._seen_cursors.add((stream, cursor))
         self.checkpoint.update(
             pages=number,
             items=self.checkpoint["items"] + items,

@@ -79,6 +79,7 @@ class FakeHub:
         self.clock: datetime | None = None
         self.set_clock(clock)
         self.requests = 0
+        self.authorized = 0  # requests that carried an Authorization header
         self.injected: Counter[str] = Counter()
         self._count_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -135,9 +136,10 @@ class FakeHub:
             return clock_of(date.fromisoformat(header))
         return self.clock or datetime.now(UTC)
 
-    def count(self, fault: str | None) -> None:
+    def count(self, fault: str | None, authorized: bool) -> None:
         with self._count_lock:
             self.requests += 1
+            self.authorized += authorized
             if fault:
                 self.injected[fault] += 1
 
@@ -162,7 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path, query = parts.path.rstrip("/"), parse_qs(parts.query, keep_blank_values=True)
         fault = hub.faults.draw(path)
-        hub.count(fault)
+        hub.count(fault, authorized="Authorization" in self.headers)
         if fault == "reset":
             self._reset()
             return

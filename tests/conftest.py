@@ -1,0 +1,66 @@
+"""Shared test helpers: fixture paths, a fakehub on loopback, and running the CLI as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from ingest.fakehub import FakeHub, Faults, build_world
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL = FIXTURES / "real"
+# Fast, bounded politeness for crawls against fakehub (the defaults are for the real hubs).
+FAST_ENV = {
+    "HUBWATCH_RATE": "0",
+    "HUBWATCH_BACKOFF_INITIAL": "0.01",
+    "HUBWATCH_BACKOFF_MAX": "0.05",
+    "HUBWATCH_TIMEOUT": "0.5",
+    "HUBWATCH_MAX_RETRIES": "8",
+}
+
+
+def load_real(name: str):
+    return orjson.loads((REAL / name).read_bytes())
+
+
+@pytest.fixture(scope="session")
+def small_world():
+    return build_world(seed=11, n_models=300, n_images=2500, n_repos=120)
+
+
+@pytest.fixture
+def fakehub(small_world):
+    """A fault-free fakehub; tests that want faults set `hub.faults`."""
+    with FakeHub(small_world, Faults()) as hub:
+        yield hub
+
+
+@pytest.fixture
+def home(tmp_path) -> Path:
+    return tmp_path / "home"
+
+
+def hub_env(hub: FakeHub, home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "CIVITAI_", "HF_"))}
+    env.update(FAST_ENV)
+    env.update(
+        HUBWATCH_HOME=str(home),
+        CIVITAI_API_BASE=hub.civitai_base,
+        HF_ENDPOINT=hub.hf_endpoint,
+        HUBWATCH_HF_FILES_BUDGET="1000",
+    )
+    env.update(extra)
+    return env
+
+
+def hubwatch(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run the installed `hubwatch` command the way a user would."""
+    exe = Path(sys.executable).with_name("hubwatch")
+    return subprocess.run(
+        [str(exe), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
