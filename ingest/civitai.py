@@ -25,7 +25,7 @@ import orjson
 import polars as pl
 
 from ingest.http import CrawlError, PoliteClient
-from ingest.landing import StagedSnapshot
+from ingest.landing import StagedSnapshot, rows_to_frame
 
 MODELS_PARAMS = {"limit": 100, "nsfw": "true", "archived": "true", "sort": "Oldest"}
 IMAGE_PERIODS = ("Day", "Week", "Month", "Year", "AllTime")
@@ -284,16 +284,14 @@ def _version_time(version: dict[str, Any]) -> str | None:
 
 def _tag_names(tags: Any) -> list[str]:
     """Model tags are names; image tags (withTags) are {id, name}; keep the names."""
-    names = []
-    for tag in tags or []:
-        name = tag.get("name") if isinstance(tag, dict) else tag
-        if name is not None:
-            names.append(str(name))
-    return names
+    if not tags:
+        return []
+    names = [tag.get("name") if isinstance(tag, dict) else tag for tag in tags]
+    return [name if isinstance(name, str) else str(name) for name in names if name is not None]
 
 
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    frame = pl.DataFrame(rows, schema=schema, strict=False)
+    frame = rows_to_frame(rows, schema)
     times = [c for c in TIME_COLUMNS if c in schema]
     return frame.with_columns(
         pl.col(c).str.to_datetime(time_unit="ms", time_zone="UTC", strict=False) for c in times

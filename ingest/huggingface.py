@@ -29,7 +29,7 @@ import polars as pl
 from huggingface_hub import ModelInfo
 
 from ingest.http import CrawlError, PoliteClient
-from ingest.landing import StagedSnapshot, complete_snapshots, snapshot_path
+from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame, snapshot_path
 
 EXPAND = (
     "author",
@@ -313,7 +313,7 @@ def normalise_models(items: Iterable[dict[str, Any]]) -> pl.DataFrame:
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
-    return pl.DataFrame(rows, schema=MODEL_SCHEMA).sort("model_id")
+    return rows_to_frame(rows, MODEL_SCHEMA).sort("model_id")
 
 
 def normalise_files(payloads: Iterable[dict[str, Any]], fetched_on: date) -> pl.DataFrame:
@@ -332,7 +332,7 @@ def normalise_files(payloads: Iterable[dict[str, Any]], fetched_on: date) -> pl.
                     "fetched_in": fetched_on.isoformat(),
                 }
             )
-    return pl.DataFrame(rows, schema=FILE_SCHEMA)
+    return rows_to_frame(rows, FILE_SCHEMA)
 
 
 def carry_forward(fetched: pl.DataFrame, previous: pl.DataFrame | None, models: pl.DataFrame) -> pl.DataFrame:

@@ -23,6 +23,7 @@ from ingest.landing import (
     PageEvent,
     SnapshotExists,
     StagedSnapshot,
+    gc_paused,
     is_loopback,
     snapshot_path,
 )
@@ -133,7 +134,8 @@ def take_snapshot(
             except CrawlError as error:
                 staged.record_failure(str(error))
                 raise
-            tables = _normalise(source, staged, scope, home)
+            with gc_paused():
+                tables = _normalise(source, staged, scope, home)
             manifest = staged.publish(tables, extra=extra)
     except SnapshotExists:
         return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
