@@ -220,3 +220,69 @@ def demo(home: Path | None, start: str, end: str) -> None:
         f"{days[0]}..{days[-1]}) are in {home / 'raw'}; each has a manifest.json.",
         flush=True,
     )
+
+
+@main.command()
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot)."
+)
+def build(full_refresh: bool) -> None:
+    """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
+    from dagster_project.warehouse import BuildError
+    from dagster_project.warehouse import build as run_build
+
+    home = hubwatch_home()
+    print(
+        f"build: verifying snapshots under {home / 'raw'} and running dbt"
+        + (" (full refresh)…" if full_refresh else "…"),
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        summary = run_build(home, full_refresh=full_refresh)
+    except BuildError as error:
+        fail(str(error))
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
+    print(f"build: {counts} (dbt output: {summary.log_path})", file=sys.stderr)
+    for failure in summary.failures:
+        print(f"  failed: {failure}", file=sys.stderr)
+    if not summary.ok:
+        fail(f"dbt build failed ({len(summary.failures)} failing node(s)); see {summary.log_path}")
+
+
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+def sql(query: str, as_csv: bool) -> None:
+    """Run a read-only SQL query (SELECT) against the warehouse's tables."""
+    import duckdb
+
+    path = hubwatch_home() / "warehouse.duckdb"
+    if not path.is_file():
+        fail(f"no warehouse at {path}: run `hubwatch build` first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        fail(f"cannot open {path} read-only: {str(error).splitlines()[0]}")
+    try:
+        statements = con.extract_statements(query)
+    except duckdb.Error as error:
+        fail(f"invalid SQL: {str(error).splitlines()[0]}")
+    refused = [s.type.name for s in statements if s.type.name not in READ_ONLY_STATEMENTS]
+    if refused or not statements:
+        fail(f"only read-only queries (SELECT) are allowed; refused: {', '.join(refused) or 'empty query'}")
+    try:
+        relation = con.sql(query)
+        if as_csv:
+            import csv
+
+            writer = csv.writer(sys.stdout)
+            writer.writerow(relation.columns)
+            writer.writerows(relation.fetchall())
+        else:
+            relation.show(max_rows=1000, max_width=200)
+    except duckdb.Error as error:
+        fail(f"query failed: {str(error).splitlines()[0]}")

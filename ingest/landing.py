@@ -83,6 +83,32 @@ def read_manifest(home: Path, source: str, snapshot_date: date) -> dict[str, Any
     return orjson.loads((snapshot_path(home, source, snapshot_date) / MANIFEST).read_bytes())
 
 
+class BadSnapshot(CrawlError):
+    """A directory in raw/ that is not a complete, intact snapshot."""
+
+
+def verify_snapshot(path: Path) -> dict[str, Any]:
+    """Check a raw/ partition against its manifest (every file present, every sha256 equal).
+
+    Returns the manifest; raises BadSnapshot naming the partition or file otherwise.
+    """
+    manifest_file = path / MANIFEST
+    if not manifest_file.is_file():
+        raise BadSnapshot(f"{path} has no {MANIFEST}: it is not a complete snapshot (move it out of raw/)")
+    try:
+        manifest = orjson.loads(manifest_file.read_bytes())
+        files = manifest["files"]
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        raise BadSnapshot(f"{manifest_file} is not a hubwatch manifest") from None
+    for name, entry in files.items():
+        target = path / name
+        if not target.is_file():
+            raise BadSnapshot(f"{target} is listed in the manifest but missing")
+        if sha256_file(target) != entry["sha256"]:
+            raise BadSnapshot(f"{target} does not match the sha256 in its manifest (corrupt or altered)")
+    return manifest
+
+
 def is_loopback(url: str) -> bool:
     """True when a base URL points at this machine (fakehub or a local replay server)."""
     host = urlsplit(url).hostname or ""

@@ -43,7 +43,12 @@ FAMILY_TAGS = {
     "photoreal": ("photorealistic", "realistic", "photography"),
     "style": ("style", "illustration", "concept art"),
 }
-REAL_PERSON_TAGS = ("celebrity", "real person", "actress", "actor", "public figure", "porn actress")
+# Civitai's real-person tags, chosen so they never contradict the target's gender.
+REAL_PERSON_TAGS = {
+    "female": ("celebrity", "real person", "actress", "public figure", "porn actress"),
+    "male": ("celebrity", "real person", "actor", "public figure"),
+    "unknown": ("celebrity", "real person", "public figure"),
+}
 FEMALE_NAMES = (
     "amanda seyfried",
     "amy adams",
@@ -335,7 +340,7 @@ def _build_models(rng: random.Random, n: int) -> list[CivitaiModel]:
             names = FEMALE_NAMES if gender == "female" else MALE_NAMES
             person = rng.choice(names) if rng.random() < 0.75 or not poi else None
             if rng.random() < 0.5 or not (poi or person):
-                tags.append(rng.choice(REAL_PERSON_TAGS))
+                tags.append(rng.choice(REAL_PERSON_TAGS[gender]))
             if gender == "female":
                 tags.append(rng.choice(("woman", "female", "girl")))
                 trained.append("1girl" if rng.random() < 0.3 else "")

@@ -1,0 +1,178 @@
+"""Everything `dbt build` needs that dbt cannot do itself, and running it.
+
+dbt must read only complete, intact snapshots, and DuckDB errors on a glob that matches no
+file. So before every build: each raw/ partition is verified against its manifest (a ledger
+remembers verified manifests, so a daily build hashes only the new snapshot; --full-refresh
+verifies everything again), an empty Parquet file with the right schema stands in for a
+source that has no snapshot yet, and the verified locations are passed to dbt as vars.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from ingest import __version__, civitai, huggingface
+from ingest.http import CrawlError
+from ingest.landing import SOURCES, dumps, verify_snapshot, write_atomic
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+TABLES = {
+    "civitai_models": ("models", "model_versions", "model_files"),
+    "civitai_images": ("images",),
+    "hf_models": ("models", "model_files"),
+}
+LEDGER = "verified_snapshots.json"
+
+
+class BuildError(CrawlError):
+    """The warehouse could not be built; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class BuildSummary:
+    ok: bool
+    counts: dict[str, int]
+    failures: list[str]
+    log_path: Path
+
+
+def empty_tables() -> dict[str, pl.DataFrame]:
+    """Zero-row tables with exactly the schemas ingest writes, keyed 'source/table'."""
+    frames = {
+        **{f"civitai_models/{k}": v for k, v in civitai.normalise_models([]).items()},
+        **{f"civitai_images/{k}": v for k, v in civitai.normalise_images([]).items()},
+        "hf_models/models": huggingface.normalise_models([]),
+        "hf_models/model_files": huggingface.normalise_files([], date(1, 1, 1)),
+    }
+    return frames
+
+
+def ensure_creator_salt(home: Path) -> Path:
+    """The salt for creator-name hashes: made once, kept outside every package (mode 600)."""
+    path = home / "secrets" / "creator_salt"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, secrets.token_hex(32).encode())
+        path.chmod(0o600)
+    return path
+
+
+def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
+    """Verify every raw/ partition (new ones only, unless full); return complete dates per source."""
+    ledger_path = home / LEDGER
+    ledger = {} if full or not ledger_path.is_file() else orjson.loads(ledger_path.read_bytes())
+    dates: dict[str, list[date]] = {}
+    for source in SOURCES:
+        root = home / "raw" / source
+        for partition in sorted(root.glob("*")) if root.is_dir() else []:
+            if not partition.name.startswith("snapshot_date="):
+                raise BuildError(
+                    f"{partition} is not a snapshot partition (expected snapshot_date=YYYY-MM-DD)"
+                )
+            manifest_file = partition / "manifest.json"
+            key = partition.relative_to(home).as_posix()
+            stamp = (
+                hashlib.sha256(manifest_file.read_bytes()).hexdigest() if manifest_file.is_file() else None
+            )
+            if stamp is None or ledger.get(key) != stamp:
+                verify_snapshot(partition)
+                ledger[key] = stamp
+            dates.setdefault(source, []).append(date.fromisoformat(partition.name.split("=", 1)[1]))
+    write_atomic(ledger_path, dumps(ledger))
+    return dates
+
+
+def sql_list(paths: list[str]) -> str:
+    """A DuckDB list literal of string paths, quotes escaped."""
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+
+
+def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
+    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in."""
+    if not any(dates.values()):
+        raise BuildError(
+            f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first"
+        )
+    stand_ins = home / "warehouse_schemas"
+    files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
+    for source, tables in TABLES.items():
+        for table in tables:
+            key = f"{source}/{table}"
+            if dates.get(source):
+                files[key] = sql_list([f"{home}/raw/{source}/snapshot_date=*/{table}.parquet"])
+            else:
+                stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"
+                if not stand_in.is_file():
+                    stand_in.parent.mkdir(parents=True, exist_ok=True)
+                    empty_tables()[key].write_parquet(stand_in)
+                files[key] = sql_list([str(stand_in)])
+    return {"raw_files": files}
+
+
+def dbt_env(home: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HUBWATCH_HOME": str(home),
+        "HUBWATCH_VERSION": __version__,
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+
+
+def dbt_command(home: Path, *args: str) -> list[str]:
+    dbt = Path(sys.executable).with_name("dbt")
+    return [
+        str(dbt),
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(home / "dbt" / "target"),
+        "--log-path",
+        str(home / "dbt" / "logs"),
+    ]
+
+
+def build(home: Path, full_refresh: bool = False, select: str | None = None) -> BuildSummary:
+    """Verify raw/, then `dbt build` (models, seeds, tests, unit tests) into the warehouse."""
+    ensure_creator_salt(home)
+    dates = verify_raw(home, full=full_refresh)
+    args = ["build", "--vars", orjson.dumps(dbt_vars(home, dates)).decode()]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", select]
+    log_dir = home / "dbt" / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    log_path = log_dir / "build-output.log"
+    with log_path.open("w") as log:
+        done = subprocess.run(
+            dbt_command(home, *args), env=dbt_env(home), stdout=log, stderr=subprocess.STDOUT, check=False
+        )
+    return summarise(home / "dbt" / "target" / "run_results.json", done.returncode, log_path)
+
+
+def summarise(run_results: Path, returncode: int, log_path: Path) -> BuildSummary:
+    if not run_results.is_file():
+        tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] if log_path.is_file() else []
+        raise BuildError(f"dbt did not run ({' '.join(tail) or 'no output'}); see {log_path}")
+    results = orjson.loads(run_results.read_bytes())["results"]
+    counts: dict[str, int] = {}
+    failures = []
+    for result in results:
+        counts[result["status"]] = counts.get(result["status"], 0) + 1
+        if result["status"] in ("error", "fail"):
+            failures.append(f"{result['unique_id']}: {(result.get('message') or '').splitlines()[0][:200]}")
+    return BuildSummary(returncode == 0 and not failures, counts, failures, log_path)

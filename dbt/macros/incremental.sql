@@ -1,0 +1,23 @@
+{#
+  Incremental models reload every snapshot of a source from the first one they have not loaded
+  yet (a new date, or a date retaken with --force, which changes its version) onwards: normally
+  just the newest snapshot, so a daily build costs what one day adds. The date is computed
+  before the model runs and written into its SQL as a literal, so DuckDB prunes the Hive
+  partitions of raw/ instead of scanning history. A full refresh reloads from the beginning.
+#}
+{% macro reload_from(source_name, platform=none) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(min(s.snapshot_date), date '9999-12-31')
+        from {{ ref('int_snapshots') }} as s
+        left join (
+            select distinct snapshot_date, snapshot_version from {{ this }}
+            {% if platform %}where platform = '{{ platform }}'{% endif %}
+        ) as loaded
+            on loaded.snapshot_date = s.snapshot_date and loaded.snapshot_version = s.snapshot_version
+        where s.source = '{{ source_name }}' and loaded.snapshot_date is null
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}

@@ -1,0 +1,125 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_date',
+    on_schema_change='fail',
+) }}
+-- One row per Civitai model per snapshot, classified under rule set v1 (all but the hash
+-- tier, which needs every other tier first: see model_snapshots).
+-- depends_on: {{ ref('int_snapshots') }}
+
+with snapshots as (
+    select snapshot_date, snapshot_version
+    from {{ ref('int_snapshots') }}
+    where source = 'civitai_models' and snapshot_date >= {{ reload_from('civitai_models') }}
+),
+
+models as (
+    select models.*, snapshots.snapshot_version
+    from {{ ref('stg_civitai__models') }} as models
+    inner join snapshots using (snapshot_date)
+    where models.snapshot_date >= {{ reload_from('civitai_models') }}
+),
+
+versions as (
+    select
+        snapshot_date,
+        model_id,
+        arg_max(base_model, created_at) as latest_base_model,
+        flatten(list(trained_words)) as trained_words
+    from {{ ref('stg_civitai__model_versions') }}
+    where snapshot_date >= {{ reload_from('civitai_models') }}
+    group by snapshot_date, model_id
+),
+
+enriched as (
+    select
+        models.*,
+        versions.latest_base_model,
+        coalesce(versions.trained_words, []) as trained_words
+    from models
+    left join versions using (snapshot_date, model_id)
+),
+
+texts as (  -- what a depicted person's name can hide in: the model name and its trained words
+    select snapshot_date, model_id, 'name' as kind, name as text from enriched
+    union all
+    select snapshot_date, model_id, 'trained_word' as kind, unnest(trained_words) as text from enriched
+),
+
+ngrams as (
+    select snapshot_date, model_id, unnest({{ word_ngrams('words') }}) as ngram
+    from (select snapshot_date, model_id, {{ words_of('text') }} as words from texts)
+),
+
+name_matches as (
+    select ngrams.snapshot_date, ngrams.model_id, list(distinct names.name order by names.name) as matched_names
+    from ngrams
+    inner join {{ ref('int_real_person_names') }} as names on names.name_key = ngrams.ngram
+    group by all
+),
+
+tags as (
+    select snapshot_date, model_id, unnest(tags) as tag from enriched
+),
+
+tagged as (
+    select distinct tags.snapshot_date, tags.model_id
+    from tags
+    inner join {{ ref('rules_real_person_tags') }} as rules on rules.tag = tags.tag
+),
+
+gender_tokens as (  -- whole tags, words of tags, words of trained words (never the model name)
+    select snapshot_date, model_id, tag as token from tags
+    union all
+    select snapshot_date, model_id, unnest({{ words_of('tag') }}) from tags
+    union all
+    select snapshot_date, model_id, unnest({{ words_of('text') }}) from texts where kind = 'trained_word'
+),
+
+genders as (
+    select
+        gender_tokens.snapshot_date,
+        gender_tokens.model_id,
+        bool_or(terms.gender = 'female') as has_female,
+        bool_or(terms.gender = 'male') as has_male
+    from gender_tokens
+    inner join {{ ref('rules_gender_terms') }} as terms on terms.term = gender_tokens.token
+    group by all
+)
+
+select
+    'civitai' as platform,
+    cast(enriched.model_id as varchar) as model_id,
+    enriched.snapshot_date,
+    enriched.snapshot_version,
+    enriched.name,
+    enriched.model_type,
+    coalesce(enriched.latest_base_model, enriched.base_models[1]) as base_model,
+    coalesce(families.family, 'other') as base_model_family,
+    coalesce(families.booru_vocabulary, false) as booru_base_model,
+    enriched.created_at,
+    {{ creator_hash('enriched.creator_username') }} as creator_hash,
+    enriched.nsfw_declared,
+    enriched.nsfw_level,
+    {{ civitai_model_nsfw('enriched.nsfw_level', 'enriched.nsfw_declared', nsfw_any_mask()) }} as nsfw_any,
+    {{ civitai_model_nsfw('enriched.nsfw_level', 'enriched.nsfw_declared', nsfw_strict_mask()) }} as nsfw_strict,
+    coalesce(enriched.poi, false) as real_person_declared,
+    tagged.model_id is not null as real_person_tagged,
+    name_matches.model_id is not null as real_person_name_match,
+    coalesce(name_matches.matched_names, []) as matched_names,
+    case
+        when genders.has_female and not genders.has_male then 'female'
+        when genders.has_male and not genders.has_female then 'male'
+        else 'unknown'
+    end as target_gender,
+    enriched.download_count as downloads_total,
+    cast(null as bigint) as downloads_30d,
+    case enriched.mode when 'TakenDown' then 'taken_down' when 'Archived' then 'archived' else 'active' end as status,
+    enriched.tags
+from enriched
+left join name_matches using (snapshot_date, model_id)
+left join tagged using (snapshot_date, model_id)
+left join genders using (snapshot_date, model_id)
+left join {{ ref('rules_base_model_families') }} as families
+    on families.base_model = coalesce(enriched.latest_base_model, enriched.base_models[1])

@@ -1,0 +1,107 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_date',
+    on_schema_change='fail',
+) }}
+-- One row per Hugging Face model per snapshot, classified under rule set v1. The Hub has no
+-- declared real-person flag; names are matched in the repo id, gender from tags only.
+-- depends_on: {{ ref('int_snapshots') }}
+
+with snapshots as (
+    select snapshot_date, snapshot_version
+    from {{ ref('int_snapshots') }}
+    where source = 'hf_models' and snapshot_date >= {{ reload_from('hf_models') }}
+),
+
+models as (
+    select models.*, snapshots.snapshot_version
+    from {{ ref('stg_huggingface__models') }} as models
+    inner join snapshots using (snapshot_date)
+    where models.snapshot_date >= {{ reload_from('hf_models') }}
+),
+
+ngrams as (
+    select snapshot_date, model_id, unnest({{ word_ngrams('words') }}) as ngram
+    from (select snapshot_date, model_id, {{ words_of('model_id') }} as words from models)
+),
+
+name_matches as (
+    select ngrams.snapshot_date, ngrams.model_id, list(distinct names.name order by names.name) as matched_names
+    from ngrams
+    inner join {{ ref('int_real_person_names') }} as names on names.name_key = ngrams.ngram
+    group by all
+),
+
+tags as (
+    select snapshot_date, model_id, unnest(tags) as tag from models
+),
+
+tagged as (
+    select distinct tags.snapshot_date, tags.model_id
+    from tags
+    inner join {{ ref('rules_real_person_tags') }} as rules on rules.tag = tags.tag
+),
+
+genders as (
+    select
+        tags.snapshot_date,
+        tags.model_id,
+        bool_or(terms.gender = 'female') as has_female,
+        bool_or(terms.gender = 'male') as has_male
+    from tags
+    inner join {{ ref('rules_gender_terms') }} as terms on terms.term = tags.tag
+    group by all
+),
+
+families as (  -- the longest known repo prefix of the first base model decides the family
+    select
+        models.snapshot_date,
+        models.model_id,
+        arg_max(rules.family, length(rules.repo_prefix)) as family,
+        arg_max(rules.booru_vocabulary, length(rules.repo_prefix)) as booru_vocabulary
+    from models
+    inner join {{ ref('rules_hf_base_model_families') }} as rules
+        on starts_with(models.base_models[1], rules.repo_prefix)
+    group by all
+)
+
+select
+    'huggingface' as platform,
+    models.model_id,
+    models.snapshot_date,
+    models.snapshot_version,
+    models.model_id as name,
+    case
+        when list_has_any(models.tags, ['lora', 'template:sd-lora'])
+            or len(list_filter(models.tags, lambda t: starts_with(t, 'base_model:adapter:'))) > 0
+            then 'adapter'
+        else 'model'
+    end as model_type,
+    models.base_models[1] as base_model,
+    coalesce(families.family, 'other') as base_model_family,
+    coalesce(families.booru_vocabulary, false) as booru_base_model,
+    models.created_at,
+    {{ creator_hash('models.author') }} as creator_hash,
+    {{ hf_nsfw('models.tags') }} as nsfw_declared,
+    cast(null as bigint) as nsfw_level,
+    {{ hf_nsfw('models.tags') }} as nsfw_any,
+    {{ hf_nsfw('models.tags') }} as nsfw_strict,
+    false as real_person_declared,
+    tagged.model_id is not null as real_person_tagged,
+    name_matches.model_id is not null as real_person_name_match,
+    coalesce(name_matches.matched_names, []) as matched_names,
+    case
+        when genders.has_female and not genders.has_male then 'female'
+        when genders.has_male and not genders.has_female then 'male'
+        else 'unknown'
+    end as target_gender,
+    models.downloads_all_time as downloads_total,
+    models.downloads_30d,
+    'active' as status,
+    models.tags
+from models
+left join name_matches using (snapshot_date, model_id)
+left join tagged using (snapshot_date, model_id)
+left join genders using (snapshot_date, model_id)
+left join families using (snapshot_date, model_id)

@@ -1,0 +1,31 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='snapshot_date',
+    on_schema_change='fail',
+) }}
+-- One row per Civitai image per snapshot that saw it, with its NSFW tiers (from browsingLevel).
+-- depends_on: {{ ref('int_snapshots') }}
+
+with snapshots as (
+    select snapshot_date, snapshot_version
+    from {{ ref('int_snapshots') }}
+    where source = 'civitai_images' and snapshot_date >= {{ reload_from('civitai_images') }}
+)
+
+select
+    'civitai' as platform,
+    cast(images.image_id as varchar) as image_id,
+    images.snapshot_date,
+    snapshots.snapshot_version,
+    images.created_at,
+    images.browsing_level,
+    images.level_source,
+    {{ civitai_image_nsfw('images.browsing_level', nsfw_any_mask()) }} as nsfw_any,
+    {{ civitai_image_nsfw('images.browsing_level', nsfw_strict_mask()) }} as nsfw_strict,
+    {{ civitai_image_nsfw('images.browsing_level', nsfw_explicit_mask()) }} as nsfw_explicit,
+    images.base_model,
+    images.tags
+from {{ ref('stg_civitai__images') }} as images
+inner join snapshots using (snapshot_date)
+where images.snapshot_date >= {{ reload_from('civitai_images') }}

@@ -1,0 +1,100 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['platform', 'snapshot_date'],
+    on_schema_change='fail',
+) }}
+-- One row per model per complete snapshot, both platforms, every tier side by side, with the
+-- hash tier and the download delta since the previous snapshot of the same source and scope.
+-- depends_on: {{ ref('int_snapshots') }}
+
+with classified as (
+    select * from {{ ref('int_civitai__model_snapshots') }}
+    where snapshot_date >= {{ reload_from('civitai_models', 'civitai') }}
+    union all by name
+    select * from {{ ref('int_huggingface__model_snapshots') }}
+    where snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
+),
+
+files as (  -- this model's files in this snapshot, both platforms
+    select 'civitai' as platform, cast(model_id as varchar) as model_id, snapshot_date, sha256
+    from {{ ref('stg_civitai__model_files') }}
+    where sha256 is not null and snapshot_date >= {{ reload_from('civitai_models', 'civitai') }}
+    union all
+    select 'huggingface', model_id, snapshot_date, sha256
+    from {{ ref('stg_huggingface__model_files') }}
+    where sha256 is not null and snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
+),
+
+hash_matches as (  -- a file of a model flagged by another tier, known by this snapshot's date
+    select distinct files.platform, files.model_id, files.snapshot_date
+    from files
+    inner join {{ ref('int_real_person_files') }} as flagged
+        on flagged.sha256 = files.sha256
+        and flagged.first_flagged_on <= files.snapshot_date
+        and not (files.platform = 'civitai' and flagged.civitai_model_id = files.model_id)
+),
+
+chain as (
+    select platform, snapshot_date, prev_snapshot_date
+    from {{ ref('int_snapshots') }}
+    where entity = 'model'
+),
+
+previous as (  -- downloads in the previous snapshot: from this batch, or already loaded
+    select platform, model_id, snapshot_date, downloads_total from classified
+    {% if is_incremental() %}
+    union all
+    select loaded.platform, loaded.model_id, loaded.snapshot_date, loaded.downloads_total
+    from {{ this }} as loaded
+    inner join (
+        select distinct chain.platform, chain.prev_snapshot_date
+        from chain
+        inner join (select distinct platform, snapshot_date from classified) as batch using (platform, snapshot_date)
+    ) as wanted on wanted.platform = loaded.platform and wanted.prev_snapshot_date = loaded.snapshot_date
+    where not exists (
+        select 1 from classified where classified.platform = loaded.platform and classified.snapshot_date = loaded.snapshot_date
+    )
+    {% endif %}
+)
+
+select
+    classified.platform,
+    classified.model_id,
+    classified.snapshot_date,
+    classified.snapshot_version,
+    classified.name,
+    classified.model_type,
+    classified.base_model,
+    classified.base_model_family,
+    classified.booru_base_model,
+    classified.created_at,
+    classified.creator_hash,
+    classified.nsfw_declared,
+    classified.nsfw_level,
+    classified.nsfw_any,
+    classified.nsfw_strict,
+    (
+        classified.real_person_declared
+        or classified.real_person_tagged
+        or classified.real_person_name_match
+        or hash_matches.model_id is not null
+    ) as real_person,
+    classified.real_person_declared,
+    classified.real_person_tagged,
+    classified.real_person_name_match,
+    hash_matches.model_id is not null as real_person_hash_match,
+    classified.target_gender,
+    classified.downloads_total,
+    classified.downloads_30d,
+    classified.downloads_total - previous.downloads_total as downloads_delta,
+    coalesce(classified.downloads_total < previous.downloads_total, false) as downloads_decreased,
+    classified.status,
+    classified.tags
+from classified
+left join hash_matches using (platform, model_id, snapshot_date)
+left join chain using (platform, snapshot_date)
+left join previous
+    on previous.platform = classified.platform
+    and previous.model_id = classified.model_id
+    and previous.snapshot_date = chain.prev_snapshot_date

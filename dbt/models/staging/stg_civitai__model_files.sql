@@ -1,0 +1,16 @@
+-- Files of Civitai model versions per snapshot, with their SHA-256 (lower-case hex).
+with source as (
+    select * from {{ source('raw', 'civitai_model_files') }}
+)
+
+select
+    snapshot_date,
+    model_id,
+    version_id,
+    file_id,
+    name as file_name,
+    type as file_type,
+    is_primary,
+    lower(sha256) as sha256
+from source
+qualify row_number() over (partition by snapshot_date, file_id order by version_id) = 1

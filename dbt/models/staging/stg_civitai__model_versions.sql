@@ -1,0 +1,17 @@
+-- Civitai model versions per snapshot; created_at is createdAt (2023 shape) or publishedAt.
+with source as (
+    select * from {{ source('raw', 'civitai_model_versions') }}
+)
+
+select
+    snapshot_date,
+    model_id,
+    version_id,
+    name as version_name,
+    base_model,
+    nsfw_level,
+    coalesce(trained_words, []) as trained_words,
+    download_count,
+    coalesce(created_at, published_at) as created_at
+from source
+qualify row_number() over (partition by snapshot_date, version_id order by model_id) = 1

@@ -1,0 +1,25 @@
+-- Civitai models, one row per model per snapshot, in the API's own terms (renamed, typed).
+with source as (
+    select * from {{ source('raw', 'civitai_models') }}
+)
+
+select
+    snapshot_date,
+    model_id,
+    name,
+    type as model_type,
+    nsfw as nsfw_declared,
+    nsfw_level,
+    poi,
+    minor,
+    mode,
+    availability,
+    creator_username,
+    list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
+    coalesce(base_models, []) as base_models,
+    download_count,
+    thumbs_up_count,
+    created_at,
+    last_version_at
+from source
+qualify row_number() over (partition by snapshot_date, model_id order by last_version_at desc nulls last) = 1

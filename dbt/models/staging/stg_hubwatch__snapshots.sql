@@ -1,0 +1,30 @@
+-- One row per complete snapshot, from its manifest: what was crawled, how, and how it went.
+with manifests as (
+    select content from {{ source('raw', 'manifests') }}
+)
+
+select
+    json_extract_string(content, '$.source') as source,
+    cast(json_extract_string(content, '$.snapshot_date') as date) as snapshot_date,
+    json_extract_string(content, '$.kind') as kind,
+    coalesce(json_extract_string(content, '$.params.scope'), 'all') as scope,
+    json_extract_string(content, '$.host') as host,
+    cast(json_extract(content, '$.params') as varchar) as params,
+    cast(json_extract(content, '$.pages') as bigint) as pages,
+    cast(
+        coalesce(
+            json_extract(content, '$.items.models'),
+            json_extract(content, '$.items.images')
+        ) as bigint
+    ) as items,
+    cast(json_extract(content, '$.complete') as boolean) as complete,
+    coalesce(
+        list_sum(list_transform(json_extract(content, '$.errors.*'), lambda e: cast(e as bigint))), 0
+    ) as errors,
+    cast(json_extract_string(content, '$.started_at') as timestamptz) as started_at,
+    cast(json_extract_string(content, '$.finished_at') as timestamptz) as finished_at,
+    -- a retaken snapshot (--force) gets a new finish time: incremental models reload it
+    json_extract_string(content, '$.finished_at') as snapshot_version,
+    json_extract_string(content, '$.source_url') as source_url,
+    json_extract_string(content, '$.hubwatch_version') as hubwatch_version
+from manifests

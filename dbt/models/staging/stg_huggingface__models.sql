@@ -1,0 +1,20 @@
+-- Hugging Face models per snapshot (downloads: 30-day count and all-time count).
+with source as (
+    select * from {{ source('raw', 'hf_models') }}
+)
+
+select
+    snapshot_date,
+    model_id,
+    author,
+    created_at,
+    last_modified,
+    downloads_30d,
+    downloads_all_time,
+    likes,
+    list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
+    pipeline_tag,
+    coalesce(base_models, []) as base_models,
+    sha as repo_sha
+from source
+qualify row_number() over (partition by snapshot_date, model_id order by last_modified desc nulls last) = 1
