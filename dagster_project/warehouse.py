@@ -24,7 +24,7 @@ import polars as pl
 
 from ingest import __version__, civitai, huggingface
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, dumps, verify_snapshot, write_atomic
+from ingest.landing import SOURCES, BadSnapshot, dumps, verify_snapshot, write_atomic
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 TABLES = {
@@ -86,7 +86,10 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
                 hashlib.sha256(manifest_file.read_bytes()).hexdigest() if manifest_file.is_file() else None
             )
             if stamp is None or ledger.get(key) != stamp:
-                verify_snapshot(partition)
+                try:
+                    verify_snapshot(partition)
+                except BadSnapshot as error:
+                    raise BuildError(str(error)) from None
                 ledger[key] = stamp
             dates.setdefault(source, []).append(date.fromisoformat(partition.name.split("=", 1)[1]))
     write_atomic(ledger_path, dumps(ledger))
@@ -174,5 +177,6 @@ def summarise(run_results: Path, returncode: int, log_path: Path) -> BuildSummar
     for result in results:
         counts[result["status"]] = counts.get(result["status"], 0) + 1
         if result["status"] in ("error", "fail"):
-            failures.append(f"{result['unique_id']}: {(result.get('message') or '').splitlines()[0][:200]}")
+            message = next((line for line in (result.get("message") or "").splitlines() if line.strip()), "")
+            failures.append(f"{result['unique_id']}: {message[:200]}")
     return BuildSummary(returncode == 0 and not failures, counts, failures, log_path)

@@ -1,0 +1,274 @@
+"""The warehouse end to end: fakehub snapshots across the 2025-05-22 ban -> `hubwatch build` ->
+marts equal to the world's ground truth; incremental equals full refresh; bad raw refused."""
+
+import csv
+import re
+import shutil
+from collections import Counter
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.warehouse import BuildError, verify_raw
+from ingest import civitai
+from ingest.fakehub import truth
+from ingest.fakehub.world import NAME_WORDS
+from ingest.http import Politeness
+from ingest.landing import StagedSnapshot, snapshot_path
+from ingest.snapshots import Endpoints, take_snapshot
+from tests.conftest import hub_env, hubwatch, load_real
+
+pytestmark = pytest.mark.slow
+FIRST_DAYS = [date(2025, 1, 1), date(2025, 4, 1), date(2025, 6, 1)]
+LAST_DAY = date(2025, 8, 1)
+DAYS = [*FIRST_DAYS, LAST_DAY]
+PERIOD = "Month"
+SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
+
+
+def snapshot_all(hub, home, days):
+    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
+    for day in days:
+        for source in ("civitai_models", "civitai_images", "hf_models"):
+            take_snapshot(
+                source,
+                home=home,
+                endpoints=endpoints,
+                as_of=day.isoformat(),
+                images_period=PERIOD,
+                politeness=Politeness(requests_per_second=0),
+            )
+
+
+def marts(home: Path, table: str, order: str) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(f"select * from marts.{table} order by {order}").fetchall()  # noqa: S608 (fixed names)
+
+
+def query(home: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small_world):
+    """Three snapshots built, then a fourth added incrementally; and a full-refresh copy."""
+    from ingest.fakehub import FakeHub
+
+    home = tmp_path_factory.mktemp("warehouse") / "home"
+    with FakeHub(small_world) as hub:
+        env = hub_env(hub, home)
+        snapshot_all(hub, home, FIRST_DAYS)
+        first = hubwatch("build", env=env, timeout=600)
+        assert first.returncode == 0, first.stderr
+        snapshot_all(hub, home, [LAST_DAY])
+        second = hubwatch("build", env=env, timeout=600)
+        assert second.returncode == 0, second.stderr
+        refreshed = home.parent / "refreshed"
+        shutil.copytree(home, refreshed)
+        full = hubwatch("build", "--full-refresh", env={**env, "HUBWATCH_HOME": str(refreshed)}, timeout=600)
+        assert full.returncode == 0, full.stderr
+    return home, refreshed, second.stderr
+
+
+def test_build_reports_a_summary(built):
+    _home, _refreshed, stderr = built
+    assert re.search(r"build: \d+ pass, \d+ success", stderr), stderr
+
+
+def test_nsfw_share_monthly_equals_truth(built, small_world):
+    home = built[0]
+    models = truth.model_truth(small_world, DAYS, DAYS)
+    images = truth.image_truth(small_world, DAYS, PERIOD)
+    expected = truth.nsfw_share_monthly(models, images)
+    got = {(p, e, m): (n, a, s) for p, e, m, n, a, s, *_ in marts(home, "nsfw_share_monthly", "1, 2, 3")}
+    assert got == expected
+    assert any(k[1] == "image" for k in got) and any(k[0] == "huggingface" for k in got)
+
+
+def test_real_person_monthly_equals_truth_for_every_tier(built, small_world):
+    home = built[0]
+    expected = truth.real_person_monthly(truth.model_truth(small_world, DAYS, DAYS))
+    rows = query(home, "select * exclude (share_real_person) from marts.real_person_monthly")
+    columns = [
+        "n_models",
+        "n_real_person",
+        "n_declared",
+        "n_tagged",
+        "n_name_match",
+        "n_hash_match",
+        "n_real_person_nsfw",
+        "n_female",
+        "n_male",
+        "n_unknown_gender",
+    ]
+    got = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
+    assert got == expected
+    totals = Counter()
+    for counts in got.values():
+        totals.update(counts)
+    # every tier is exercised by the simulated world, the hash tier on Hugging Face re-uploads
+    assert all(totals[c] > 0 for c in ("n_declared", "n_tagged", "n_name_match", "n_hash_match", "n_female"))
+
+
+def test_lifecycle_shows_the_ban_and_equals_truth(built, small_world):
+    home = built[0]
+    models = truth.model_truth(small_world, DAYS, DAYS)
+    expected = truth.lifecycle_by_snapshot(small_world, DAYS, DAYS, models)
+    got = {(r[0], r[1]): tuple(r[2:]) for r in marts(home, "lifecycle_by_snapshot", "1, 2")}
+    assert got == expected
+    before, at_ban = got[("civitai", date(2025, 4, 1))], got[("civitai", date(2025, 6, 1))]
+    # at the ban real-person models vanish: most removals, far more than before
+    assert at_ban[5] > at_ban[2] / 2 and at_ban[5] > 5 * before[5]
+
+
+def test_cross_platform_matches_equal_truth(built, small_world):
+    home = built[0]
+    expected = truth.cross_platform_matches(small_world, DAYS, DAYS)
+    got = {(r[0], r[1]) for r in marts(home, "cross_platform_matches", "1, 2")}
+    assert got == expected and expected
+    assert all(r[0] for r in query(home, "select civitai_real_person from marts.cross_platform_matches"))
+
+
+PUBLIC = {
+    "model_snapshots": "platform, model_id, snapshot_date",
+    "models": "platform, model_id",
+    "images": "platform, image_id",
+    "nsfw_share_monthly": "1, 2, 3",
+    "nsfw_share_by_snapshot": "1, 2, 3",
+    "real_person_monthly": "1, 2",
+    "tag_trends_monthly": "1, 2, 3, 4",
+    "subculture_trends_monthly": "1, 2, 3, 4",
+    "base_model_mix_monthly": "1, 2, 3",
+    "lifecycle_by_snapshot": "1, 2",
+    "cross_platform_matches": "1, 2",
+    "snapshot_coverage": "1, 2",
+}
+
+
+@pytest.mark.parametrize("table", sorted(PUBLIC))
+def test_incremental_build_equals_full_refresh(built, table):
+    home, refreshed, _ = built
+    assert marts(home, table, PUBLIC[table]) == marts(refreshed, table, PUBLIC[table])
+
+
+def test_downloads_delta_is_computed_between_consecutive_snapshots(built):
+    rows = query(
+        built[0],
+        """
+        select count(*) filter (where downloads_delta is not null),
+               count(*) filter (where snapshot_date = date '2025-01-01' and downloads_delta is not null)
+        from marts.model_snapshots where platform = 'civitai'""",
+    )
+    assert rows[0][0] > 0 and rows[0][1] == 0
+
+
+def test_sql_command_is_read_only(built, fakehub):
+    env = hub_env(fakehub, built[0])
+    ok = hubwatch("sql", "select count(*) as n from marts.models", "--csv", env=env)
+    assert ok.returncode == 0 and ok.stdout.splitlines()[0] == "n" and int(ok.stdout.splitlines()[1]) > 0
+    for statement in (
+        "drop table marts.models",
+        "copy (select 1) to '/tmp/x.csv'",
+        "create table t as select 1",
+    ):
+        refused = hubwatch("sql", statement, env=env)
+        assert refused.returncode != 0 and "read-only" in refused.stderr, refused.stderr
+    assert marts(built[0], "build_info", "1")[0][0] == "v1"
+
+
+def test_simulated_names_never_match_the_seed_by_accident():
+    """The truth counts a name match only where the world planted a name: check that holds."""
+    with (SEEDS / "rules_real_person_names.csv").open() as handle:
+        names = {row["name"] for row in csv.DictReader(handle)}
+    generic = {w.lower() for w in NAME_WORDS} | {
+        "lora",
+        "checkpoint",
+        "textualinversion",
+        "locon",
+        "image",
+        "model",
+        "chat",
+        "adapter",
+        "pony",
+        "sd",
+        "flux",
+        "illustrious",
+        "noobai",
+    }
+    assert not generic & names
+
+
+def test_a_partition_without_manifest_or_with_a_corrupt_file_is_refused(tmp_path):
+    home = tmp_path / "home"
+    stage(
+        home, "civitai_models", date(2025, 1, 1), load_real("civitai_v1_models_items_2023-07_selection.json")
+    )
+    verify_raw(home)
+    target = snapshot_path(home, "civitai_models", date(2025, 1, 1)) / "models.parquet"
+    target.write_bytes(target.read_bytes()[:-20] + b"x" * 20)
+    with pytest.raises(BuildError, match="models.parquet does not match"):
+        verify_raw(home, full=True)
+    stray = home / "raw" / "civitai_images" / "snapshot_date=2025-02-01"
+    stray.mkdir(parents=True)
+    (stray / "images.parquet").write_bytes(b"PAR1")
+    with pytest.raises(BuildError, match="snapshot_date=2025-02-01 has no manifest.json"):
+        verify_raw(home)
+
+
+def stage(home: Path, source: str, day: date, items: list[dict], kind: str = "simulated") -> None:
+    """A snapshot made of given items, through the same store and normaliser as a crawl."""
+    import orjson
+
+    from ingest.http import Fetched
+
+    with StagedSnapshot(home, source, day, kind=kind, host="fixture", plan={"scope": "all"}) as snap:
+        body = orjson.dumps({"items": items, "metadata": {}})
+        snap.add_page(
+            Fetched(
+                "fixture",
+                200,
+                body,
+                None,
+                {},
+                __import__("datetime").datetime.now(__import__("datetime").UTC),
+                1,
+            ),
+            stream="items",
+            items=len(items),
+            cursor=None,
+            state=None,
+            errors=Counter(),
+        )
+        normalise = civitai.normalise_models if source == "civitai_models" else civitai.normalise_images
+        snap.publish(normalise(civitai.items_of(snap.pages())))
+
+
+def test_real_samples_classify_as_their_fields_say(tmp_path, fakehub):
+    home = tmp_path / "home"
+    stage(
+        home, "civitai_models", date(2023, 7, 5), load_real("civitai_v1_models_items_2023-07_selection.json")
+    )
+    stage(
+        home,
+        "civitai_models",
+        date(2025, 8, 14),
+        load_real("civitai_v1_models_list_limit10_2025-08.json")["items"],
+    )
+    done = hubwatch("build", env=hub_env(fakehub, home), timeout=600)
+    assert done.returncode == 0, done.stderr
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            home,
+            """
+        select model_id, real_person_declared, real_person, removal_kind, removed_on, nsfw_any, nsfw_strict
+        from marts.models where platform = 'civitai'""",
+        )
+    }
+    assert rows["45321"][:2] == (True, True)  # the 2023 poi:true item
+    assert rows["12671"][2:4] == ("taken_down", date(2025, 8, 14))  # TakenDown, gone by 2025
+    assert rows["43331"][4:] == (True, True)  # nsfw:false with nsfwLevel 31
+    assert rows["3760"][2:4] == ("absent", date(2025, 8, 14))
