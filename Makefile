@@ -7,15 +7,22 @@ UV := $(TOOLS)/bin/uv
 VENV := .venv
 BIN := $(VENV)/bin
 export HUBWATCH_HOME ?= $(CURDIR)/data
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+MANIFEST := dbt/target/manifest.json
 
-.PHONY: demo test dev lint format install clean
+.PHONY: demo test dev lint format install manifest clean
 
-demo: install ## take simulated snapshots of fakehub across dates (the main job)
+demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job)
 	$(BIN)/hubwatch demo
 
-test: install ## run the whole offline test suite
+test: install manifest ## run the whole offline test suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+dev: install manifest ## the Dagster UI on http://127.0.0.1:3000 with the project loaded
+	mkdir -p $(HUBWATCH_HOME)/dagster
+	test -f $(HUBWATCH_HOME)/dagster/dagster.yaml || cp dagster_project/dagster.yaml $(HUBWATCH_HOME)/dagster/
+	DAGSTER_HOME=$(HUBWATCH_HOME)/dagster $(BIN)/dg dev --host 127.0.0.1 --port 3000
 
 lint: install
 	$(BIN)/ruff check .
@@ -26,6 +33,11 @@ format: install
 	$(BIN)/ruff check --fix .
 
 install: $(VENV)/.synced
+
+manifest: $(MANIFEST) ## dbt's manifest, which the Dagster definitions load
+
+$(MANIFEST): $(VENV)/.synced $(shell find dbt -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v target)
+	$(BIN)/dbt parse --project-dir dbt --profiles-dir dbt --quiet
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -1,25 +1,31 @@
-"""The `hubwatch` command: a thin front over the ingest library (and, later, the same assets).
+"""The `hubwatch` command: a thin front over the same Dagster assets the schedule runs.
 
-Every command prints a progress display on a terminal and plain lines otherwise; a failure is
-one line on stderr and a non-zero exit, with nothing half-written.
+Runs execute in this process on the instance under $HUBWATCH_HOME/dagster, so they show in the
+UI's history (`make dev`). Every command prints progress on a terminal and plain lines
+otherwise; a failure is one line on stderr and a non-zero exit, with nothing half-written.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
+import os
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
+from dagster import AssetKey
 
+from dagster_project.runs import RunOutcome, run_job
 from ingest.civitai import IMAGE_PERIODS
-from ingest.http import CrawlError, Politeness
+from ingest.http import CrawlError
 from ingest.landing import SOURCES, PageEvent, hubwatch_home
-from ingest.snapshots import Endpoints, SnapshotResult, parse_as_of, snapshot_date_and_kind, take_snapshot
+from ingest.snapshots import Endpoints, parse_as_of, snapshot_date_and_kind
 
 DEMO_SEED = 7
+READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
 class Reporter:
@@ -68,25 +74,23 @@ class Reporter:
             self._last_line = time.monotonic()
             self.line(text)
 
-    def result(self, result: SnapshotResult) -> None:
-        if result.status == "complete":
-            manifest = result.manifest or {}
-            counts = ", ".join(f"{n} {table}" for table, n in manifest.get("items", {}).items())
-            retried = sum(manifest.get("errors", {}).values())
+    def result(self, source: str, day: str, meta: dict | None) -> None:
+        """One line per source, from what the snapshot asset reported."""
+        status = (meta or {}).get("status")
+        if status == "complete":
+            counts = ", ".join(f"{n} {table}" for table, n in meta.get("items", {}).items())
+            retried = meta.get("transient_errors", 0)
             self.line(
-                f"{result.source} {result.snapshot_date}: complete ({manifest.get('kind')}) — {counts} "
-                f"from {manifest.get('pages')} pages"
+                f"{source} {day}: complete ({meta.get('kind')}) — {counts} from {meta.get('pages')} pages"
                 + (f", {retried} transient errors retried" if retried else "")
-                + f" → {result.path}"
+                + f" → {meta.get('path')}"
             )
-        elif result.status == "exists":
+        elif status == "exists":
+            self.line(f"{source} {day}: already complete, kept as is (--force retakes it)")
+        elif status == "paused":
             self.line(
-                f"{result.source} {result.snapshot_date}: already complete, kept as is (--force retakes it)"
-            )
-        else:
-            self.line(
-                f"{result.source} {result.snapshot_date}: stopped at --max-pages; incomplete, staged at "
-                f"{result.path} (run again to resume)"
+                f"{source} {day}: stopped at --max-pages; incomplete, staged at {meta.get('path')} "
+                "(run again to resume)"
             )
 
     def line(self, text: str) -> None:
@@ -99,6 +103,51 @@ class Reporter:
 def fail(message: str) -> None:
     click.echo(f"hubwatch: error: {message}", err=True)
     sys.exit(1)
+
+
+def snapshot_sources(
+    home: Path, day: str, sources: list[str], reporter: Reporter, quiet: tuple[str, ...] = (), **config
+) -> RunOutcome:
+    """The snapshot assets of `sources` for one date, in one run; checks named in quiet not shown."""
+    options = {"force": config.pop("force", False), "max_pages": config.pop("max_pages", None)}
+    outcome = run_job(
+        home,
+        "daily_snapshot_job",
+        partition_key=day,
+        asset_selection=[AssetKey(["raw", s]) for s in sources],
+        run_config={"ops": {f"raw__{s}": {"config": options} for s in sources}},
+        on_page=reporter.page,
+        settings=config,
+    )
+    for source in sources:
+        reporter.result(source, day, outcome.materialized.get(f"raw/{source}"))
+    for warning in outcome.failed_checks:
+        if not any(name in warning for name in quiet):
+            reporter.line(f"{day}: check not passed: {warning}")
+    return outcome
+
+
+def report_build(outcome: RunOutcome) -> None:
+    built = sum(1 for key in outcome.materialized if not key.startswith("raw/"))
+    checks = outcome.checks
+    print(
+        f"build: {built} tables and seeds built; checks: {checks['passed']} passed, "
+        f"{checks['failed']} failed, {checks['warned']} warned (run {outcome.run_id})",
+        file=sys.stderr,
+        flush=True,
+    )
+    for name in outcome.failed_checks:
+        print(f"  check not passed: {name}", file=sys.stderr)
+    if not outcome.success:
+        fail(outcome.error or "the build failed")
+
+
+def month_starts(start: date, end: date) -> list[date]:
+    days, day = [], start.replace(day=1)
+    while day <= end:
+        days.append(day)
+        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return days
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,10 +165,7 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @click.option(
-    "--sources",
-    default=",".join(SOURCES),
-    show_default=True,
-    help="Comma-separated sources to snapshot.",
+    "--sources", default=",".join(SOURCES), show_default=True, help="Comma-separated sources to snapshot."
 )
 @click.option("--as-of", help="Date (YYYY-MM-DD) of a simulated snapshot; loopback sources only.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N pages this run (resumable).")
@@ -146,34 +192,48 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
             snapshot_date_and_kind(endpoints.base_for(source), as_of)
     except CrawlError as error:
         fail(str(error))
-    failures = []
+    day = as_of or datetime.now(UTC).date().isoformat()
     with Reporter() as reporter:
-        for source in chosen:
-            try:
-                result = take_snapshot(
-                    source,
-                    home=hubwatch_home(),
-                    endpoints=endpoints,
-                    as_of=as_of,
-                    max_pages=max_pages,
-                    force=force,
-                    images_period=images_period,
-                    on_page=reporter.page,
-                )
-            except CrawlError as error:
-                failures.append(f"{source}: {error}")
-                continue
-            reporter.result(result)
-    if failures:
-        fail("; ".join(failures))
+        outcome = snapshot_sources(
+            hubwatch_home(),
+            day,
+            chosen,
+            reporter,
+            force=force,
+            max_pages=max_pages,
+            images_period=images_period,
+        )
+    if not outcome.success:
+        fail(outcome.error or "the snapshot run failed")
 
 
-def month_starts(start: date, end: date) -> list[date]:
-    days, day = [], start.replace(day=1)
-    while day <= end:
-        days.append(day)
-        day = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-    return days
+@main.command()
+@click.option(
+    "--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot)."
+)
+def build(full_refresh: bool) -> None:
+    """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
+    home = hubwatch_home()
+    print(
+        f"build: verifying snapshots under {home / 'raw'} and running dbt"
+        + (" (full refresh)…" if full_refresh else "…"),
+        file=sys.stderr,
+        flush=True,
+    )
+    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
+    report_build(run_job(home, "rebuild_from_raw_job", run_config=config))
+
+
+@main.command()
+def run() -> None:
+    """Today's daily job: snapshot every source, build, check, and what is built on them."""
+    home = hubwatch_home()
+    day = datetime.now(UTC).date().isoformat()
+    with Reporter() as reporter:
+        outcome = run_job(home, "daily_snapshot_job", partition_key=day, on_page=reporter.page)
+        for source in SOURCES:
+            reporter.result(source, day, outcome.materialized.get(f"raw/{source}"))
+    report_build(outcome)
 
 
 @main.command()
@@ -183,7 +243,7 @@ def month_starts(start: date, end: date) -> list[date]:
 @click.option("--start", default="2024-01-01", show_default=True, help="First simulated snapshot date.")
 @click.option("--end", default="2025-12-01", show_default=True, help="Last simulated snapshot date.")
 def demo(home: Path | None, start: str, end: str) -> None:
-    """Start fakehub on loopback and take monthly simulated snapshots through the real crawlers."""
+    """fakehub on loopback, monthly simulated snapshots through the real crawlers and assets, build."""
     from ingest.fakehub import FakeHub, build_world
 
     home = (home or hubwatch_home() / "demo").resolve()
@@ -191,66 +251,34 @@ def demo(home: Path | None, start: str, end: str) -> None:
         days = month_starts(parse_as_of(start), parse_as_of(end))
     except CrawlError as error:
         fail(str(error))
-    politeness = Politeness(requests_per_second=0, backoff_initial=0.05, backoff_max=0.5, timeout=30)
+    os.environ.update(HUBWATCH_RATE="0", HUBWATCH_BACKOFF_INITIAL="0.05", HUBWATCH_BACKOFF_MAX="0.5")
     print(
         f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True
     )
     world = build_world(seed=DEMO_SEED, n_models=1500, n_images=25_000, n_repos=300)
     started = time.monotonic()
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
-        endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-        print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home}/raw", flush=True)
+        os.environ.update(CIVITAI_API_BASE=hub.civitai_base, HF_ENDPOINT=hub.hf_endpoint)
+        print(
+            f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True
+        )
         for day in days:
-            for source in SOURCES:
-                try:
-                    result = take_snapshot(
-                        source,
-                        home=home,
-                        endpoints=endpoints,
-                        as_of=day.isoformat(),
-                        images_period="Month",
-                        politeness=politeness,
-                        on_page=reporter.page,
-                    )
-                except CrawlError as error:
-                    fail(f"{source} {day}: {error}")
-                reporter.result(result)
+            # simulated dates are in the past: the freshness checks (for live runs) would always warn
+            outcome = snapshot_sources(
+                home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",), images_period="Month"
+            )
+            if not outcome.success:
+                fail(f"snapshots of {day}: {outcome.error}")
     print(
-        f"demo: done in {time.monotonic() - started:.0f}s. Snapshots (simulated, dated "
-        f"{days[0]}..{days[-1]}) are in {home / 'raw'}; each has a manifest.json.",
+        f"demo: snapshots done in {time.monotonic() - started:.0f}s; building the warehouse (dbt)…",
         flush=True,
     )
-
-
-@main.command()
-@click.option(
-    "--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot)."
-)
-def build(full_refresh: bool) -> None:
-    """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
-    from dagster_project.warehouse import BuildError
-    from dagster_project.warehouse import build as run_build
-
-    home = hubwatch_home()
+    report_build(run_job(home, "rebuild_from_raw_job"))
     print(
-        f"build: verifying snapshots under {home / 'raw'} and running dbt"
-        + (" (full refresh)…" if full_refresh else "…"),
-        file=sys.stderr,
+        f"demo: done in {time.monotonic() - started:.0f}s. Simulated snapshots {days[0]}..{days[-1]} in "
+        f"{home / 'raw'}; warehouse {home / 'warehouse.duckdb'}; Dagster runs in {home / 'dagster'}.",
         flush=True,
     )
-    try:
-        summary = run_build(home, full_refresh=full_refresh)
-    except BuildError as error:
-        fail(str(error))
-    counts = ", ".join(f"{n} {status}" for status, n in sorted(summary.counts.items()))
-    print(f"build: {counts} (dbt output: {summary.log_path})", file=sys.stderr)
-    for failure in summary.failures:
-        print(f"  failed: {failure}", file=sys.stderr)
-    if not summary.ok:
-        fail(f"dbt build failed ({len(summary.failures)} failing node(s)); see {summary.log_path}")
-
-
-READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
 @main.command()
@@ -277,8 +305,6 @@ def sql(query: str, as_csv: bool) -> None:
     try:
         relation = con.sql(query)
         if as_csv:
-            import csv
-
             writer = csv.writer(sys.stdout)
             writer.writerow(relation.columns)
             writer.writerows(relation.fetchall())

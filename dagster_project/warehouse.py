@@ -27,6 +27,7 @@ from ingest.http import CrawlError
 from ingest.landing import SOURCES, BadSnapshot, dumps, verify_snapshot, write_atomic
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
 TABLES = {
     "civitai_models": ("models", "model_versions", "model_files"),
     "civitai_images": ("images",),
@@ -133,9 +134,8 @@ def dbt_env(home: Path) -> dict[str, str]:
 
 
 def dbt_command(home: Path, *args: str) -> list[str]:
-    dbt = Path(sys.executable).with_name("dbt")
     return [
-        str(dbt),
+        str(DBT_EXECUTABLE),
         *args,
         "--project-dir",
         str(DBT_DIR),

@@ -1,0 +1,154 @@
+"""Run the Dagster jobs in-process from the CLI, on the instance the UI shows.
+
+DAGSTER_HOME is $HUBWATCH_HOME/dagster, so every run started by `hubwatch` appears in
+`make dev`'s run history, and the concurrency pools (one warehouse writer) hold across
+processes. Dagster's own console chatter is silenced: the CLI prints its own progress, and a
+failure comes back as the one line the failing step raised.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ingest.landing import PageEvent
+
+INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
+PID_TAG, HOST_TAG = "hubwatch/pid", "hubwatch/host"
+progress_hook: Callable[[PageEvent], None] | None = None  # set by the CLI while it runs assets
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    error: str | None
+    materialized: dict[str, dict[str, Any]]  # asset key -> materialisation metadata
+    checks: dict[str, int]  # passed / failed / warned
+    failed_checks: list[str]
+
+
+def use_instance(home: Path):
+    """DAGSTER_HOME under HUBWATCH_HOME, with hubwatch's instance config; the instance."""
+    from dagster import DagsterInstance
+
+    dagster_home = home / "dagster"
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.is_file():
+        shutil.copyfile(INSTANCE_CONFIG, config)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ["HUBWATCH_HOME"] = str(home)
+    return DagsterInstance.get()
+
+
+def reap_dead_runs(instance) -> list[str]:
+    """Fail runs whose hubwatch process died (e.g. SIGKILL) and free their pool slots.
+
+    Dagster's daemon does this for runs it launched; a run executed in a CLI process that was
+    killed would otherwise hold its concurrency slot for ever and block every later run.
+    """
+    from dagster import DagsterRunStatus, RunsFilter
+
+    reaped = []
+    active = RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+    for run in instance.get_runs(filters=active):
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid and host == socket.gethostname() and not _alive(int(pid)):
+            instance.report_run_failed(run, "the hubwatch process running it stopped (killed or crashed)")
+            instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+            reaped.append(run.run_id)
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def run_job(
+    home: Path,
+    job_name: str,
+    *,
+    partition_key: str | None = None,
+    asset_selection: Sequence[Any] | None = None,
+    run_config: dict[str, Any] | None = None,
+    on_page: Callable[[PageEvent], None] | None = None,
+    settings: dict[str, Any] | None = None,
+) -> RunOutcome:
+    """Execute a job of the code location in this process and say how it went."""
+    global progress_hook
+    instance = use_instance(home)
+    reap_dead_runs(instance)
+    # An attended CLI run relies on the HTTP client's retries; scheduled runs also retry steps.
+    os.environ.setdefault("HUBWATCH_STEP_RETRIES", "0")
+    from dagster_project.definitions import defs
+
+    for name in ("dagster", "dagster.builtin", "dagster_dbt"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    job = defs().resolve_job_def(job_name)
+    config = {
+        "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
+        "resources": {"settings": {"config": {"home": str(home), **(settings or {})}}},
+        **(run_config or {}),
+    }
+    progress_hook = on_page
+    log_path = home / "logs" / f"{job_name}.log"  # dbt's own output, re-emitted on stdout by dagster-dbt
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                asset_selection=asset_selection,
+                run_config=config,
+                raise_on_error=False,
+                tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+            )
+    finally:
+        progress_hook = None
+    checks = {"passed": 0, "failed": 0, "warned": 0}
+    failed_checks = []
+    for evaluation in result.get_asset_check_evaluations():
+        if evaluation.passed:
+            checks["passed"] += 1
+            continue
+        checks["warned" if evaluation.severity.value == "WARN" else "failed"] += 1
+        failed_checks.append(
+            f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({evaluation.severity.value})"
+        )
+    materialized = {
+        event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}
+        for event in result.get_asset_materialization_events()
+    }
+    error = None if result.success else first_error(result)
+    return RunOutcome(result.success, result.run_id, error, materialized, checks, failed_checks)
+
+
+def first_error(result) -> str:
+    """What the failed steps raised, one line: a Failure's description, else the root cause."""
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data.user_failure_data
+        if data and data.description:
+            messages.append(data.description)
+            continue
+        error = event.step_failure_data.error
+        while error.cause is not None:
+            error = error.cause
+        messages.append(error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name)
+    return "; ".join(dict.fromkeys(messages)) or "the run failed"
