@@ -1,0 +1,137 @@
+"""Orchestration: definitions load, the daily job runs end to end over fakehub and its checks
+speak (the drop check at the ban), the schedule targets today, failures are recorded, and two
+runs at once queue on the one-writer pool instead of colliding."""
+
+import subprocess
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import orjson
+import pytest
+
+from dagster_project.definitions import defs
+from dagster_project.defs.automation.sensors import record_failed_runs
+from dagster_project.defs.resources import HubwatchSettings
+from dagster_project.runs import run_job, use_instance
+from ingest.fakehub import Faults
+from ingest.landing import complete_snapshots
+from tests.conftest import hub_env, hubwatch
+
+pytestmark = pytest.mark.slow
+BAN_DAYS = ["2025-05-21", "2025-05-22", "2025-05-23"]
+
+
+def test_definitions_load_with_the_prepared_manifest():
+    definitions = defs()
+    keys = {key.to_user_string() for key in definitions.resolve_all_asset_keys()}
+    assert {
+        "raw/civitai_models",
+        "raw/civitai_images",
+        "raw/hf_models",
+        "marts/models",
+        "marts/lifecycle_by_snapshot",
+    } <= keys
+    assert definitions.resolve_job_def("daily_snapshot_job") and definitions.resolve_job_def(
+        "rebuild_from_raw_job"
+    )
+    assert definitions.resolve_schedule_def("daily_snapshot_job_schedule")
+    assert definitions.resolve_sensor_def("record_failed_runs")
+    assert definitions.resolve_assets_def(dg.AssetKey(["marts", "models"])).op.pool == "duckdb_writer"
+    assert definitions.resolve_assets_def(dg.AssetKey(["raw", "civitai_models"])).op.pool == "api_civitai"
+
+
+def test_schedule_requests_todays_partition():
+    schedule = defs().resolve_schedule_def("daily_snapshot_job_schedule")
+    assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone in (None, "UTC")
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+    requests = schedule.evaluate_tick(context).run_requests
+    assert [r.partition_key for r in requests] == ["2026-11-22"]
+
+
+@pytest.fixture(scope="module")
+def daily_runs(tmp_path_factory, small_world):
+    """The daily job for three simulated dates across the ban, executed as the schedule would."""
+    from ingest.fakehub import FakeHub
+
+    home = tmp_path_factory.mktemp("daily") / "home"
+    monkeypatch = pytest.MonkeyPatch()
+    with FakeHub(small_world) as hub:
+        for key, value in hub_env(hub, home).items():
+            monkeypatch.setenv(key, value)
+        outcomes = {day: run_job(home, "daily_snapshot_job", partition_key=day) for day in BAN_DAYS}
+    yield home, outcomes
+    monkeypatch.undo()
+
+
+def test_daily_job_populates_the_marts_and_passes_its_checks(daily_runs):
+    home, outcomes = daily_runs
+    for day, outcome in outcomes.items():
+        assert outcome.success, (day, outcome.error)
+        assert outcome.checks["failed"] == 0, outcome.failed_checks
+        assert "marts/model_snapshots" in outcome.materialized
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        dates = con.sql("select distinct snapshot_date from marts.model_snapshots order by 1").fetchall()
+        assert [d for (d,) in dates] == [date.fromisoformat(d) for d in BAN_DAYS]
+        assert con.sql("select count(*) from marts.images").fetchall()[0][0] > 0
+
+
+def test_the_drop_check_fires_across_the_ban_and_only_there(daily_runs):
+    _home, outcomes = daily_runs
+    warned = {day: [c for c in o.failed_checks if "no_sudden_drop" in c] for day, o in outcomes.items()}
+    assert warned == {
+        "2025-05-21": [],
+        "2025-05-22": ["raw/civitai_models:no_sudden_drop (WARN)"],
+        "2025-05-23": [],
+    }
+
+
+def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakehub, tmp_path):
+    home = tmp_path / "home"
+    fakehub.faults = Faults(always="500")
+    env = hub_env(
+        fakehub, home, HUBWATCH_MAX_RETRIES="1", HUBWATCH_STEP_RETRIES="1", HUBWATCH_STEP_RETRY_DELAY="0.1"
+    )
+    done = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", "2025-05-21", env=env)
+    assert done.returncode != 0
+    url = f"{fakehub.civitai_base}/models?limit=100&nsfw=true&archived=true&sort=Oldest"
+    assert done.stderr.strip().splitlines() == [
+        f"hubwatch: error: civitai_models: giving up on {url} after 2 attempts: 500: HTTP 500 from {url}"
+    ]
+    assert fakehub.requests == 4  # two HTTP attempts, and the whole step retried once
+    assert complete_snapshots(home, "civitai_models") == []
+
+    instance = use_instance(home)
+    run = instance.get_runs(limit=1)[0]
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    failure = next(
+        e
+        for e in instance.all_logs(run.run_id)
+        if e.dagster_event and e.dagster_event.event_type == dg.DagsterEventType.RUN_FAILURE
+    )
+    context = dg.build_run_status_sensor_context(
+        sensor_name="record_failed_runs",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure.dagster_event,
+    ).for_run_failure()
+    record_failed_runs(context, settings=HubwatchSettings(home=str(home)))
+    recorded = [
+        orjson.loads(line) for line in (home / "logs" / "failed_runs.jsonl").read_bytes().splitlines()
+    ]
+    assert recorded[-1]["run_id"] == run.run_id and recorded[-1]["partition"] == "2025-05-21"
+
+
+def test_two_builds_at_once_queue_on_the_writer_pool(daily_runs, fakehub):
+    home, _ = daily_runs
+    env = hub_env(fakehub, home)
+    exe = str(Path(hubwatch.__globals__["sys"].executable).with_name("hubwatch"))
+    procs = [
+        subprocess.Popen([exe, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [p.communicate(timeout=600) for p in procs]
+    for proc, (_out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err
+        assert "lock" not in err.lower()
