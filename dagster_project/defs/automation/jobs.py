@@ -15,3 +15,9 @@ rebuild_job = dg.define_asset_job(
     selection=dg.AssetSelection.all() - INGEST,
     description="Everything downstream of raw/, in one run (set full_refresh to rebuild it all).",
 )
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=dg.AssetSelection.groups("publish", "dashboards"),
+    description="The dated package and the dashboards, from the current warehouse.",
+)

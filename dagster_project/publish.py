@@ -1,0 +1,359 @@
+"""The dated, citable package: $HUBWATCH_HOME/publish/YYYY-MM-DD/.
+
+Every public `marts` table as Parquet (zstd) and CSV, a read-only DuckDB file holding them,
+manifest.json (row counts, schema, sha256 of every file, rules, snapshot range, kinds, tool
+versions), SHA256SUMS, a Frictionless datapackage.json and CODEBOOK.md from the column
+descriptions dbt wrote into the warehouse. Names of depicted people are left out unless
+include_names: the `name` of a real-person model is nulled, a real-person Hugging Face repo id
+becomes a salted hash (the same in every table, so joins still work), and tags that are
+public figures' names are hashed too. Creator names never reach the warehouse's marts at all.
+
+A publish is atomic: it is written to a staging folder and renamed; `latest` is re-pointed
+after; an existing date is never replaced without force.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from dagster_project.warehouse import BuildError, ensure_creator_salt
+from ingest import __version__
+from ingest.landing import dumps, sha256_file, write_atomic
+
+PUBLIC_TABLES = (
+    "model_snapshots",
+    "models",
+    "images",
+    "nsfw_share_monthly",
+    "nsfw_share_by_snapshot",
+    "real_person_monthly",
+    "tag_trends_monthly",
+    "subculture_trends_monthly",
+    "base_model_mix_monthly",
+    "lifecycle_by_snapshot",
+    "cross_platform_matches",
+    "snapshot_coverage",
+    "build_info",
+)
+FRICTIONLESS_TYPES = {
+    "VARCHAR": "string",
+    "BIGINT": "integer",
+    "INTEGER": "integer",
+    "DOUBLE": "number",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP WITH TIME ZONE": "datetime",
+}
+
+
+class PublishError(BuildError):
+    """The package cannot be written; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Published:
+    path: Path
+    manifest: dict[str, Any]
+
+
+def redactions(include_names: bool) -> dict[str, str]:
+    """SELECT expressions that replace columns holding depicted people's names.
+
+    They read two session variables set before use: `salt` and `names` (the public-figure list).
+    """
+    if include_names:
+        return {}
+
+    def hashed(col: str) -> str:
+        return f"'redacted:' || left(sha256(getvariable('salt') || {col}), 16)"
+
+    is_name = "list_contains(getvariable('names'), {col})"
+    return {
+        "name": "case when real_person then null else name end",
+        "model_id": (
+            f"case when platform = 'huggingface' and real_person then {hashed('model_id')} else model_id end"
+        ),
+        "tags": "list_transform(tags, lambda t: "
+        f"case when {is_name.format(col='t')} then {hashed('t')} else t end)",
+        "hf_model_id": f"case when civitai_real_person then {hashed('hf_model_id')} else hf_model_id end",
+        "tag": f"case when {is_name.format(col='tag')} then {hashed('tag')} else tag end",
+    }
+
+
+def table_select(con: duckdb.DuckDBPyConnection, table: str, replace: dict[str, str]) -> str:
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = ? order by column_index",
+            [table],
+        ).fetchall()
+    ]
+    expressions = [f"{replace[c]} as {c}" if c in replace else c for c in columns]
+    return f"select {', '.join(expressions)} from marts.{table}"  # noqa: S608 (identifiers from the catalog)
+
+
+def publish(
+    home: Path, *, publish_date: date | None = None, force: bool = False, include_names: bool = False
+) -> Published:
+    warehouse = home / "warehouse.duckdb"
+    if not warehouse.is_file():
+        raise PublishError(f"no warehouse at {warehouse}: run `hubwatch build` first")
+    day = publish_date or datetime.now(UTC).date()
+    root = home / "publish"
+    final = root / day.isoformat()
+    if final.exists() and not force:
+        raise PublishError(f"{final} is already published (use --force to replace it)")
+    staging = root / f".staging-{day.isoformat()}-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "data").mkdir(parents=True)
+    salt = ensure_creator_salt(home).read_text().strip()
+    try:
+        manifest = _write_package(warehouse, staging, day, salt, include_names)
+        _move_into_place(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _point_latest(root, final)
+    return Published(final, manifest)
+
+
+def _write_package(
+    warehouse: Path, staging: Path, day: date, salt: str, include_names: bool
+) -> dict[str, Any]:
+    replace = redactions(include_names)
+    tables: dict[str, Any] = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set variable salt = ?", [salt])
+        con.execute("set variable names = (select list(name) from rules.rules_real_person_names)")
+        info = con.sql("select * from marts.build_info").fetchall()
+        build = dict(
+            zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True)
+        )
+        kinds = [
+            k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()
+        ]
+        docs = _column_docs(con)
+        for table in PUBLIC_TABLES:
+            select = table_select(
+                con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)}
+            )
+            base = staging / "data" / table
+            con.execute(f"copy ({select}) to '{base}.parquet' (format parquet, compression zstd)")  # noqa: S608
+            con.execute(f"copy ({select}) to '{base}.csv' (format csv, header true)")  # noqa: S608
+            schema = con.sql(f"describe {select}").fetchall()  # noqa: S608
+            rows = con.sql(f"select count(*) from ({select})").fetchall()[0][0]  # noqa: S608
+            tables[table] = {
+                "rows": rows,
+                "description": docs.get(table, {}).get("", ""),
+                "schema": [
+                    {"name": c[0], "type": c[1], "description": docs.get(table, {}).get(c[0], "")}
+                    for c in schema
+                ],
+            }
+    _write_duckdb(staging, tables)
+    simulated = "simulated" in kinds
+    manifest = {
+        "title": f"hubwatch snapshot package {day.isoformat()}",
+        "publish_date": day.isoformat(),
+        "published_at": datetime.now(UTC).isoformat(),
+        "rules_version": build["rules_version"],
+        "snapshot_range": [str(build["first_snapshot"]), str(build["last_snapshot"])],
+        "kinds": kinds,
+        "simulated": simulated,
+        "names_included": include_names,
+        "tools": {
+            "hubwatch": __version__,
+            "dbt": build["dbt_version"],
+            "duckdb": build["duckdb_version"],
+        },
+        "tables": tables,
+    }
+    write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
+    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, staging)))
+    files = {
+        p.relative_to(staging).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
+        for p in sorted(staging.rglob("*"))
+        if p.is_file()
+    }
+    manifest["files"] = files
+    sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in files.items())
+    write_atomic(staging / "SHA256SUMS", sums.encode())
+    write_atomic(staging / "manifest.json", dumps(manifest))
+    return manifest
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    return bool(
+        con.execute(
+            "select 1 from duckdb_columns() "
+            "where schema_name = 'marts' and table_name = ? and column_name = ?",
+            [table, column],
+        ).fetchall()
+    )
+
+
+def _column_docs(con) -> dict[str, dict[str, str]]:
+    """Descriptions dbt persisted as DuckDB comments: table -> column ('' for the table) -> text."""
+    docs: dict[str, dict[str, str]] = {}
+    for table, comment in con.sql(
+        "select table_name, comment from duckdb_tables() where schema_name = 'marts'"
+    ).fetchall():
+        docs.setdefault(table, {})[""] = comment or ""
+    for table, column, comment in con.sql(
+        "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
+    ).fetchall():
+        docs.setdefault(table, {})[column] = comment or ""
+    return docs
+
+
+def _write_duckdb(staging: Path, tables: dict[str, Any]) -> None:
+    """A DuckDB file with every table (and its descriptions), made read-only on disk."""
+    path = staging / "hubwatch.duckdb"
+    with duckdb.connect(str(path)) as con:
+        for table, meta in tables.items():
+            con.execute(
+                f"create table {table} as select * from read_parquet('{staging}/data/{table}.parquet')"
+            )  # noqa: S608
+            con.execute(f"comment on table {table} is '{_sql_text(meta['description'])}'")
+            for column in meta["schema"]:
+                con.execute(
+                    f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'"
+                )
+    path.chmod(0o444)
+
+
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def datapackage(manifest: dict[str, Any], staging: Path) -> dict[str, Any]:
+    """A Frictionless Data Package describing the CSV files (Parquet files sit beside them)."""
+    resources = []
+    for table, meta in manifest["tables"].items():
+        csv_path = staging / "data" / f"{table}.csv"
+        resources.append(
+            {
+                "name": table,
+                "path": f"data/{table}.csv",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "description": meta["description"],
+                "hash": f"sha256:{sha256_file(csv_path)}",
+                "bytes": csv_path.stat().st_size,
+                "schema": {
+                    "fields": [
+                        {
+                            "name": c["name"],
+                            "type": FRICTIONLESS_TYPES.get(c["type"], "string"),
+                            **(
+                                {"format": "any"}
+                                if FRICTIONLESS_TYPES.get(c["type"]) in ("datetime", "date")
+                                else {}
+                            ),
+                            "description": c["description"],
+                        }
+                        for c in meta["schema"]
+                    ]
+                },
+            }
+        )
+    return {
+        "name": f"hubwatch-{manifest['publish_date']}",
+        "title": manifest["title"] + (" (SIMULATED DATA)" if manifest["simulated"] else ""),
+        "description": "Model-hub metadata measures: NSFW share, real-person models, subcultures, lifecycle.",
+        "version": manifest["publish_date"],
+        "created": manifest["published_at"],
+        "keywords": ["civitai", "hugging face", "deepfake", "nsfw", "model hubs"],
+        "resources": resources,
+    }
+
+
+def codebook(manifest: dict[str, Any]) -> str:
+    """CODEBOOK.md: every table and column, in the words dbt documents them with."""
+    lines = [
+        f"# hubwatch codebook — package {manifest['publish_date']}",
+        "",
+        f"Rule set `{manifest['rules_version']}`; snapshots {manifest['snapshot_range'][0]} to "
+        f"{manifest['snapshot_range'][1]}; kinds: {', '.join(manifest['kinds'])}.",
+    ]
+    if manifest["simulated"]:
+        lines += [
+            "",
+            "**SIMULATED DATA**: some snapshots come from hubwatch's simulator, not from a real hub.",
+        ]
+    lines += [
+        "",
+        "Creator names appear only as salted hashes. Names of depicted people are "
+        + (
+            "included in this package."
+            if manifest["names_included"]
+            else "left out: real-person models' names are empty; their Hugging Face repo ids, and any tag "
+            "that is a public figure's name, are salted hashes."
+        ),
+        "",
+        "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
+        f"{manifest['publish_date']} (rules {manifest['rules_version']}).",
+    ]
+    for table, meta in manifest["tables"].items():
+        lines += [
+            "",
+            f"## {table}",
+            "",
+            meta["description"],
+            "",
+            f"{meta['rows']} rows. Files: `data/{table}.parquet`, `data/{table}.csv`.",
+            "",
+            "| column | type | description |",
+            "|---|---|---|",
+        ]
+        lines += [
+            f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _move_into_place(staging: Path, final: Path) -> None:
+    if not final.exists():
+        staging.rename(final)
+        return
+    old = final.with_name(f".replaced-{final.name}")
+    if old.exists():
+        shutil.rmtree(old)
+    final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old)
+
+
+def _point_latest(root: Path, final: Path) -> None:
+    """publish/latest -> the newest dated package (a relative symlink, swapped atomically)."""
+    newest = max(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "latest"
+    )
+    tmp = root / ".latest.tmp"
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    tmp.symlink_to(newest)
+    tmp.replace(root / "latest")
+
+
+def verify_package(path: Path) -> list[str]:
+    """Files whose sha256 differs from the manifest (empty when the package is intact)."""
+    manifest = orjson.loads((path / "manifest.json").read_bytes())
+    return [name for name, entry in manifest["files"].items() if sha256_file(path / name) != entry["sha256"]]
+
+
+def package_digest(path: Path) -> str:
+    """One sha256 for citing a package: of its manifest.json (which lists every file's sha256)."""
+    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
