@@ -51,9 +51,7 @@ def build(home: Path) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--short", type=int, default=2)
     parser.add_argument("--long", type=int, default=50)
     args = parser.parse_args()
@@ -69,8 +67,7 @@ def main() -> None:
             snapshots(hub, home, [days[n]])
             results[label] = build(home)
             print(
-                f"{label}: {n} snapshots, initial build {full:.1f} s; "
-                f"adding snapshot {n + 1}: {results[label]:.1f} s",
+                f"{label}: {n} snapshots, initial build {full:.1f} s; adding snapshot {n + 1}: {results[label]:.1f} s",
                 flush=True,
             )
     print(f"ratio long/short: {results['long'] / results['short']:.2f} (target <= 1.5)")

@@ -55,22 +55,16 @@ def realistic_items(n: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--items", type=int, default=200_000)
     args = parser.parse_args()
     items = realistic_items(args.items)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
-        snap = StagedSnapshot(
-            home, "civitai_images", date(2026, 1, 1), kind="simulated", host="bench", plan={}
-        )
+        snap = StagedSnapshot(home, "civitai_images", date(2026, 1, 1), kind="simulated", host="bench", plan={})
         with snap:
             for start in range(0, len(items), 200):
-                body = orjson.dumps(
-                    {"items": items[start : start + 200], "metadata": {"nextCursor": str(start)}}
-                )
+                body = orjson.dumps({"items": items[start : start + 200], "metadata": {"nextCursor": str(start)}})
                 fetched = Fetched("http://bench/images", 200, body, None, {}, datetime.now(UTC), 1)
                 last = start + 200 >= len(items)
                 snap.add_page(

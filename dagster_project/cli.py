@@ -128,7 +128,7 @@ def snapshot_sources(
 
 
 def report_build(outcome: RunOutcome) -> None:
-    built = sum(1 for key in outcome.materialized if not key.startswith("raw/"))
+    built = sum(1 for key in outcome.materialized if not key.startswith(("raw/", "publish/", "dashboards/")))
     checks = outcome.checks
     print(
         f"build: {built} tables and seeds built; checks: {checks['passed']} passed, "
@@ -164,9 +164,7 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--sources", default=",".join(SOURCES), show_default=True, help="Comma-separated sources to snapshot."
-)
+@click.option("--sources", default=",".join(SOURCES), show_default=True, help="Comma-separated sources to snapshot.")
 @click.option("--as-of", help="Date (YYYY-MM-DD) of a simulated snapshot; loopback sources only.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after N pages this run (resumable).")
 @click.option("--force", is_flag=True, help="Retake a snapshot that is already complete.")
@@ -208,9 +206,7 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
 
 
 @main.command()
-@click.option(
-    "--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot)."
-)
+@click.option("--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot).")
 def build(full_refresh: bool) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
     home = hubwatch_home()
@@ -221,7 +217,43 @@ def build(full_refresh: bool) -> None:
         flush=True,
     )
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
-    report_build(run_job(home, "rebuild_from_raw_job", run_config=config))
+    report_build(run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=warehouse_keys()))
+
+
+@main.command(name="publish")
+@click.option("--date", "publish_date", help="Date of the package (YYYY-MM-DD) [default: today, UTC].")
+@click.option("--force", is_flag=True, help="Replace a package already published for that date.")
+@click.option("--include-names", is_flag=True, help="Keep depicted people's names (internal use only).")
+def publish_command(publish_date: str | None, force: bool, include_names: bool) -> None:
+    """Write publish/YYYY-MM-DD/ (Parquet, CSV, DuckDB, manifest, codebook) and its dashboards."""
+    if publish_date is not None:
+        try:
+            parse_as_of(publish_date)
+        except CrawlError:
+            fail(f"invalid --date {publish_date!r}: expected YYYY-MM-DD")
+    config = {"publish_date": publish_date, "force": force, "include_names": include_names}
+    outcome = run_job(hubwatch_home(), "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    report_published(outcome)
+
+
+@main.command()
+def dashboards() -> None:
+    """Render the trend site from the latest published package."""
+    outcome = run_job(hubwatch_home(), "publish_job", asset_selection=[AssetKey(["dashboards", "site"])])
+    report_published(outcome)
+
+
+def report_published(outcome: RunOutcome) -> None:
+    if not outcome.success:
+        fail(outcome.error or "the run failed")
+    package = outcome.materialized.get("publish/package")
+    if package:
+        print(
+            f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']})", file=sys.stderr
+        )
+    site = outcome.materialized.get("dashboards/site")
+    if site:
+        print(f"dashboards: {site['index']}", file=sys.stderr)
 
 
 @main.command()
@@ -237,9 +269,7 @@ def run() -> None:
 
 
 @main.command()
-@click.option(
-    "--home", type=click.Path(path_type=Path), help="Data directory [default: $HUBWATCH_HOME/demo]."
-)
+@click.option("--home", type=click.Path(path_type=Path), help="Data directory [default: $HUBWATCH_HOME/demo].")
 @click.option("--start", default="2024-01-01", show_default=True, help="First simulated snapshot date.")
 @click.option("--end", default="2025-12-01", show_default=True, help="Last simulated snapshot date.")
 def demo(home: Path | None, start: str, end: str) -> None:
@@ -252,16 +282,12 @@ def demo(home: Path | None, start: str, end: str) -> None:
     except CrawlError as error:
         fail(str(error))
     os.environ.update(HUBWATCH_RATE="0", HUBWATCH_BACKOFF_INITIAL="0.05", HUBWATCH_BACKOFF_MAX="0.5")
-    print(
-        f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True
-    )
+    print(f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True)
     world = build_world(seed=DEMO_SEED, n_models=1500, n_images=25_000, n_repos=300)
     started = time.monotonic()
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
         os.environ.update(CIVITAI_API_BASE=hub.civitai_base, HF_ENDPOINT=hub.hf_endpoint)
-        print(
-            f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True
-        )
+        print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
         for day in days:
             # simulated dates are in the past: the freshness checks (for live runs) would always warn
             outcome = snapshot_sources(
@@ -270,15 +296,28 @@ def demo(home: Path | None, start: str, end: str) -> None:
             if not outcome.success:
                 fail(f"snapshots of {day}: {outcome.error}")
     print(
-        f"demo: snapshots done in {time.monotonic() - started:.0f}s; building the warehouse (dbt)…",
+        f"demo: snapshots done in {time.monotonic() - started:.0f}s; build, publish, dashboards…",
         flush=True,
     )
-    report_build(run_job(home, "rebuild_from_raw_job"))
+    # one run from raw/ to the site: build, then publish (dated by the last snapshot), then render
+    publish = {"publish_date": days[-1].isoformat(), "force": True, "include_names": False}
+    outcome = run_job(home, "rebuild_from_raw_job", run_config={"ops": {"publish__package": {"config": publish}}})
+    report_build(outcome)
+    report_published(outcome)
     print(
         f"demo: done in {time.monotonic() - started:.0f}s. Simulated snapshots {days[0]}..{days[-1]} in "
         f"{home / 'raw'}; warehouse {home / 'warehouse.duckdb'}; Dagster runs in {home / 'dagster'}.",
         flush=True,
     )
+    print(f"demo: open {home / 'publish' / 'latest' / 'dashboards' / 'index.html'}", flush=True)
+
+
+def warehouse_keys() -> list[AssetKey]:
+    """The dbt assets alone (rebuild_from_raw_job also publishes)."""
+    from dagster_project.definitions import defs
+
+    definitions = defs()
+    return [key for key in definitions.resolve_all_asset_keys() if key.path[0] not in ("raw", "publish", "dashboards")]
 
 
 @main.command()

@@ -79,11 +79,8 @@ def redactions(include_names: bool) -> dict[str, str]:
     is_name = "list_contains(getvariable('names'), {col})"
     return {
         "name": "case when real_person then null else name end",
-        "model_id": (
-            f"case when platform = 'huggingface' and real_person then {hashed('model_id')} else model_id end"
-        ),
-        "tags": "list_transform(tags, lambda t: "
-        f"case when {is_name.format(col='t')} then {hashed('t')} else t end)",
+        "model_id": (f"case when platform = 'huggingface' and real_person then {hashed('model_id')} else model_id end"),
+        "tags": f"list_transform(tags, lambda t: case when {is_name.format(col='t')} then {hashed('t')} else t end)",
         "hf_model_id": f"case when civitai_real_person then {hashed('hf_model_id')} else hf_model_id end",
         "tag": f"case when {is_name.format(col='tag')} then {hashed('tag')} else tag end",
     }
@@ -128,26 +125,18 @@ def publish(
     return Published(final, manifest)
 
 
-def _write_package(
-    warehouse: Path, staging: Path, day: date, salt: str, include_names: bool
-) -> dict[str, Any]:
+def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include_names: bool) -> dict[str, Any]:
     replace = redactions(include_names)
     tables: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set variable salt = ?", [salt])
         con.execute("set variable names = (select list(name) from rules.rules_real_person_names)")
         info = con.sql("select * from marts.build_info").fetchall()
-        build = dict(
-            zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True)
-        )
-        kinds = [
-            k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()
-        ]
+        build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
+        kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
         for table in PUBLIC_TABLES:
-            select = table_select(
-                con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)}
-            )
+            select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
             base = staging / "data" / table
             con.execute(f"copy ({select}) to '{base}.parquet' (format parquet, compression zstd)")  # noqa: S608
             con.execute(f"copy ({select}) to '{base}.csv' (format csv, header true)")  # noqa: S608
@@ -157,8 +146,7 @@ def _write_package(
                 "rows": rows,
                 "description": docs.get(table, {}).get("", ""),
                 "schema": [
-                    {"name": c[0], "type": c[1], "description": docs.get(table, {}).get(c[0], "")}
-                    for c in schema
+                    {"name": c[0], "type": c[1], "description": docs.get(table, {}).get(c[0], "")} for c in schema
                 ],
             }
     _write_duckdb(staging, tables)
@@ -196,8 +184,7 @@ def _write_package(
 def _has_column(con, table: str, column: str) -> bool:
     return bool(
         con.execute(
-            "select 1 from duckdb_columns() "
-            "where schema_name = 'marts' and table_name = ? and column_name = ?",
+            "select 1 from duckdb_columns() where schema_name = 'marts' and table_name = ? and column_name = ?",
             [table, column],
         ).fetchall()
     )
@@ -222,14 +209,10 @@ def _write_duckdb(staging: Path, tables: dict[str, Any]) -> None:
     path = staging / "hubwatch.duckdb"
     with duckdb.connect(str(path)) as con:
         for table, meta in tables.items():
-            con.execute(
-                f"create table {table} as select * from read_parquet('{staging}/data/{table}.parquet')"
-            )  # noqa: S608
+            con.execute(f"create table {table} as select * from read_parquet('{staging}/data/{table}.parquet')")  # noqa: S608
             con.execute(f"comment on table {table} is '{_sql_text(meta['description'])}'")
             for column in meta["schema"]:
-                con.execute(
-                    f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'"
-                )
+                con.execute(f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'")
     path.chmod(0o444)
 
 
@@ -257,11 +240,7 @@ def datapackage(manifest: dict[str, Any], staging: Path) -> dict[str, Any]:
                         {
                             "name": c["name"],
                             "type": FRICTIONLESS_TYPES.get(c["type"], "string"),
-                            **(
-                                {"format": "any"}
-                                if FRICTIONLESS_TYPES.get(c["type"]) in ("datetime", "date")
-                                else {}
-                            ),
+                            **({"format": "any"} if FRICTIONLESS_TYPES.get(c["type"]) in ("datetime", "date") else {}),
                             "description": c["description"],
                         }
                         for c in meta["schema"]
@@ -318,9 +297,7 @@ def codebook(manifest: dict[str, Any]) -> str:
             "| column | type | description |",
             "|---|---|---|",
         ]
-        lines += [
-            f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]
-        ]
+        lines += [f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]]
     return "\n".join(lines) + "\n"
 
 
@@ -338,9 +315,7 @@ def _move_into_place(staging: Path, final: Path) -> None:
 
 def _point_latest(root: Path, final: Path) -> None:
     """publish/latest -> the newest dated package (a relative symlink, swapped atomically)."""
-    newest = max(
-        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "latest"
-    )
+    newest = max(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "latest")
     tmp = root / ".latest.tmp"
     if tmp.is_symlink() or tmp.exists():
         tmp.unlink()

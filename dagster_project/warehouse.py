@@ -78,14 +78,10 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
         root = home / "raw" / source
         for partition in sorted(root.glob("*")) if root.is_dir() else []:
             if not partition.name.startswith("snapshot_date="):
-                raise BuildError(
-                    f"{partition} is not a snapshot partition (expected snapshot_date=YYYY-MM-DD)"
-                )
+                raise BuildError(f"{partition} is not a snapshot partition (expected snapshot_date=YYYY-MM-DD)")
             manifest_file = partition / "manifest.json"
             key = partition.relative_to(home).as_posix()
-            stamp = (
-                hashlib.sha256(manifest_file.read_bytes()).hexdigest() if manifest_file.is_file() else None
-            )
+            stamp = hashlib.sha256(manifest_file.read_bytes()).hexdigest() if manifest_file.is_file() else None
             if stamp is None or ledger.get(key) != stamp:
                 try:
                     verify_snapshot(partition)
@@ -105,9 +101,7 @@ def sql_list(paths: list[str]) -> str:
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in."""
     if not any(dates.values()):
-        raise BuildError(
-            f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first"
-        )
+        raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
     stand_ins = home / "warehouse_schemas"
     files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
     for source, tables in TABLES.items():

@@ -237,9 +237,7 @@ def normalise_images(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
                 "created_at": item.get("createdAt"),
                 "browsing_level": item.get("browsingLevel"),
                 # /images gives a lossy string; 2023 showcase images put the string in `nsfw`
-                "nsfw_level_label": label
-                if isinstance(label, str)
-                else (nsfw if isinstance(nsfw, str) else None),
+                "nsfw_level_label": label if isinstance(label, str) else (nsfw if isinstance(nsfw, str) else None),
                 "nsfw": nsfw if isinstance(nsfw, bool) else None,
                 "type": item.get("type"),
                 "width": item.get("width"),
@@ -293,6 +291,4 @@ def _tag_names(tags: Any) -> list[str]:
 def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
     frame = rows_to_frame(rows, schema)
     times = [c for c in TIME_COLUMNS if c in schema]
-    return frame.with_columns(
-        pl.col(c).str.to_datetime(time_unit="ms", time_zone="UTC", strict=False) for c in times
-    )
+    return frame.with_columns(pl.col(c).str.to_datetime(time_unit="ms", time_zone="UTC", strict=False) for c in times)

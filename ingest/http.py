@@ -169,9 +169,7 @@ class PoliteClient:
                     return Fetched(**{**fetched.__dict__, "attempts": attempt.retry_state.attempt_number})
         except RetryError as gave_up:
             last = gave_up.last_attempt.exception()
-            raise CrawlError(
-                f"giving up on {shown} after {self.politeness.max_retries + 1} attempts: {last}"
-            ) from None
+            raise CrawlError(f"giving up on {shown} after {self.politeness.max_retries + 1} attempts: {last}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, request: httpx.Request, shown: str) -> Fetched:
@@ -193,9 +191,7 @@ class PoliteClient:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
             kind = response.headers.get("Content-Type", "no content type")
-            raise TransientError(
-                "invalid_json", f"body of {shown} is not JSON ({kind}): {_snippet(body)}"
-            ) from None
+            raise TransientError("invalid_json", f"body of {shown} is not JSON ({kind}): {_snippet(body)}") from None
         return Fetched(
             url=shown,
             status=status,

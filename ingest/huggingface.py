@@ -117,8 +117,7 @@ def in_scope(item: dict[str, Any], scope: HfScope, image_repos: set[str]) -> boo
     if not (ADAPTER_TAGS & set(tags) or any(r == "adapter" for r, _ in base_models_of(tags))):
         return False
     return any(
-        repo in image_repos or repo.startswith(scope.image_base_prefixes)
-        for _relation, repo in base_models_of(tags)
+        repo in image_repos or repo.startswith(scope.image_base_prefixes) for _relation, repo in base_models_of(tags)
     )
 
 
@@ -129,9 +128,7 @@ def is_file_candidate(item: dict[str, Any]) -> bool:
 
 
 # -- crawling --------------------------------------------------------------------------------
-def crawl(
-    snapshot: StagedSnapshot, client: PoliteClient, endpoint: str, scope: HfScope, home: Path
-) -> dict[str, Any]:
+def crawl(snapshot: StagedSnapshot, client: PoliteClient, endpoint: str, scope: HfScope, home: Path) -> dict[str, Any]:
     """List every scope query, then fetch file metadata for LoRA candidates within budget."""
     state = snapshot.state or {"phase": "list", "query": 0, "next_url": None}
     if state["phase"] == "list":
@@ -164,9 +161,7 @@ def _list(snapshot, client, endpoint, scope, state) -> None:
                 ]
                 fetched = client.get_json(f"{endpoint}/api/models", params)
             if not isinstance(fetched.payload, list):
-                raise CrawlError(
-                    f"{fetched.url} did not return a list of models: {str(fetched.payload)[:120]}"
-                )
+                raise CrawlError(f"{fetched.url} did not return a list of models: {str(fetched.payload)[:120]}")
             next_url = fetched.links.get("next", {}).get("url")
             if next_url:
                 new_state = {"phase": "list", "query": index, "next_url": next_url}
@@ -277,14 +272,10 @@ FILE_SCHEMA = {
 }
 
 
-def normalise(
-    snapshot: StagedSnapshot, scope: HfScope, previous: pl.DataFrame | None
-) -> dict[str, pl.DataFrame]:
+def normalise(snapshot: StagedSnapshot, scope: HfScope, previous: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
     """The in-scope models and the file hashes (fetched now, or carried if the repo is unchanged)."""
     models = normalise_models(scoped_items(snapshot, scope))
-    fetched = normalise_files(
-        (payload for _meta, payload in snapshot.pages(stream="files")), snapshot.snapshot_date
-    )
+    fetched = normalise_files((payload for _meta, payload in snapshot.pages(stream="files")), snapshot.snapshot_date)
     return {"models": models, "model_files": carry_forward(fetched, previous, models)}
 
 

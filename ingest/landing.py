@@ -261,9 +261,7 @@ class StagedSnapshot:
             if checkpoint.get("plan_key") == self._plan_key():
                 checkpoint["resumes"] += 1
                 self._seen_cursors = {
-                    (meta["stream"], meta["cursor"])
-                    for meta in self.page_metas(checkpoint["pages"])
-                    if meta["cursor"]
+                    (meta["stream"], meta["cursor"]) for meta in self.page_metas(checkpoint["pages"]) if meta["cursor"]
                 }
                 log.info(
                     "resuming %s %s after page %d",
@@ -272,9 +270,7 @@ class StagedSnapshot:
                     checkpoint["pages"],
                 )
                 return checkpoint
-            log.warning(
-                "discarding staged %s %s: taken with other parameters", self.source, self.snapshot_date
-            )
+            log.warning("discarding staged %s %s: taken with other parameters", self.source, self.snapshot_date)
         if self.dir.exists():
             shutil.rmtree(self.dir)
         (self.dir / "pages").mkdir(parents=True)
@@ -380,9 +376,7 @@ class StagedSnapshot:
             write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
 
     # -- publish -------------------------------------------------------------------------
-    def publish(
-        self, tables: dict[str, pl.DataFrame], *, extra: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def publish(self, tables: dict[str, pl.DataFrame], *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """Write the normalised tables and the manifest (last), then move into raw/."""
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"

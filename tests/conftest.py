@@ -61,6 +61,4 @@ def hub_env(hub: FakeHub, home: Path, **extra: str) -> dict[str, str]:
 def hubwatch(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed `hubwatch` command the way a user would."""
     exe = Path(sys.executable).with_name("hubwatch")
-    return subprocess.run(
-        [str(exe), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)

@@ -28,9 +28,7 @@ def fetched(payload) -> Fetched:
 
 
 def staged(home, **kwargs) -> StagedSnapshot:
-    return StagedSnapshot(
-        home, "civitai_images", DAY, kind="simulated", host="127.0.0.1", plan={"p": 1}, **kwargs
-    )
+    return StagedSnapshot(home, "civitai_images", DAY, kind="simulated", host="127.0.0.1", plan={"p": 1}, **kwargs)
 
 
 def take(home, n_pages=2, **kwargs):
@@ -80,9 +78,7 @@ def test_complete_snapshot_is_never_overwritten_without_force(tmp_path):
     first = take(tmp_path)
     with pytest.raises(SnapshotExists):
         take(tmp_path)
-    assert (
-        orjson.loads((snapshot_path(tmp_path, "civitai_images", DAY) / "manifest.json").read_bytes()) == first
-    )
+    assert orjson.loads((snapshot_path(tmp_path, "civitai_images", DAY) / "manifest.json").read_bytes()) == first
     second = take(tmp_path, n_pages=3, force=True)
     assert second["pages"] == 3
     assert not list((tmp_path / "staging").rglob("*.replaced"))

@@ -33,9 +33,7 @@ def test_definitions_load_with_the_prepared_manifest():
         "marts/models",
         "marts/lifecycle_by_snapshot",
     } <= keys
-    assert definitions.resolve_job_def("daily_snapshot_job") and definitions.resolve_job_def(
-        "rebuild_from_raw_job"
-    )
+    assert definitions.resolve_job_def("daily_snapshot_job") and definitions.resolve_job_def("rebuild_from_raw_job")
     assert definitions.resolve_schedule_def("daily_snapshot_job_schedule")
     assert definitions.resolve_sensor_def("record_failed_runs")
     assert definitions.resolve_assets_def(dg.AssetKey(["marts", "models"])).op.pool == "duckdb_writer"
@@ -90,9 +88,7 @@ def test_the_drop_check_fires_across_the_ban_and_only_there(daily_runs):
 def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakehub, tmp_path):
     home = tmp_path / "home"
     fakehub.faults = Faults(always="500")
-    env = hub_env(
-        fakehub, home, HUBWATCH_MAX_RETRIES="1", HUBWATCH_STEP_RETRIES="1", HUBWATCH_STEP_RETRY_DELAY="0.1"
-    )
+    env = hub_env(fakehub, home, HUBWATCH_MAX_RETRIES="1", HUBWATCH_STEP_RETRIES="1", HUBWATCH_STEP_RETRY_DELAY="0.1")
     done = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", "2025-05-21", env=env)
     assert done.returncode != 0
     url = f"{fakehub.civitai_base}/models?limit=100&nsfw=true&archived=true&sort=Oldest"
@@ -117,9 +113,7 @@ def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakeh
         dagster_event=failure.dagster_event,
     ).for_run_failure()
     record_failed_runs(context, settings=HubwatchSettings(home=str(home)))
-    recorded = [
-        orjson.loads(line) for line in (home / "logs" / "failed_runs.jsonl").read_bytes().splitlines()
-    ]
+    recorded = [orjson.loads(line) for line in (home / "logs" / "failed_runs.jsonl").read_bytes().splitlines()]
     assert recorded[-1]["run_id"] == run.run_id and recorded[-1]["partition"] == "2025-05-21"
 
 

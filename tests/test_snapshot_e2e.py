@@ -94,9 +94,7 @@ def test_hugging_face_link_paging_and_hash_carry_forward(fakehub, small_world, h
     first = take_snapshot(
         "hf_models", home=home, endpoints=endpoints, as_of="2025-07-01", hf_scope=scope, politeness=fast
     )
-    assert (
-        sum(1 for m in page_metas(home, "hf_models", date(2025, 7, 1)) if m["stream"].startswith("list:")) > 3
-    )
+    assert sum(1 for m in page_metas(home, "hf_models", date(2025, 7, 1)) if m["stream"].startswith("list:")) > 3
     assert set(raw(home, "hf_models", date(2025, 7, 1), "models")["model_id"]) == truth.hf_model_ids(
         small_world, date(2025, 7, 1)
     )
@@ -104,14 +102,9 @@ def test_hugging_face_link_paging_and_hash_carry_forward(fakehub, small_world, h
         "hf_models", home=home, endpoints=endpoints, as_of="2025-07-02", hf_scope=scope, politeness=fast
     )
     assert first.manifest["files_fetched"] > 0
-    assert (
-        second.manifest["files_carried"] > 0
-        and second.manifest["files_fetched"] < first.manifest["files_fetched"]
-    )
+    assert second.manifest["files_carried"] > 0 and second.manifest["files_fetched"] < first.manifest["files_fetched"]
     files = raw(home, "hf_models", date(2025, 7, 2), "model_files").drop_nulls("sha256")
-    assert set(files.select("model_id", "sha256").iter_rows()) == truth.hf_file_hashes(
-        small_world, date(2025, 7, 2)
-    )
+    assert set(files.select("model_id", "sha256").iter_rows()) == truth.hf_file_hashes(small_world, date(2025, 7, 2))
 
 
 def test_sigkill_mid_crawl_then_rerun_equals_an_uninterrupted_crawl(fakehub, tmp_path):

@@ -203,9 +203,7 @@ def test_simulated_names_never_match_the_seed_by_accident():
 
 def test_a_partition_without_manifest_or_with_a_corrupt_file_is_refused(tmp_path):
     home = tmp_path / "home"
-    stage(
-        home, "civitai_models", date(2025, 1, 1), load_real("civitai_v1_models_items_2023-07_selection.json")
-    )
+    stage(home, "civitai_models", date(2025, 1, 1), load_real("civitai_v1_models_items_2023-07_selection.json"))
     verify_raw(home)
     target = snapshot_path(home, "civitai_models", date(2025, 1, 1)) / "models.parquet"
     target.write_bytes(target.read_bytes()[:-20] + b"x" * 20)
@@ -248,9 +246,7 @@ def stage(home: Path, source: str, day: date, items: list[dict], kind: str = "si
 
 def test_real_samples_classify_as_their_fields_say(tmp_path, fakehub):
     home = tmp_path / "home"
-    stage(
-        home, "civitai_models", date(2023, 7, 5), load_real("civitai_v1_models_items_2023-07_selection.json")
-    )
+    stage(home, "civitai_models", date(2023, 7, 5), load_real("civitai_v1_models_items_2023-07_selection.json"))
     stage(
         home,
         "civitai_models",

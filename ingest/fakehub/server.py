@@ -71,9 +71,7 @@ class Faults:
 class FakeHub:
     """Serve a World on loopback. Use as a context manager, or start()/stop()."""
 
-    def __init__(
-        self, world: World | None = None, faults: Faults | None = None, clock: date | datetime | None = None
-    ):
+    def __init__(self, world: World | None = None, faults: Faults | None = None, clock: date | datetime | None = None):
         self.world = world or build_world()
         self.faults = faults or Faults()
         self.clock: datetime | None = None
@@ -191,9 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, payload = self._route(path, query, t)
         if fault == "truncated":
             body = orjson.dumps(payload)
-            self._send_bytes(
-                status, {"Content-Type": "application/json", **headers}, body[: max(1, len(body) // 2)]
-            )
+            self._send_bytes(status, {"Content-Type": "application/json", **headers}, body[: max(1, len(body) // 2)])
             return
         self._send(status, headers, payload)
 

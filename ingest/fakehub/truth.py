@@ -76,10 +76,7 @@ def _civitai_sightings(world: World, days: list[date]) -> dict[date, dict[int, s
 
 
 def _hf_sightings(world: World, days: list[date]) -> dict[date, set[str]]:
-    return {
-        day: {r.repo_id for r in world.repos if r.in_scope and r.exists_at(clock_of(day))}
-        for day in sorted(days)
-    }
+    return {day: {r.repo_id for r in world.repos if r.in_scope and r.exists_at(clock_of(day))} for day in sorted(days)}
 
 
 def _flagged_files(world: World, civitai_days: list[date]) -> dict[str, date]:
@@ -165,9 +162,7 @@ def image_truth(world: World, days: list[date], period: str) -> dict[int, dict]:
 def nsfw_share_monthly(models: dict, images: dict) -> dict[tuple[str, str, date], tuple[int, int, int]]:
     """(platform, entity, month) -> (n_items, n_nsfw_any, n_nsfw_strict)."""
     out: dict[tuple[str, str, date], list[int]] = {}
-    rows = [(p, "model", r) for (p, _id), r in models.items()] + [
-        ("civitai", "image", r) for r in images.values()
-    ]
+    rows = [(p, "model", r) for (p, _id), r in models.items()] + [("civitai", "image", r) for r in images.values()]
     for platform, entity, r in rows:
         counts = out.setdefault((platform, entity, r["month"]), [0, 0, 0])
         counts[0] += 1
@@ -214,8 +209,7 @@ def lifecycle_by_snapshot(world: World, civitai_days: list[date], hf_days: list[
     out = {}
     chains = {
         "civitai": {
-            d: {str(k): v for k, v in listed.items()}
-            for d, listed in _civitai_sightings(world, civitai_days).items()
+            d: {str(k): v for k, v in listed.items()} for d, listed in _civitai_sightings(world, civitai_days).items()
         },
         "huggingface": {d: dict.fromkeys(listed) for d, listed in _hf_sightings(world, hf_days).items()},
     }
@@ -241,9 +235,7 @@ def lifecycle_by_snapshot(world: World, civitai_days: list[date], hf_days: list[
     return out
 
 
-def cross_platform_matches(
-    world: World, civitai_days: list[date], hf_days: list[date]
-) -> set[tuple[str, int]]:
+def cross_platform_matches(world: World, civitai_days: list[date], hf_days: list[date]) -> set[tuple[str, int]]:
     """(hf repo, civitai version) pairs sharing a file's SHA-256, among what snapshots listed."""
     civitai_files: dict[str, set[int]] = {}
     for day in civitai_days:

@@ -195,9 +195,7 @@ class CivitaiModel:
         return self.versions_at(t)[-1].created_at
 
     def downloads_at(self, t: datetime) -> int:
-        return int(
-            sum(v.downloads_per_day * (t - v.created_at).total_seconds() / 86400 for v in self.versions_at(t))
-        )
+        return int(sum(v.downloads_per_day * (t - v.created_at).total_seconds() / 86400 for v in self.versions_at(t)))
 
     def listed_at(self, t: datetime, mask: int, archived: bool) -> bool:
         """Would /models list this model at t for browsing mask `mask`?"""
@@ -375,9 +373,7 @@ def _build_models(rng: random.Random, n: int) -> list[CivitaiModel]:
                     f"v{v + 1}.0",
                     base,
                     t,
-                    _showcase_level(rng, t)
-                    if not (real_person and rng.random() < 0.5)
-                    else rng.choice((1, 3, 7)),
+                    _showcase_level(rng, t) if not (real_person and rng.random() < 0.5) else rng.choice((1, 3, 7)),
                     list(trained),
                     files,
                     rng.uniform(0.5, 40.0) * (3 if real_person else 1),

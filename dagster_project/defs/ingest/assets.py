@@ -45,11 +45,7 @@ def vanished_share(home, source: str, day: date) -> tuple[float, int, date | Non
     if not earlier:
         return 0.0, 0, None
     ids = [
-        set(
-            pl.read_parquet(snapshot_path(home, source, d) / "models.parquet", columns=["model_id"])[
-                "model_id"
-            ]
-        )
+        set(pl.read_parquet(snapshot_path(home, source, d) / "models.parquet", columns=["model_id"])["model_id"])
         for d in (earlier[-1], day)
     ]
     gone = len(ids[0] - ids[1])
@@ -111,13 +107,9 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
             yield dg.MaterializeResult(
                 metadata={"snapshot_date": partition, "status": "paused", "path": str(result.path)}
             )
-            yield dg.AssetCheckResult(
-                check_name="complete", passed=False, metadata={"staged_at": str(result.path)}
-            )
+            yield dg.AssetCheckResult(check_name="complete", passed=False, metadata={"staged_at": str(result.path)})
             if source == "civitai_models":
-                yield dg.AssetCheckResult(
-                    check_name="no_sudden_drop", passed=True, metadata={"skipped": "incomplete"}
-                )
+                yield dg.AssetCheckResult(check_name="no_sudden_drop", passed=True, metadata={"skipped": "incomplete"})
             return
         manifest = result.manifest or read_manifest(settings.home_path, source, result.snapshot_date)
         yield dg.MaterializeResult(
