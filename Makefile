@@ -10,12 +10,12 @@ export HUBWATCH_HOME ?= $(CURDIR)/data
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt/target/manifest.json
 
-.PHONY: demo test dev lint format install manifest clean
+.PHONY: demo test dev lint format install manifest browser clean
 
 demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job)
 	$(BIN)/hubwatch demo
 
-test: install manifest ## run the whole offline test suite
+test: install manifest browser ## run the whole offline test suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -33,6 +33,12 @@ format: install
 	$(BIN)/ruff check --fix .
 
 install: $(VENV)/.synced
+
+# Debian's chromium for the dashboards' browser test (root, as on CI); without it those tests skip locally.
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed (needs root): the browser tests will be skipped"
 
 manifest: $(MANIFEST) ## dbt's manifest, which the Dagster definitions load
 

@@ -129,3 +129,20 @@ def test_two_builds_at_once_queue_on_the_writer_pool(daily_runs, fakehub):
     for proc, (_out, err) in zip(procs, results, strict=True):
         assert proc.returncode == 0, err
         assert "lock" not in err.lower()
+
+
+def test_a_failing_daily_run_leaves_the_last_publish_untouched(daily_runs, fakehub, monkeypatch):
+    from ingest.landing import sha256_file
+
+    home, outcomes = daily_runs
+    assert "publish/package" in outcomes["2025-05-23"].materialized
+    latest = (home / "publish" / "latest").resolve()
+    before = {p: sha256_file(p) for p in latest.rglob("*") if p.is_file()}
+    fakehub.faults = Faults(always="500")
+    for key, value in hub_env(fakehub, home, HUBWATCH_MAX_RETRIES="0").items():
+        monkeypatch.setenv(key, value)
+    outcome = run_job(home, "daily_snapshot_job", partition_key="2025-05-24")
+    assert not outcome.success and "giving up" in outcome.error
+    assert "publish/package" not in outcome.materialized
+    assert (home / "publish" / "latest").resolve() == latest
+    assert {p: sha256_file(p) for p in latest.rglob("*") if p.is_file()} == before
