@@ -256,6 +256,43 @@ def report_published(outcome: RunOutcome) -> None:
         print(f"dashboards: {site['index']}", file=sys.stderr)
 
 
+@main.command(name="import")
+@click.argument("kind", type=click.Choice(["civitai-models-json", "civitai-images-table", "hf-models-json"]))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--as-of", required=True, help="The date the crawl was made (YYYY-MM-DD): the snapshot's date.")
+@click.option("--source-url", help="Where the crawl was published (recorded in the manifest).")
+@click.option("--note", help="Free text recorded in the manifest.")
+@click.option("--scope", help="What the crawl covered; 'all' only for a complete crawl [default: this import alone].")
+@click.option(
+    "--mapping", "mapping_path", type=click.Path(path_type=Path), help="Column mapping (civitai-images-table)."
+)
+def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> None:
+    """Load a third-party crawl into raw/ as a dated snapshot labelled imported."""
+    from ingest.importers import import_crawl
+
+    try:
+        result = import_crawl(
+            kind,
+            path,
+            home=hubwatch_home(),
+            as_of=parse_as_of(as_of),
+            source_url=source_url,
+            note=note,
+            scope=scope,
+            mapping_path=mapping_path,
+        )
+    except CrawlError as error:
+        fail(str(error))
+    if result.status == "unchanged":
+        print(
+            f"import: {result.source} {result.snapshot_date}: these files are already imported; nothing to do",
+            file=sys.stderr,
+        )
+        return
+    counts = ", ".join(f"{n} {table}" for table, n in result.manifest["items"].items())
+    print(f"import: {result.source} {result.snapshot_date}: {counts} (imported) → {result.path}", file=sys.stderr)
+
+
 @main.command()
 def run() -> None:
     """Today's daily job: snapshot every source, build, check, and what is built on them."""
