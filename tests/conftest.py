@@ -12,6 +12,10 @@ import pytest
 
 from ingest.fakehub import FakeHub, Faults, build_world
 
+# Whole-step retries (minutes apart, for the scheduled pipeline) are read when the asset
+# definitions are imported; tests that want them set them for a subprocess of their own.
+os.environ["HUBWATCH_STEP_RETRIES"] = "0"
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL = FIXTURES / "real"
 # Fast, bounded politeness for crawls against fakehub (the defaults are for the real hubs).

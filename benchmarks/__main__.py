@@ -1,0 +1,218 @@
+"""Scale benchmarks: python -m benchmarks run --tier small|medium|large [--home DIR] [--out DIR]
+
+In one run on one machine it measures, and writes results/<tier>-<date>.json plus a table:
+- incremental builds adding one day to warehouses of 1, 10 and 30 snapshots (fewer for small);
+- the full build (`--full-refresh`) of the resulting warehouse: wall time and peak RSS of the
+  whole process tree (dbt runs in a child process);
+- overhead: nsfw_share_monthly for images by one hand-written DuckDB query straight over the
+  raw Parquet vs the dbt nodes that compute it in the build (their results must be equal);
+- publish and dashboard render times; size on disk of raw/, the warehouse and publish/.
+These are measurements, not tests; `make test` runs the small tier once as a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import orjson
+
+from benchmarks.generate import START, TIERS, write_tier
+from dagster_project.publish import publish
+from dagster_project.warehouse import build
+from dashboards.site import render_site
+
+RESULTS = Path(__file__).parent / "results"
+HAND_QUERY = """
+select month, count(*) as n_items, count_if(level >= 2) as n_nsfw_any, count_if(level >= 4) as n_nsfw_strict
+from (
+    select image_id, arg_max(browsing_level, snapshot_date) as level,
+           cast(date_trunc('month', arg_max(created_at, snapshot_date)) as date) as month
+    from read_parquet(?, hive_partitioning = true)
+    group by image_id
+)
+group by month order by month
+"""
+LINEAGE = ("stg_civitai__images", "int_image_sightings", "images", "nsfw_share_monthly")
+
+
+class PeakRss:
+    """Samples the resident memory of this process and all its descendants."""
+
+    def __init__(self, interval: float = 0.1):
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+
+    def __enter__(self) -> PeakRss:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, sum(_rss(pid) for pid in _tree(os.getpid())))
+            time.sleep(self.interval)
+
+
+def _tree(pid: int) -> list[int]:
+    pids, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        pids.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                queue += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return pids
+
+
+def _rss(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def timed_build(home: Path, full_refresh: bool = False) -> dict:
+    with PeakRss() as rss:
+        started = time.perf_counter()
+        summary = build(home, full_refresh=full_refresh)
+        seconds = time.perf_counter() - started
+    if not summary.ok:
+        raise SystemExit(f"build failed: {summary.failures[:3]}")
+    results = orjson.loads((home / "dbt" / "target" / "run_results.json").read_bytes())["results"]
+    lineage = sum(
+        r["execution_time"]
+        for r in results
+        if r["unique_id"].split(".")[-1] in LINEAGE and r["unique_id"].startswith("model.")
+    )
+    return {"seconds": round(seconds, 2), "peak_rss_bytes": rss.peak, "lineage_seconds": round(lineage, 2)}
+
+
+def size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+
+
+def run(tier_name: str, home: Path, out: Path) -> dict:
+    tier = TIERS[tier_name]
+    steps = [n for n in (1, 10, 30) if n <= tier.snapshots] or [1]
+    if tier.snapshots not in steps:
+        steps.append(tier.snapshots)
+    result: dict = {
+        "tier": tier_name,
+        "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
+        "sizes": {"models": tier.models, "images": tier.images, "snapshots": tier.snapshots},
+        "incremental": {},
+        "started_at": datetime.now(UTC).isoformat(),
+    }
+    have = 0
+    for n in steps:
+        print(f"[{tier_name}] generating snapshots {have + 1}..{n} and building…", flush=True)
+        write_tier(home, tier, days=n - have, first_day=have)
+        build(home)
+        write_tier(home, tier, days=1, first_day=n)  # one more day, the same size
+        result["incremental"][str(n)] = timed_build(home)
+        print(
+            f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s", flush=True
+        )
+        shutil.rmtree(home / "raw" / "civitai_models" / f"snapshot_date={_day(n)}")  # keep the series even
+        for source in ("civitai_images", "hf_models"):
+            shutil.rmtree(home / "raw" / source / f"snapshot_date={_day(n)}")
+        build(home, full_refresh=True)
+        have = n
+    first, last = result["incremental"][str(steps[0])]["seconds"], result["incremental"][str(steps[-1])]["seconds"]
+    result["incremental_ratio"] = round(last / first, 2)
+    print(f"[{tier_name}] full build of {have} snapshots…", flush=True)
+    result["full_build"] = timed_build(home, full_refresh=True)
+    started = time.perf_counter()
+    with duckdb.connect() as con:
+        hand = con.execute(HAND_QUERY, [f"{home}/raw/civitai_images/snapshot_date=*/images.parquet"]).fetchall()
+    hand_seconds = time.perf_counter() - started
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        dbt_rows = con.sql("""select month, n_items, n_nsfw_any, n_nsfw_strict from marts.nsfw_share_monthly
+                              where platform = 'civitai' and entity = 'image' order by month""").fetchall()
+    result["overhead"] = {
+        "hand_query_seconds": round(hand_seconds, 2),
+        "dbt_lineage_seconds": result["full_build"]["lineage_seconds"],
+        "ratio": round(result["full_build"]["lineage_seconds"] / max(hand_seconds, 1e-6), 2),
+        "results_equal": hand == dbt_rows,
+    }
+    started = time.perf_counter()
+    package = publish(home, force=True).path
+    result["publish_seconds"] = round(time.perf_counter() - started, 2)
+    started = time.perf_counter()
+    render_site(package)
+    result["dashboards_seconds"] = round(time.perf_counter() - started, 2)
+    result["disk_bytes"] = {
+        "raw": size(home / "raw"),
+        "warehouse": size(home / "warehouse.duckdb"),
+        "publish": size(home / "publish"),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / f"{tier_name}-{datetime.now(UTC).date().isoformat()}.json"
+    target.write_bytes(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    print(table(result))
+    print(f"results: {target}")
+    return result
+
+
+def _day(index: int) -> str:
+    return (START + timedelta(days=index)).isoformat()
+
+
+def table(r: dict) -> str:
+    gb = 1024**3
+    rows = [
+        ("full build (s)", r["full_build"]["seconds"]),
+        ("full build peak RSS (GB)", round(r["full_build"]["peak_rss_bytes"] / gb, 2)),
+        *[(f"add one day to {n} snapshots (s)", v["seconds"]) for n, v in r["incremental"].items()],
+        ("incremental ratio last/first", r["incremental_ratio"]),
+        ("hand-written query (s)", r["overhead"]["hand_query_seconds"]),
+        ("same figure's dbt nodes (s)", r["overhead"]["dbt_lineage_seconds"]),
+        ("overhead ratio", r["overhead"]["ratio"]),
+        ("results equal", r["overhead"]["results_equal"]),
+        ("publish (s)", r["publish_seconds"]),
+        ("dashboards (s)", r["dashboards_seconds"]),
+        *[(f"disk: {k} (MB)", round(v / 1024**2, 1)) for k, v in r["disk_bytes"].items()],
+    ]
+    return "\n".join(
+        f"| {name} | {value} |" for name, value in [("measure", f"tier {r['tier']}"), ("---", "---"), *rows]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    go = sub.add_parser("run")
+    go.add_argument("--tier", choices=sorted(TIERS), default="small")
+    go.add_argument("--home", type=Path, help="where to generate (default: a temporary folder, removed after)")
+    go.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    if args.home:
+        run(args.tier, args.home.resolve(), args.out)
+    else:
+        with tempfile.TemporaryDirectory(prefix=f"hubwatch-bench-{args.tier}-") as tmp:
+            run(args.tier, Path(tmp) / "home", args.out)
+
+
+if __name__ == "__main__":
+    main()
