@@ -17,7 +17,7 @@ demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (t
 
 test: install manifest browser ## run the whole offline test suite
 	$(BIN)/ruff check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadscope
 
 dev: install manifest ## the Dagster UI on http://127.0.0.1:3000 with the project loaded
 	mkdir -p $(HUBWATCH_HOME)/dagster

@@ -75,7 +75,7 @@ def built(tmp_path_factory, small_world):
 
 def test_build_reports_a_summary(built):
     _home, _refreshed, stderr = built
-    assert re.search(r"build: \d+ pass, \d+ success", stderr), stderr
+    assert re.search(r"build: \d+ tables and seeds built; checks: \d+ passed, 0 failed", stderr), stderr
 
 
 def test_nsfw_share_monthly_equals_truth(built, small_world):

@@ -52,22 +52,13 @@ ngrams as (
     from (select snapshot_date, model_id, {{ words_of('text') }} as words from texts)
 ),
 
-name_matches as (
-    select ngrams.snapshot_date, ngrams.model_id, list(distinct names.name order by names.name) as matched_names
-    from ngrams
-    inner join {{ ref('int_real_person_names') }} as names on names.name_key = ngrams.ngram
-    group by all
-),
+name_matches as ({{ real_person_name_matches('ngrams') }}),
 
 tags as (
     select snapshot_date, model_id, unnest(tags) as tag from enriched
 ),
 
-tagged as (
-    select distinct tags.snapshot_date, tags.model_id
-    from tags
-    inner join {{ ref('rules_real_person_tags') }} as rules on rules.tag = tags.tag
-),
+tagged as ({{ real_person_tagged('tags') }}),
 
 gender_tokens as (  -- whole tags, words of tags, words of trained words (never the model name)
     select snapshot_date, model_id, tag as token from tags
@@ -77,16 +68,7 @@ gender_tokens as (  -- whole tags, words of tags, words of trained words (never 
     select snapshot_date, model_id, unnest({{ words_of('text') }}) from texts where kind = 'trained_word'
 ),
 
-genders as (
-    select
-        gender_tokens.snapshot_date,
-        gender_tokens.model_id,
-        bool_or(terms.gender = 'female') as has_female,
-        bool_or(terms.gender = 'male') as has_male
-    from gender_tokens
-    inner join {{ ref('rules_gender_terms') }} as terms on terms.term = gender_tokens.token
-    group by all
-)
+genders as ({{ gender_signals('gender_tokens') }})
 
 select
     'civitai' as platform,
@@ -108,11 +90,7 @@ select
     tagged.model_id is not null as real_person_tagged,
     name_matches.model_id is not null as real_person_name_match,
     coalesce(name_matches.matched_names, []) as matched_names,
-    case
-        when genders.has_female and not genders.has_male then 'female'
-        when genders.has_male and not genders.has_female then 'male'
-        else 'unknown'
-    end as target_gender,
+    {{ target_gender('genders') }} as target_gender,
     enriched.download_count as downloads_total,
     cast(null as bigint) as downloads_30d,
     case enriched.mode when 'TakenDown' then 'taken_down' when 'Archived' then 'archived' else 'active' end as status,

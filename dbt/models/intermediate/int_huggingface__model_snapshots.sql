@@ -26,33 +26,17 @@ ngrams as (
     from (select snapshot_date, model_id, {{ words_of('model_id') }} as words from models)
 ),
 
-name_matches as (
-    select ngrams.snapshot_date, ngrams.model_id, list(distinct names.name order by names.name) as matched_names
-    from ngrams
-    inner join {{ ref('int_real_person_names') }} as names on names.name_key = ngrams.ngram
-    group by all
-),
+name_matches as ({{ real_person_name_matches('ngrams') }}),
 
 tags as (
     select snapshot_date, model_id, unnest(tags) as tag from models
 ),
 
-tagged as (
-    select distinct tags.snapshot_date, tags.model_id
-    from tags
-    inner join {{ ref('rules_real_person_tags') }} as rules on rules.tag = tags.tag
-),
+tagged as ({{ real_person_tagged('tags') }}),
 
-genders as (
-    select
-        tags.snapshot_date,
-        tags.model_id,
-        bool_or(terms.gender = 'female') as has_female,
-        bool_or(terms.gender = 'male') as has_male
-    from tags
-    inner join {{ ref('rules_gender_terms') }} as terms on terms.term = tags.tag
-    group by all
-),
+gender_tokens as (select snapshot_date, model_id, tag as token from tags),
+
+genders as ({{ gender_signals('gender_tokens') }}),
 
 families as (  -- the longest known repo prefix of the first base model decides the family
     select
@@ -91,11 +75,7 @@ select
     tagged.model_id is not null as real_person_tagged,
     name_matches.model_id is not null as real_person_name_match,
     coalesce(name_matches.matched_names, []) as matched_names,
-    case
-        when genders.has_female and not genders.has_male then 'female'
-        when genders.has_male and not genders.has_female then 'male'
-        else 'unknown'
-    end as target_gender,
+    {{ target_gender('genders') }} as target_gender,
     models.downloads_all_time as downloads_total,
     models.downloads_30d,
     'active' as status,
