@@ -361,12 +361,12 @@ def warehouse_keys() -> list[AssetKey]:
 @click.argument("query")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
 def sql(query: str, as_csv: bool) -> None:
-    """Run a read-only SQL query (SELECT) against the warehouse's tables."""
+    """Run a read-only SQL query (SELECT) against the latest published package (publish/latest)."""
     import duckdb
 
-    path = hubwatch_home() / "warehouse.duckdb"
+    path = hubwatch_home() / "publish" / "latest" / "hubwatch.duckdb"
     if not path.is_file():
-        fail(f"no warehouse at {path}: run `hubwatch build` first")
+        fail(f"no published package at {path.parent}: run `hubwatch build` and `hubwatch publish` first")
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as error:

@@ -165,9 +165,12 @@ def test_downloads_delta_is_computed_between_consecutive_snapshots(built):
     assert rows[0][0] > 0 and rows[0][1] == 0
 
 
-def test_sql_command_is_read_only(built, fakehub):
+def test_sql_command_reads_the_published_copy_only(built, fakehub):
     env = hub_env(fakehub, built[0])
-    ok = hubwatch("sql", "select count(*) as n from marts.models", "--csv", env=env)
+    missing = hubwatch("sql", "select 1", env=env)
+    assert missing.returncode != 0 and "hubwatch publish" in missing.stderr
+    assert hubwatch("publish", env=env).returncode == 0
+    ok = hubwatch("sql", "select count(*) as n from models", "--csv", env=env)
     assert ok.returncode == 0 and ok.stdout.splitlines()[0] == "n" and int(ok.stdout.splitlines()[1]) > 0
     for statement in (
         "drop table marts.models",
