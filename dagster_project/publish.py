@@ -14,7 +14,6 @@ after; an existing date is never replaced without force.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -328,7 +327,3 @@ def verify_package(path: Path) -> list[str]:
     manifest = orjson.loads((path / "manifest.json").read_bytes())
     return [name for name, entry in manifest["files"].items() if sha256_file(path / name) != entry["sha256"]]
 
-
-def package_digest(path: Path) -> str:
-    """One sha256 for citing a package: of its manifest.json (which lists every file's sha256)."""
-    return hashlib.sha256((path / "manifest.json").read_bytes()).hexdigest()
