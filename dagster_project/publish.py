@@ -326,4 +326,3 @@ def verify_package(path: Path) -> list[str]:
     """Files whose sha256 differs from the manifest (empty when the package is intact)."""
     manifest = orjson.loads((path / "manifest.json").read_bytes())
     return [name for name, entry in manifest["files"].items() if sha256_file(path / name) != entry["sha256"]]
-

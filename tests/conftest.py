@@ -17,6 +17,7 @@ from ingest.fakehub import FakeHub, Faults, build_world
 os.environ["HUBWATCH_STEP_RETRIES"] = "0"
 
 FIXTURES = Path(__file__).parent / "fixtures"
+HUBWATCH = str(Path(sys.executable).with_name("hubwatch"))  # the installed command, as a user runs it
 REAL = FIXTURES / "real"
 # Fast, bounded politeness for crawls against fakehub (the defaults are for the real hubs).
 FAST_ENV = {
@@ -64,5 +65,4 @@ def hub_env(hub: FakeHub, home: Path, **extra: str) -> dict[str, str]:
 
 def hubwatch(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed `hubwatch` command the way a user would."""
-    exe = Path(sys.executable).with_name("hubwatch")
-    return subprocess.run([str(exe), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run([HUBWATCH, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)

@@ -4,7 +4,6 @@ runs at once queue on the one-writer pool instead of colliding."""
 
 import subprocess
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -17,7 +16,7 @@ from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.runs import run_job, use_instance
 from ingest.fakehub import Faults
 from ingest.landing import complete_snapshots
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import HUBWATCH, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 BAN_DAYS = ["2025-05-21", "2025-05-22", "2025-05-23"]
@@ -120,9 +119,8 @@ def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakeh
 def test_two_builds_at_once_queue_on_the_writer_pool(daily_runs, fakehub):
     home, _ = daily_runs
     env = hub_env(fakehub, home)
-    exe = str(Path(hubwatch.__globals__["sys"].executable).with_name("hubwatch"))
     procs = [
-        subprocess.Popen([exe, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen([HUBWATCH, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         for _ in range(2)
     ]
     results = [p.communicate(timeout=600) for p in procs]

@@ -16,11 +16,12 @@ from ingest.http import Politeness
 from ingest.huggingface import HfScope
 from ingest.landing import complete_snapshots, read_manifest, snapshot_path, staging_path
 from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import HUBWATCH, hub_env, hubwatch
 
 DAY = date(2025, 3, 1)
 AFTER_BAN = date(2025, 8, 1)
 pytestmark = pytest.mark.slow
+IMAGES_ALL_TIME = ("snapshot", "--sources", "civitai_images", "--as-of", DAY.isoformat(), "--images-period", "AllTime")
 
 
 def raw(home, source, day, table):
@@ -108,21 +109,13 @@ def test_hugging_face_link_paging_and_hash_carry_forward(fakehub, small_world, h
 
 
 def test_sigkill_mid_crawl_then_rerun_equals_an_uninterrupted_crawl(fakehub, tmp_path):
-    args = (
-        "snapshot",
-        "--sources",
-        "civitai_images",
-        "--as-of",
-        DAY.isoformat(),
-        "--images-period",
-        "AllTime",
-    )
+    args = IMAGES_ALL_TIME
     clean_home, killed_home = tmp_path / "clean", tmp_path / "killed"
     assert hubwatch(*args, env=hub_env(fakehub, clean_home)).returncode == 0
 
     slow_env = hub_env(fakehub, killed_home, HUBWATCH_RATE="12")
     checkpoint = staging_path(killed_home, "civitai_images", DAY) / "checkpoint.json"
-    process = subprocess.Popen([*hubwatch_cmd(), *args], env=slow_env, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen([HUBWATCH, *args], env=slow_env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if checkpoint.exists() and orjson.loads(checkpoint.read_bytes())["pages"] >= 4:
@@ -143,24 +136,9 @@ def test_sigkill_mid_crawl_then_rerun_equals_an_uninterrupted_crawl(fakehub, tmp
     assert manifest["resumes"] == 1 and manifest["pages"] == clean["pages"]
 
 
-def hubwatch_cmd():
-    import sys
-    from pathlib import Path
-
-    return [str(Path(sys.executable).with_name("hubwatch"))]
-
-
 def test_max_pages_stages_and_a_rerun_resumes(fakehub, home):
     env = hub_env(fakehub, home)
-    args = (
-        "snapshot",
-        "--sources",
-        "civitai_images",
-        "--as-of",
-        DAY.isoformat(),
-        "--images-period",
-        "AllTime",
-    )
+    args = IMAGES_ALL_TIME
     paused = hubwatch(*args, "--max-pages", "2", env=env)
     assert paused.returncode == 0 and "incomplete" in paused.stderr
     assert complete_snapshots(home, "civitai_images") == []

@@ -92,19 +92,7 @@ def test_real_person_monthly_equals_truth_for_every_tier(built, small_world):
     home = built[0]
     expected = truth.real_person_monthly(truth.model_truth(small_world, DAYS, DAYS))
     rows = query(home, "select * exclude (share_real_person) from marts.real_person_monthly")
-    columns = [
-        "n_models",
-        "n_real_person",
-        "n_declared",
-        "n_tagged",
-        "n_name_match",
-        "n_hash_match",
-        "n_real_person_nsfw",
-        "n_female",
-        "n_male",
-        "n_unknown_gender",
-    ]
-    got = {(r[0], r[1]): dict(zip(columns, r[2:], strict=True)) for r in rows}
+    got = {(r[0], r[1]): dict(zip(truth.REAL_PERSON_COUNTS, r[2:], strict=True)) for r in rows}
     assert got == expected
     totals = Counter()
     for counts in got.values():

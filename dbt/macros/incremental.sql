@@ -5,6 +5,13 @@
   before the model runs and written into its SQL as a literal, so DuckDB prunes the Hive
   partitions of raw/ instead of scanning history. A full refresh reloads from the beginning.
 #}
+{# The complete snapshots of a source an incremental model (re)loads in this run. #}
+{% macro snapshots_to_load(source_name) -%}
+    select snapshot_date, snapshot_version
+    from {{ ref('int_snapshots') }}
+    where source = '{{ source_name }}' and snapshot_date >= {{ reload_from(source_name) }}
+{%- endmacro %}
+
 {% macro reload_from(source_name, platform=none) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return("date '0001-01-01'") }}

@@ -171,27 +171,24 @@ def nsfw_share_monthly(models: dict, images: dict) -> dict[tuple[str, str, date]
     return {k: tuple(v) for k, v in out.items()}
 
 
+REAL_PERSON_COUNTS = (
+    "n_models",
+    "n_real_person",
+    "n_declared",
+    "n_tagged",
+    "n_name_match",
+    "n_hash_match",
+    "n_real_person_nsfw",
+    "n_female",
+    "n_male",
+    "n_unknown_gender",
+)
+
+
 def real_person_monthly(models: dict) -> dict[tuple[str, date], dict[str, int]]:
     out: dict[tuple[str, date], dict[str, int]] = {}
     for (platform, _id), r in models.items():
-        c = out.setdefault(
-            (platform, r["month"]),
-            dict.fromkeys(
-                (
-                    "n_models",
-                    "n_real_person",
-                    "n_declared",
-                    "n_tagged",
-                    "n_name_match",
-                    "n_hash_match",
-                    "n_real_person_nsfw",
-                    "n_female",
-                    "n_male",
-                    "n_unknown_gender",
-                ),
-                0,
-            ),
-        )
+        c = out.setdefault((platform, r["month"]), dict.fromkeys(REAL_PERSON_COUNTS, 0))
         c["n_models"] += 1
         c["n_real_person"] += r["real_person"]
         c["n_declared"] += r["declared"]

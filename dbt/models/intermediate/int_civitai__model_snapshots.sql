@@ -8,11 +8,7 @@
 -- tier, which needs every other tier first: see model_snapshots).
 -- depends_on: {{ ref('int_snapshots') }}
 
-with snapshots as (
-    select snapshot_date, snapshot_version
-    from {{ ref('int_snapshots') }}
-    where source = 'civitai_models' and snapshot_date >= {{ reload_from('civitai_models') }}
-),
+with snapshots as ({{ snapshots_to_load('civitai_models') }}),
 
 models as (
     select models.*, snapshots.snapshot_version

@@ -8,11 +8,7 @@
 -- declared real-person flag; names are matched in the repo id, gender from tags only.
 -- depends_on: {{ ref('int_snapshots') }}
 
-with snapshots as (
-    select snapshot_date, snapshot_version
-    from {{ ref('int_snapshots') }}
-    where source = 'hf_models' and snapshot_date >= {{ reload_from('hf_models') }}
-),
+with snapshots as ({{ snapshots_to_load('hf_models') }}),
 
 models as (
     select models.*, snapshots.snapshot_version

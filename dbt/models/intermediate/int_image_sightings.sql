@@ -7,11 +7,7 @@
 -- One row per Civitai image per snapshot that saw it, with its NSFW tiers (from browsingLevel).
 -- depends_on: {{ ref('int_snapshots') }}
 
-with snapshots as (
-    select snapshot_date, snapshot_version
-    from {{ ref('int_snapshots') }}
-    where source = 'civitai_images' and snapshot_date >= {{ reload_from('civitai_images') }}
-)
+with snapshots as ({{ snapshots_to_load('civitai_images') }})
 
 select
     'civitai' as platform,
