@@ -12,7 +12,12 @@
     where source = '{{ source_name }}' and snapshot_date >= {{ reload_from(source_name) }}
 {%- endmacro %}
 
-{% macro reload_from(source_name, platform=none) -%}
+{#
+  A model that keeps one row per item (images) records the snapshot its row was last seen in
+  (date_column, version_column) instead: a snapshot counts as loaded when some row was last seen
+  in it. One whose every item was seen again later is reloaded each run: correct, only slower.
+#}
+{% macro reload_from(source_name, platform=none, date_column='snapshot_date', version_column='snapshot_version') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return("date '0001-01-01'") }}
     {%- endif -%}
@@ -20,11 +25,25 @@
         select coalesce(min(s.snapshot_date), date '9999-12-31')
         from {{ ref('int_snapshots') }} as s
         left join (
-            select distinct snapshot_date, snapshot_version from {{ this }}
+            select distinct {{ date_column }} as snapshot_date, {{ version_column }} as snapshot_version from {{ this }}
             {% if platform %}where platform = '{{ platform }}'{% endif %}
         ) as loaded
             on loaded.snapshot_date = s.snapshot_date and loaded.snapshot_version = s.snapshot_version
         where s.source = '{{ source_name }}' and loaded.snapshot_date is null
     {%- endset -%}
     {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}
+
+{#
+  After images has merged its recomputed rows, a row still pointing at a snapshot version that
+  no longer exists belonged only to a snapshot that was retaken without it: it goes.
+#}
+{% macro delete_images_of_replaced_snapshots() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ ref('int_snapshots') }} as snapshots
+        where snapshots.source = 'civitai_images'
+            and snapshots.snapshot_date = {{ this.identifier }}.last_seen
+            and snapshots.snapshot_version = {{ this.identifier }}.last_seen_version
+    )
 {%- endmacro %}

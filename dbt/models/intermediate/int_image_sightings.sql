@@ -5,13 +5,14 @@
     on_schema_change='fail',
 ) }}
 -- One row per Civitai image per snapshot that saw it, with its NSFW tiers (from browsingLevel).
+-- image_id stays an integer here (cheaper to store, sort and group); `images` publishes it as text.
 -- depends_on: {{ ref('int_snapshots') }}
 
 with snapshots as ({{ snapshots_to_load('civitai_images') }})
 
 select
     'civitai' as platform,
-    cast(images.image_id as varchar) as image_id,
+    images.image_id,
     images.snapshot_date,
     snapshots.snapshot_version,
     images.created_at,

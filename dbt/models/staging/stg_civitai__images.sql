@@ -1,5 +1,8 @@
 -- Civitai images per snapshot. browsing_level is the API's integer level; a crawl that only
 -- has the lossy label (2023 tables) falls back to it, and level_source says which was used.
+-- No de-duplication here: the normaliser and the importers already keep one row per image per
+-- snapshot (a window over every image cost more than the rest of the model; the uniqueness
+-- test on int_image_sightings guards it).
 with source as (
     select * from {{ source('raw', 'civitai_images') }}
 )
@@ -27,4 +30,3 @@ select
     list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
     username
 from source
-qualify row_number() over (partition by snapshot_date, image_id order by created_at) = 1
