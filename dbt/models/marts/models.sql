@@ -5,11 +5,6 @@ with sightings as (
     select * from {{ ref('model_snapshots') }}
 ),
 
-latest as (
-    select * from sightings
-    qualify row_number() over (partition by platform, model_id order by snapshot_date desc) = 1
-),
-
 history as (
     select
         platform,
@@ -65,7 +60,10 @@ select
     latest.downloads_30d,
     latest.status,
     latest.tags
-from latest
-inner join history using (platform, model_id)
+from history
+inner join sightings as latest  -- the last sighting (a join: cheaper than a window over all history)
+    on latest.platform = history.platform
+    and latest.model_id = history.model_id
+    and latest.snapshot_date = history.last_seen
 left join next_snapshot
     on next_snapshot.platform = latest.platform and next_snapshot.snapshot_date = history.last_seen

@@ -1,27 +1,30 @@
 -- Raw tags by creation month, with the subculture family each maps to (if any).
+-- Counted before joining: an item's tags are de-duplicated in its own list, so tens of millions
+-- of image tags go through one small aggregation instead of a global distinct and two joins.
 with items as (
-    select platform, 'model' as entity, model_id as item_id, month, tags from {{ ref('models') }}
+    select platform, 'model' as entity, month, tags from {{ ref('models') }}
     union all
-    select platform, 'image' as entity, image_id as item_id, month, tags from {{ ref('images') }}
+    select platform, 'image' as entity, month, tags from {{ ref('images') }}
 ),
 
 totals as (
     select platform, entity, month, count(*) as n_total from items where month is not null group by all
 ),
 
-tagged as (
-    select distinct platform, entity, item_id, month, unnest(tags) as tag from items where month is not null
+counts as (
+    select platform, entity, month, tag, count(*) as n_items
+    from (select platform, entity, month, unnest(list_distinct(tags)) as tag from items where month is not null)
+    group by all
 )
 
 select
-    tagged.platform,
-    tagged.entity,
-    tagged.month,
-    tagged.tag,
-    any_value(rules.subculture) as subculture,
-    count(*) as n_items,
-    count(*) / any_value(totals.n_total) as share
-from tagged
+    counts.platform,
+    counts.entity,
+    counts.month,
+    counts.tag,
+    rules.subculture,
+    counts.n_items,
+    counts.n_items / totals.n_total as share
+from counts
 inner join totals using (platform, entity, month)
-left join {{ ref('rules_subculture_tags') }} as rules on rules.tag = tagged.tag
-group by tagged.platform, tagged.entity, tagged.month, tagged.tag
+left join {{ ref('rules_subculture_tags') }} as rules on rules.tag = counts.tag
