@@ -67,7 +67,8 @@ class Published:
 def redactions(include_names: bool) -> dict[str, str]:
     """SELECT expressions that replace columns holding depicted people's names.
 
-    They read two session variables set before use: `salt` and `names` (the public-figure list).
+    They read two session variables set before use: `salt` and `names` (the public-figure names,
+    narrowed to those that occur in the table: a tag list is scanned only when it holds one).
     """
     if include_names:
         return {}
@@ -79,7 +80,11 @@ def redactions(include_names: bool) -> dict[str, str]:
     return {
         "name": "case when real_person then null else name end",
         "model_id": (f"case when platform = 'huggingface' and real_person then {hashed('model_id')} else model_id end"),
-        "tags": f"list_transform(tags, lambda t: case when {is_name.format(col='t')} then {hashed('t')} else t end)",
+        "tags": (
+            "case when list_has_any(tags, getvariable('names')) then "
+            f"list_transform(tags, lambda t: case when {is_name.format(col='t')} then {hashed('t')} else t end) "
+            "else tags end"
+        ),
         "hf_model_id": f"case when civitai_real_person then {hashed('hf_model_id')} else hf_model_id end",
         "tag": f"case when {is_name.format(col='tag')} then {hashed('tag')} else tag end",
     }
@@ -129,18 +134,20 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
     tables: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set variable salt = ?", [salt])
-        con.execute("set variable names = (select list(name) from rules.rules_real_person_names)")
         info = con.sql("select * from marts.build_info").fetchall()
         build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
         for table in PUBLIC_TABLES:
+            con.execute(_names_in(table) if _has_column(con, table, "tags") else _names_in(None))
             select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
             base = staging / "data" / table
+            # the SELECT runs once; the CSV and the row count come from the Parquet it wrote
             con.execute(f"copy ({select}) to '{base}.parquet' (format parquet, compression zstd)")  # noqa: S608
-            con.execute(f"copy ({select}) to '{base}.csv' (format csv, header true)")  # noqa: S608
-            schema = con.sql(f"describe {select}").fetchall()  # noqa: S608
-            rows = con.sql(f"select count(*) from ({select})").fetchall()[0][0]  # noqa: S608
+            parquet = f"read_parquet('{base}.parquet')"
+            con.execute(f"copy (from {parquet}) to '{base}.csv' (format csv, header true)")  # noqa: S608
+            schema = con.sql(f"describe from {parquet}").fetchall()  # noqa: S608
+            rows = con.sql(f"select count(*) from {parquet}").fetchall()[0][0]  # noqa: S608
             tables[table] = {
                 "rows": rows,
                 "description": docs.get(table, {}).get("", ""),
@@ -178,6 +185,14 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
     write_atomic(staging / "SHA256SUMS", sums.encode())
     write_atomic(staging / "manifest.json", dumps(manifest))
     return manifest
+
+
+def _names_in(table: str | None) -> str:
+    """Sets `names`: the public-figure names found among the table's tags (all of them if None)."""
+    names = "select name from rules.rules_real_person_names"
+    if table is not None:
+        names = f"select distinct tag from (select unnest(tags) as tag from marts.{table}) where tag in ({names})"
+    return f"set variable names = (select coalesce(list(name), []::varchar[]) from ({names}) as found(name))"
 
 
 def _has_column(con, table: str, column: str) -> bool:
