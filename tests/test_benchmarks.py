@@ -36,4 +36,4 @@ def test_small_tier_runs_and_agrees_with_the_hand_written_query(tmp_path):
     assert result["overhead"]["results_equal"] is True
     assert set(result["incremental"]) == {"1", "4"}
     assert result["full_build"]["peak_rss_bytes"] > 0 and result["disk_bytes"]["raw"] > 0
-    assert "| overhead ratio |" in done.stdout
+    assert "| overhead ratio (full build) |" in done.stdout and "| overhead ratio (daily build) |" in done.stdout
