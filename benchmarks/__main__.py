@@ -176,7 +176,7 @@ def table(r: dict) -> str:
     gb = 1024**3
     rows = [
         ("full build (s)", r["full_build"]["seconds"]),
-        ("full build peak RSS (GB)", round(r["full_build"]["peak_rss_bytes"] / gb, 2)),
+        ("full build peak RSS (GiB)", round(r["full_build"]["peak_rss_bytes"] / gb, 2)),
         *[(f"add one day to {n} snapshots (s)", v["seconds"]) for n, v in r["incremental"].items()],
         ("incremental ratio last/first", r["incremental_ratio"]),
         ("hand-written query (s)", r["overhead"]["hand_query_seconds"]),
@@ -187,7 +187,7 @@ def table(r: dict) -> str:
         ("results equal", r["overhead"]["results_equal"]),
         ("publish (s)", r["publish_seconds"]),
         ("dashboards (s)", r["dashboards_seconds"]),
-        *[(f"disk: {k} (MB)", round(v / 1024**2, 1)) for k, v in r["disk_bytes"].items()],
+        *[(f"disk: {k} (MiB)", round(v / 1024**2, 1)) for k, v in r["disk_bytes"].items()],
     ]
     return "\n".join(
         f"| {name} | {value} |" for name, value in [("measure", f"tier {r['tier']}"), ("---", "---"), *rows]
