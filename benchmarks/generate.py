@@ -40,7 +40,7 @@ class Tier:
 
 
 TIERS = {
-    "small": Tier("small", 2_000, 40_000, 4, 300),
+    "small": Tier("small", 2_000, 40_000, 2, 300),
     "medium": Tier("medium", 23_000, 4_000_000, 30, 3_000),
     "large": Tier("large", 230_000, 40_000_000, 30, 30_000),
 }
