@@ -127,6 +127,19 @@ def nsfw_snapshot_series(by_snapshot: pl.DataFrame) -> pl.DataFrame:
     return nsfw_share_series(by_snapshot.rename({"snapshot_date": "month"}))
 
 
+def counts_by_platform(frame: pl.DataFrame, x: str, labels: dict[str, str]) -> pl.DataFrame:
+    """One series per platform and count column (labels: column -> legend text) over x."""
+    return (
+        frame.unpivot(index=["platform", x], on=list(labels))
+        .select(
+            x=pl.col(x),
+            series=pl.format("{} · {}", "platform", pl.col("variable").replace(labels)),
+            value=pl.col("value"),
+        )
+        .sort("series", "x")
+    )
+
+
 def real_person_tier_series(monthly: pl.DataFrame) -> pl.DataFrame:
     tiers = {
         "n_real_person": "any tier (union)",
@@ -135,15 +148,7 @@ def real_person_tier_series(monthly: pl.DataFrame) -> pl.DataFrame:
         "n_name_match": "name match",
         "n_hash_match": "file-hash match",
     }
-    return (
-        monthly.unpivot(index=["platform", "month"], on=list(tiers))
-        .select(
-            x=pl.col("month"),
-            series=pl.format("{} · {}", "platform", pl.col("variable").replace(tiers)),
-            value=pl.col("value"),
-        )
-        .sort("series", "x")
-    )
+    return counts_by_platform(monthly, "month", tiers)
 
 
 def gender_series(monthly: pl.DataFrame) -> pl.DataFrame:
@@ -180,15 +185,7 @@ def removal_series(lifecycle: pl.DataFrame) -> pl.DataFrame:
         "n_taken_down": "taken down",
         "n_archived": "archived",
     }
-    return (
-        lifecycle.unpivot(index=["platform", "snapshot_date"], on=list(wanted))
-        .select(
-            x=pl.col("snapshot_date"),
-            series=pl.format("{} · {}", "platform", pl.col("variable").replace(wanted)),
-            value=pl.col("value"),
-        )
-        .sort("series", "x")
-    )
+    return counts_by_platform(lifecycle, "snapshot_date", wanted)
 
 
 def visible_series(lifecycle: pl.DataFrame) -> pl.DataFrame:

@@ -15,23 +15,18 @@ from tests.conftest import REAL, hub_env, hubwatch
 pytestmark = pytest.mark.slow
 
 
-def env_for(fakehub, home):
-    return hub_env(fakehub, home)
+SELECTION_2023 = REAL / "civitai_v1_models_items_2023-07_selection.json"
+
+
+def import_2023_selection(env, *extra: str):
+    """The real 2023 model selection, imported as a snapshot of 2023-07-05."""
+    return hubwatch("import", "civitai-models-json", str(SELECTION_2023), "--as-of", "2023-07-05", *extra, env=env)
 
 
 def test_real_crawls_become_imported_history(fakehub, tmp_path):
     home = tmp_path / "home"
-    env = env_for(fakehub, home)
-    first = hubwatch(
-        "import",
-        "civitai-models-json",
-        str(REAL / "civitai_v1_models_items_2023-07_selection.json"),
-        "--as-of",
-        "2023-07-05",
-        "--source-url",
-        "https://github.com/dfanr/CivitaiModelList",
-        env=env,
-    )
+    env = hub_env(fakehub, home)
+    first = import_2023_selection(env, "--source-url", "https://github.com/dfanr/CivitaiModelList")
     assert first.returncode == 0, first.stderr
     second = hubwatch(
         "import",
@@ -45,9 +40,7 @@ def test_real_crawls_become_imported_history(fakehub, tmp_path):
     manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))
     assert manifest["kind"] == "imported" and manifest["source_url"] == "https://github.com/dfanr/CivitaiModelList"
     assert manifest["params"]["input_sha256"] == {
-        "civitai_v1_models_items_2023-07_selection.json": hashlib.sha256(
-            (REAL / "civitai_v1_models_items_2023-07_selection.json").read_bytes()
-        ).hexdigest()
+        SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()
     }
     built = hubwatch("build", env=env, timeout=600)
     assert built.returncode == 0, built.stderr
@@ -102,7 +95,7 @@ def test_table_import_round_trips_exactly(fakehub, tmp_path, suffix):
         "2024-10-01",
         "--mapping",
         str(mapping),
-        env=env_for(fakehub, home),
+        env=hub_env(fakehub, home),
     )
     assert done.returncode == 0, done.stderr
     images = pl.read_parquet(snapshot_path(home, "civitai_images", date(2024, 10, 1)) / "images.parquet")
@@ -119,9 +112,9 @@ def test_table_import_round_trips_exactly(fakehub, tmp_path, suffix):
 def test_reimporting_the_same_file_is_a_no_op(fakehub, tmp_path):
     home = tmp_path / "home"
     args = ("import", "hf-models-json", str(REAL / "hf_api_models_default_list_2024-11.json"), "--as-of", "2024-11-27")
-    assert hubwatch(*args, env=env_for(fakehub, home)).returncode == 0
+    assert hubwatch(*args, env=hub_env(fakehub, home)).returncode == 0
     before = (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes()
-    again = hubwatch(*args, env=env_for(fakehub, home))
+    again = hubwatch(*args, env=hub_env(fakehub, home))
     assert again.returncode == 0 and "already imported" in again.stderr
     assert (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes() == before
 
@@ -129,15 +122,8 @@ def test_reimporting_the_same_file_is_a_no_op(fakehub, tmp_path):
 @pytest.mark.parametrize("case", ["wrong kind", "not json", "missing column", "date conflict"])
 def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, case):
     home = tmp_path / "home"
-    env = env_for(fakehub, home)
-    existing = hubwatch(
-        "import",
-        "civitai-models-json",
-        str(REAL / "civitai_v1_models_items_2023-07_selection.json"),
-        "--as-of",
-        "2023-07-05",
-        env=env,
-    )
+    env = hub_env(fakehub, home)
+    existing = import_2023_selection(env)
     assert existing.returncode == 0
     earlier = (snapshot_path(home, "civitai_models", date(2023, 7, 5)) / "manifest.json").read_bytes()
     if case == "wrong kind":
