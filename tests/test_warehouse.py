@@ -142,13 +142,32 @@ def test_incremental_build_equals_full_refresh(built, table):
     assert marts(home, table, PUBLIC[table]) == marts(refreshed, table, PUBLIC[table])
 
 
+IMAGE_TAGS_FROM_IMAGES = """
+    select month, tag, count(*) from (select month, unnest(list_distinct(tags)) as tag from marts.images)
+    where month is not null group by all order by all"""
+IMAGE_SUBCULTURES_FROM_IMAGES = """
+    select month, subculture, count(distinct image_id)
+    from (select image_id, month, unnest(tags) as tag from marts.images)
+    inner join rules.rules_subculture_tags using (tag)
+    where month is not null group by all order by all"""
+
+
 def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fakehub, tmp_path):
     """An image snapshot older than every loaded one arrives late, and a loaded one is retaken
     narrower (a week instead of a month), so some images vanish. After an incremental build,
-    `images` equals what the raw snapshots now hold, computed straight from their Parquet."""
+    `images` equals what the raw snapshots now hold, computed straight from their Parquet, and
+    the image rows of the trend marts equal counts made straight from `images`; counts that were
+    made under other subculture rules (here: marked so, and falsified) are all made again."""
     home = tmp_path / "home"
     shutil.copytree(built[0], home)
     before = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        falsified = con.execute(
+            """update intermediate.int_image_counts_by_last_seen
+               set n_items = n_items + 1000, rules_hash = 'older rules'
+               where kind <> 'all' and last_seen < date '2025-04-01'"""
+        ).fetchall()[0][0]
+    assert falsified > 0
     endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
     for as_of, period, force in (("2025-03-01", "Month", False), ("2025-04-01", "Week", True)):
         take_snapshot(
@@ -176,6 +195,13 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
         home, "select image_id, first_seen, last_seen, browsing_level, created_at from marts.images order by 1"
     )
     assert (date(2025, 3, 1),) in query(home, "select distinct first_seen from marts.images")
+    assert query(home, IMAGE_TAGS_FROM_IMAGES) == query(
+        home, "select month, tag, n_items from marts.tag_trends_monthly where entity = 'image' order by all"
+    )
+    assert query(home, IMAGE_SUBCULTURES_FROM_IMAGES) == query(
+        home,
+        "select month, subculture, n_items from marts.subculture_trends_monthly where entity = 'image' order by all",
+    )
 
 
 def test_downloads_delta_is_computed_between_consecutive_snapshots(built):

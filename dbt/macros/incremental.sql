@@ -47,3 +47,62 @@
             and snapshots.snapshot_version = {{ this.identifier }}.last_seen_version
     )
 {%- endmacro %}
+
+{#
+  The snapshot dates whose images int_image_counts_by_last_seen must recount, as SQL date
+  literals: every one when the subculture rules changed, else those whose (date, version) group
+  in images is new or holds a different number of images than was counted (a group only loses
+  images once made, so an equal count means the same images).
+#}
+{% macro stale_image_groups(rules_hash) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        with now_in_images as (
+            select last_seen, last_seen_version, count(*) as n_items from {{ ref('images') }} group by all
+        ),
+        counted as (
+            select last_seen, last_seen_version, sum(n_items) as n_items
+            from {{ this }} where kind = 'all' group by all
+        ),
+        rules_changed as (
+            select count(*) > 0 as yes from {{ this }} where rules_hash <> '{{ rules_hash }}'
+        )
+        select distinct strftime(now_in_images.last_seen, '%Y-%m-%d')
+        from now_in_images
+        left join counted using (last_seen, last_seen_version)
+        where counted.n_items is distinct from now_in_images.n_items or (select yes from rules_changed)
+        order by 1
+    {%- endset -%}
+    {%- set dates = [] -%}
+    {%- for day in run_query(query).columns[0].values() -%}
+        {%- do dates.append("date '" ~ day ~ "'") -%}
+    {%- endfor -%}
+    {{ return(dates) }}
+{%- endmacro %}
+
+{# A fingerprint of the subculture rules seed: counts made under other rules are recounted. #}
+{% macro subculture_rules_hash() -%}
+    {%- if not execute -%}
+        {{ return('') }}
+    {%- endif -%}
+    {%- set query -%}
+        select md5(coalesce(string_agg(tag || '=' || subculture, ';' order by tag, subculture), ''))
+        from {{ ref('rules_subculture_tags') }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0]) }}
+{%- endmacro %}
+
+{#
+  After int_image_counts_by_last_seen has merged its recounts, counts of a snapshot group that no
+  image belongs to any more (all its images were seen again later, or it was retaken) go.
+#}
+{% macro delete_counts_of_emptied_snapshots() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from (select distinct last_seen, last_seen_version from {{ ref('images') }}) as groups
+        where groups.last_seen = {{ this.identifier }}.last_seen
+            and groups.last_seen_version = {{ this.identifier }}.last_seen_version
+    )
+{%- endmacro %}

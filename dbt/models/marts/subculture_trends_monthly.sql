@@ -1,31 +1,45 @@
 -- Subculture families by creation month: an item belongs to a family when one of its tags maps
 -- to it, or (models) when its base model is trained on booru vocabulary (Pony, Illustrious...).
-with items as (
-    select platform, 'model' as entity, model_id as item_id, month, tags, booru_base_model from {{ ref('models') }}
-    union all
-    select platform, 'image' as entity, image_id as item_id, month, tags, false from {{ ref('images') }}
+-- Images come already counted per snapshot they were last seen in (int_image_counts_by_last_seen).
+with models as (
+    select platform, model_id, month, tags, booru_base_model from {{ ref('models') }} where month is not null
+),
+
+image_counts as (
+    select * from {{ ref('int_image_counts_by_last_seen') }} where month is not null
 ),
 
 totals as (
-    select platform, entity, month, count(*) as n_total from items where month is not null group by all
+    select platform, 'model' as entity, month, count(*) as n_total from models group by all
+    union all
+    select platform, 'image', month, cast(sum(n_items) as bigint) from image_counts where kind = 'all' group by all
 ),
 
-memberships as (
-    select items.platform, items.entity, items.item_id, items.month, rules.subculture
-    from (select platform, entity, item_id, month, unnest(tags) as tag from items) as items
-    inner join {{ ref('rules_subculture_tags') }} as rules on rules.tag = items.tag
+model_memberships as (
+    select models.platform, models.model_id, models.month, rules.subculture
+    from (select platform, model_id, month, unnest(tags) as tag from models) as models
+    inner join {{ ref('rules_subculture_tags') }} as rules on rules.tag = models.tag
     union
-    select platform, entity, item_id, month, 'booru vocabulary' from items where booru_base_model
+    select platform, model_id, month, 'booru vocabulary' from models where booru_base_model
+),
+
+counts as (
+    select platform, 'model' as entity, month, subculture, count(distinct model_id) as n_items
+    from model_memberships
+    group by all
+    union all
+    select platform, 'image', month, label, cast(sum(n_items) as bigint)
+    from image_counts
+    where kind = 'subculture'
+    group by all
 )
 
 select
-    memberships.platform,
-    memberships.entity,
-    memberships.month,
-    memberships.subculture,
-    count(distinct memberships.item_id) as n_items,
-    count(distinct memberships.item_id) / any_value(totals.n_total) as share
-from memberships
+    counts.platform,
+    counts.entity,
+    counts.month,
+    counts.subculture,
+    counts.n_items,
+    counts.n_items / totals.n_total as share
+from counts
 inner join totals using (platform, entity, month)
-where memberships.month is not null
-group by memberships.platform, memberships.entity, memberships.month, memberships.subculture

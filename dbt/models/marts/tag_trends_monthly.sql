@@ -1,20 +1,27 @@
 -- Raw tags by creation month, with the subculture family each maps to (if any).
--- Counted before joining: an item's tags are de-duplicated in its own list, so tens of millions
--- of image tags go through one small aggregation instead of a global distinct and two joins.
-with items as (
-    select platform, 'model' as entity, month, tags from {{ ref('models') }}
-    union all
-    select platform, 'image' as entity, month, tags from {{ ref('images') }}
+-- An item's tags are de-duplicated in its own list. Images come already counted per snapshot
+-- they were last seen in (int_image_counts_by_last_seen), so tens of millions of image tags are
+-- not unnested again every day.
+with models as (
+    select platform, month, tags from {{ ref('models') }} where month is not null
+),
+
+image_counts as (
+    select * from {{ ref('int_image_counts_by_last_seen') }} where month is not null
 ),
 
 totals as (
-    select platform, entity, month, count(*) as n_total from items where month is not null group by all
+    select platform, 'model' as entity, month, count(*) as n_total from models group by all
+    union all
+    select platform, 'image', month, cast(sum(n_items) as bigint) from image_counts where kind = 'all' group by all
 ),
 
 counts as (
-    select platform, entity, month, tag, count(*) as n_items
-    from (select platform, entity, month, unnest(list_distinct(tags)) as tag from items where month is not null)
+    select platform, 'model' as entity, month, tag, count(*) as n_items
+    from (select platform, month, unnest(list_distinct(tags)) as tag from models)
     group by all
+    union all
+    select platform, 'image', month, label, cast(sum(n_items) as bigint) from image_counts where kind = 'tag' group by all
 )
 
 select
