@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -155,7 +156,12 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
                     {"name": c[0], "type": c[1], "description": docs.get(table, {}).get(c[0], "")} for c in schema
                 ],
             }
-    _write_duckdb(staging, tables)
+    # the data files are hashed (once, in threads) while DuckDB writes the package's database file
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        data_files = sorted((staging / "data").iterdir())
+        data_hashes = pool.map(file_entry, data_files)
+        _write_duckdb(staging, tables)
+        files = {p.relative_to(staging).as_posix(): entry for p, entry in zip(data_files, data_hashes, strict=True)}
     simulated = "simulated" in kinds
     manifest = {
         "title": f"hubwatch snapshot package {day.isoformat()}",
@@ -174,13 +180,12 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         "tables": tables,
     }
     write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
-    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, staging)))
-    files = {
-        p.relative_to(staging).as_posix(): {"sha256": sha256_file(p), "bytes": p.stat().st_size}
-        for p in sorted(staging.rglob("*"))
-        if p.is_file()
-    }
-    manifest["files"] = files
+    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, files)))
+    for name in ("CODEBOOK.md", "datapackage.json", "hubwatch.duckdb"):
+        files[name] = file_entry(staging / name)
+    manifest["files"] = dict(sorted(files.items()))
+    if set(manifest["files"]) != {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}:
+        raise PublishError(f"{staging} holds files the manifest does not list")
     sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in files.items())
     write_atomic(staging / "SHA256SUMS", sums.encode())
     write_atomic(staging / "manifest.json", dumps(manifest))
@@ -234,11 +239,15 @@ def _sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
-def datapackage(manifest: dict[str, Any], staging: Path) -> dict[str, Any]:
+def file_entry(path: Path) -> dict[str, Any]:
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A Frictionless Data Package describing the CSV files (Parquet files sit beside them)."""
     resources = []
     for table, meta in manifest["tables"].items():
-        csv_path = staging / "data" / f"{table}.csv"
+        csv_file = files[f"data/{table}.csv"]
         resources.append(
             {
                 "name": table,
@@ -247,8 +256,8 @@ def datapackage(manifest: dict[str, Any], staging: Path) -> dict[str, Any]:
                 "mediatype": "text/csv",
                 "encoding": "utf-8",
                 "description": meta["description"],
-                "hash": f"sha256:{sha256_file(csv_path)}",
-                "bytes": csv_path.stat().st_size,
+                "hash": f"sha256:{csv_file['sha256']}",
+                "bytes": csv_file["bytes"],
                 "schema": {
                     "fields": [
                         {
