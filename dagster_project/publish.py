@@ -161,7 +161,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         data_files = sorted((staging / "data").iterdir())
         data_hashes = pool.map(file_entry, data_files)
         _write_duckdb(staging, tables)
-        files = {p.relative_to(staging).as_posix(): entry for p, entry in zip(data_files, data_hashes, strict=True)}
+        hashed = {p.relative_to(staging).as_posix(): entry for p, entry in zip(data_files, data_hashes, strict=True)}
     simulated = "simulated" in kinds
     manifest = {
         "title": f"hubwatch snapshot package {day.isoformat()}",
@@ -180,12 +180,13 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         "tables": tables,
     }
     write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
-    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, files)))
-    for name in ("CODEBOOK.md", "datapackage.json", "hubwatch.duckdb"):
-        files[name] = file_entry(staging / name)
-    manifest["files"] = dict(sorted(files.items()))
-    if set(manifest["files"]) != {p.relative_to(staging).as_posix() for p in staging.rglob("*") if p.is_file()}:
-        raise PublishError(f"{staging} holds files the manifest does not list")
+    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
+    files = {}  # every file in the package; the data files were hashed above
+    for path in sorted(staging.rglob("*")):
+        if path.is_file():
+            name = path.relative_to(staging).as_posix()
+            files[name] = hashed.get(name) or file_entry(path)
+    manifest["files"] = files
     sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in files.items())
     write_atomic(staging / "SHA256SUMS", sums.encode())
     write_atomic(staging / "manifest.json", dumps(manifest))
