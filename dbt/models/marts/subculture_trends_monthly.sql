@@ -9,12 +9,6 @@ image_counts as (
     select * from {{ ref('int_image_counts_by_last_seen') }} where month is not null
 ),
 
-totals as (
-    select platform, 'model' as entity, month, count(*) as n_total from models group by all
-    union all
-    select platform, 'image', month, cast(sum(n_items) as bigint) from image_counts where kind = 'all' group by all
-),
-
 model_memberships as (
     select models.platform, models.model_id, models.month, rules.subculture
     from (select platform, model_id, month, unnest(tags) as tag from models) as models
@@ -42,4 +36,4 @@ select
     counts.n_items,
     counts.n_items / totals.n_total as share
 from counts
-inner join totals using (platform, entity, month)
+inner join {{ ref('int_items_by_month') }} as totals using (platform, entity, month)

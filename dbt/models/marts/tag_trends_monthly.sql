@@ -10,12 +10,6 @@ image_counts as (
     select * from {{ ref('int_image_counts_by_last_seen') }} where month is not null
 ),
 
-totals as (
-    select platform, 'model' as entity, month, count(*) as n_total from models group by all
-    union all
-    select platform, 'image', month, cast(sum(n_items) as bigint) from image_counts where kind = 'all' group by all
-),
-
 counts as (
     select platform, 'model' as entity, month, tag, count(*) as n_items
     from (select platform, month, unnest(list_distinct(tags)) as tag from models)
@@ -33,5 +27,5 @@ select
     counts.n_items,
     counts.n_items / totals.n_total as share
 from counts
-inner join totals using (platform, entity, month)
+inner join {{ ref('int_items_by_month') }} as totals using (platform, entity, month)
 left join {{ ref('rules_subculture_tags') }} as rules on rules.tag = counts.tag
