@@ -1,5 +1,7 @@
 # Everything hubwatch needs is installed from here, starting from python3 alone.
 # uv is bootstrapped into .tools/ (pinned), then `uv sync --locked` builds .venv/ from uv.lock.
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (as on CI here) nothing
+# else would, and every dbt process would recompile its sources (dbt's import: 11 s -> 6 s).
 PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
@@ -50,7 +52,7 @@ $(UV):
 	$(TOOLS)/bin/pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.synced: $(UV) pyproject.toml uv.lock
-	$(UV) sync --locked --python $(PYTHON)
+	$(UV) sync --locked --compile-bytecode --python $(PYTHON)
 	touch $@
 
 clean:
