@@ -4,8 +4,10 @@ with hf_files as (
     select distinct model_id, sha256 from {{ ref('stg_huggingface__model_files') }} where sha256 is not null
 ),
 
-civitai_files as (
-    select distinct model_id, version_id, sha256 from {{ ref('stg_civitai__model_files') }} where sha256 is not null
+civitai_files as (  -- only hashes Hugging Face holds: the distinct runs over those, not every file of every snapshot
+    select distinct model_id, version_id, sha256
+    from {{ ref('stg_civitai__model_files') }}
+    where sha256 in (select sha256 from hf_files)
 )
 
 select

@@ -29,7 +29,11 @@ files as (  -- this model's files in this snapshot, both platforms
 hash_matches as (  -- a file of a model flagged by another tier, known by this snapshot's date
     select distinct files.platform, files.model_id, files.snapshot_date
     from files
-    inner join {{ ref('int_real_person_files') }} as flagged
+    inner join (
+        select sha256, civitai_model_id, min(snapshot_date) as first_flagged_on
+        from {{ ref('int_real_person_file_sightings') }}
+        group by all
+    ) as flagged
         on flagged.sha256 = files.sha256
         and flagged.first_flagged_on <= files.snapshot_date
         and not (files.platform = 'civitai' and flagged.civitai_model_id = files.model_id)
