@@ -41,7 +41,8 @@ from (
 )
 group by month order by month
 """
-LINEAGE = ("stg_civitai__images", "int_image_sightings", "images", "nsfw_share_monthly")
+# the dbt nodes the images figure is computed through (stg_civitai__images is a view over raw/)
+LINEAGE = ("stg_civitai__images", "int_image_last_seen", "nsfw_share_monthly")
 
 
 class PeakRss:

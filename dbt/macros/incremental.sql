@@ -35,8 +35,9 @@
 {%- endmacro %}
 
 {#
-  After images has merged its recomputed rows, a row still pointing at a snapshot version that
-  no longer exists belonged only to a snapshot that was retaken without it: it goes.
+  After a per-image model (int_image_last_seen, images) has merged its recomputed rows, a row
+  still pointing at a snapshot version that no longer exists belonged only to a snapshot that was
+  retaken without it: it goes.
 #}
 {% macro delete_images_of_replaced_snapshots() -%}
     delete from {{ this }}

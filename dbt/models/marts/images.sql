@@ -5,43 +5,37 @@
     on_schema_change='fail',
     post_hook="{{ delete_images_of_replaced_snapshots() }}",
 ) }}
--- One row per image ever seen in a complete snapshot, with its latest known attributes.
--- A daily build recomputes only the images the new snapshots saw (and those last seen in a
--- snapshot being reloaded), not the whole history: see reload_from.
+-- One row per image ever seen in a complete snapshot, with its latest known attributes: those of
+-- the sighting int_image_last_seen names as its last. A daily build rewrites only the images whose
+-- last sighting changed (the new snapshots' images, and those last seen in a snapshot being
+-- reloaded), not the whole history: see reload_from.
 -- depends_on: {{ ref('int_snapshots') }}
 {% set load_from = reload_from('civitai_images', date_column='last_seen', version_column='last_seen_version') %}
 
-with sightings as (  -- Civitai only: image_id is the grain
-    select * from {{ ref('int_image_sightings') }}
+with latest as (  -- Civitai only: image_id is the grain
+    select image_id, first_seen, last_seen, last_seen_version
+    from {{ ref('int_image_last_seen') }}
     {% if is_incremental() %}
-    where image_id in (
-        select image_id from {{ ref('int_image_sightings') }} where snapshot_date >= {{ load_from }}
-        union all
-        select cast(image_id as bigint) from {{ this }} where last_seen >= {{ load_from }}
-    )
+    where last_seen >= {{ load_from }}
+        or image_id in (select cast(image_id as bigint) from {{ this }} where last_seen >= {{ load_from }})
     {% endif %}
-),
-
-seen as (
-    select image_id, min(snapshot_date) as first_seen, max(snapshot_date) as last_seen
-    from sightings
-    group by image_id
 )
 
 select
-    latest.platform,
-    cast(latest.image_id as varchar) as image_id,
-    latest.created_at,
-    cast(date_trunc('month', latest.created_at) as date) as month,
-    latest.browsing_level,
-    latest.level_source,
-    latest.nsfw_any,
-    latest.nsfw_strict,
-    latest.nsfw_explicit,
-    latest.base_model,
-    latest.tags,
-    seen.first_seen,
-    seen.last_seen,
-    latest.snapshot_version as last_seen_version
-from sightings as latest
-inner join seen on seen.image_id = latest.image_id and seen.last_seen = latest.snapshot_date
+    sighting.platform,
+    cast(sighting.image_id as varchar) as image_id,
+    sighting.created_at,
+    cast(date_trunc('month', sighting.created_at) as date) as month,
+    sighting.browsing_level,
+    sighting.level_source,
+    sighting.nsfw_any,
+    sighting.nsfw_strict,
+    sighting.nsfw_explicit,
+    sighting.base_model,
+    sighting.tags,
+    latest.first_seen,
+    latest.last_seen,
+    latest.last_seen_version
+from latest
+inner join {{ ref('int_image_sightings') }} as sighting
+    on sighting.image_id = latest.image_id and sighting.snapshot_date = latest.last_seen

@@ -2,7 +2,8 @@
 with items as (
     select platform, 'model' as entity, month, nsfw_any, nsfw_strict from {{ ref('models') }}
     union all
-    select platform, 'image' as entity, month, nsfw_any, nsfw_strict from {{ ref('images') }}
+    -- images as `images` has them (its latest-sighting decision), read from the narrow table
+    select 'civitai', 'image', month, nsfw_any, nsfw_strict from {{ ref('int_image_last_seen') }}
 )
 
 select
