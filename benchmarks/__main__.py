@@ -140,6 +140,7 @@ def run(tier_name: str, home: Path, out: Path) -> dict:
     result["full_build"] = timed_build(home, full_refresh=True)
     started = time.perf_counter()
     with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")  # months in UTC, as the warehouse makes them
         hand = con.execute(HAND_QUERY, [f"{home}/raw/civitai_images/snapshot_date=*/images.parquet"]).fetchall()
     hand_seconds = time.perf_counter() - started
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:

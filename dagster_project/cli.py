@@ -369,6 +369,7 @@ def sql(query: str, as_csv: bool) -> None:
         fail(f"no published package at {path.parent}: run `hubwatch build` and `hubwatch publish` first")
     try:
         con = duckdb.connect(str(path), read_only=True)
+        con.execute("set TimeZone = 'UTC'")  # as in the warehouse: months and printed times are UTC
     except duckdb.Error as error:
         fail(f"cannot open {path} read-only: {str(error).splitlines()[0]}")
     try:

@@ -134,6 +134,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
     replace = redactions(include_names)
     tables: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")  # the CSVs print timestamps in the session's zone
         con.execute("set variable salt = ?", [salt])
         info = con.sql("select * from marts.build_info").fetchall()
         build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))

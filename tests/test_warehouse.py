@@ -54,12 +54,13 @@ def query(home: Path, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, small_world):
-    """Three snapshots built, then a fourth added incrementally; and a full-refresh copy."""
+    """Three snapshots built, then a fourth added incrementally; and a full-refresh copy. The builds
+    run in a time zone 14 hours from UTC: no item may move to another month (the truth is UTC)."""
     from ingest.fakehub import FakeHub
 
     home = tmp_path_factory.mktemp("warehouse") / "home"
     with FakeHub(small_world) as hub:
-        env = hub_env(hub, home)
+        env = hub_env(hub, home, TZ="Pacific/Kiritimati")
         snapshot_all(hub, home, FIRST_DAYS)
         first = hubwatch("build", env=env, timeout=600)
         assert first.returncode == 0, first.stderr
