@@ -28,11 +28,8 @@ sightings as (  -- the sightings in the snapshots this build (re)loads
     from {{ ref('stg_civitai__images') }}
     where snapshot_date >= {{ load_from }}
     {% if retaken %}
-    union all  -- and the earlier sightings of the images last seen in a snapshot being reloaded
-    select image_id, snapshot_date, created_at, browsing_level
-    from {{ ref('stg_civitai__images') }}
-    where snapshot_date < {{ load_from }}
-        and image_id in (select image_id from {{ this }} where last_seen >= {{ load_from }})
+        -- and every sighting of the images last seen in a snapshot being reloaded
+        or image_id in (select image_id from {{ this }} where last_seen >= {{ load_from }})
     {% endif %}
 ),
 
