@@ -1,6 +1,7 @@
 """The dated, citable package: $HUBWATCH_HOME/publish/YYYY-MM-DD/.
 
-Every public `marts` table as Parquet (zstd) and CSV, a read-only DuckDB file holding them,
+Every public `marts` table as Parquet (zstd) and, except the two row-per-item histories, CSV; a
+read-only DuckDB file holding them all;
 manifest.json (row counts, schema, sha256 of every file, rules, snapshot range, kinds, tool
 versions), SHA256SUMS, a Frictionless datapackage.json and CODEBOOK.md from the column
 descriptions dbt wrote into the warehouse. Names of depicted people are left out unless
@@ -44,6 +45,10 @@ PUBLIC_TABLES = (
     "snapshot_coverage",
     "build_info",
 )
+PARQUET_ONLY = ("images", "model_snapshots")
+"""Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
+they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
+third of the publish. They are in the Parquet files and the DuckDB file like every table."""
 FRICTIONLESS_TYPES = {
     "VARCHAR": "string",
     "BIGINT": "integer",
@@ -132,37 +137,37 @@ def publish(
 
 def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include_names: bool) -> dict[str, Any]:
     replace = redactions(include_names)
+    database = staging / "hubwatch.duckdb"
     tables: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        con.execute("set TimeZone = 'UTC'")  # the CSVs print timestamps in the session's zone
+        con.execute("set TimeZone = 'UTC'")  # months and timestamps in UTC whatever the machine's zone
         con.execute("set variable salt = ?", [salt])
         info = con.sql("select * from marts.build_info").fetchall()
         build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
+        # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
+        # straight from the warehouse; the Parquet and CSV files are then copied from that file
+        con.execute(f"attach '{database}' as package (read_write)")
         for table in PUBLIC_TABLES:
             con.execute(_names_in(table) if _has_column(con, table, "tags") else _names_in(None))
             select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
+            con.execute(f"create table package.{table} as {select}")  # noqa: S608 (identifiers from the catalog)
+            tables[table] = _describe(con, f"package.{table}", docs.get(table, {}))
+        con.execute("detach package")
+    database.chmod(0o444)
+    # every file is hashed (in a thread, once) while DuckDB writes the next
+    with duckdb.connect(str(database), read_only=True) as con, ThreadPoolExecutor(max_workers=1) as pool:
+        con.execute("set TimeZone = 'UTC'")
+        hashing = {database.name: pool.submit(file_entry, database)}
+        for table in PUBLIC_TABLES:
             base = staging / "data" / table
-            # the SELECT runs once; the CSV and the row count come from the Parquet it wrote
-            con.execute(f"copy ({select}) to '{base}.parquet' (format parquet, compression zstd)")  # noqa: S608
-            parquet = f"read_parquet('{base}.parquet')"
-            con.execute(f"copy (from {parquet}) to '{base}.csv' (format csv, header true)")  # noqa: S608
-            schema = con.sql(f"describe from {parquet}").fetchall()  # noqa: S608
-            rows = con.sql(f"select count(*) from {parquet}").fetchall()[0][0]  # noqa: S608
-            tables[table] = {
-                "rows": rows,
-                "description": docs.get(table, {}).get("", ""),
-                "schema": [
-                    {"name": c[0], "type": c[1], "description": docs.get(table, {}).get(c[0], "")} for c in schema
-                ],
-            }
-    # the data files are hashed (once, in threads) while DuckDB writes the package's database file
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        data_files = sorted((staging / "data").iterdir())
-        data_hashes = pool.map(file_entry, data_files)
-        _write_duckdb(staging, tables)
-        hashed = {p.relative_to(staging).as_posix(): entry for p, entry in zip(data_files, data_hashes, strict=True)}
+            con.execute(f"copy {table} to '{base}.parquet' (format parquet, compression zstd)")
+            hashing[f"data/{table}.parquet"] = pool.submit(file_entry, base.with_suffix(".parquet"))
+            if table not in PARQUET_ONLY:
+                con.execute(f"copy ({csv_select(con, table)}) to '{base}.csv' (format csv, header true)")
+                hashing[f"data/{table}.csv"] = pool.submit(file_entry, base.with_suffix(".csv"))
+        hashed = {name: entry.result() for name, entry in hashing.items()}
     simulated = "simulated" in kinds
     manifest = {
         "title": f"hubwatch snapshot package {day.isoformat()}",
@@ -182,7 +187,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
     }
     write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
     write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
-    files = {}  # every file in the package; the data files were hashed above
+    files = {}  # every file in the package; the data files and the database were hashed above
     for path in sorted(staging.rglob("*")):
         if path.is_file():
             name = path.relative_to(staging).as_posix()
@@ -225,16 +230,32 @@ def _column_docs(con) -> dict[str, dict[str, str]]:
     return docs
 
 
-def _write_duckdb(staging: Path, tables: dict[str, Any]) -> None:
-    """A DuckDB file with every table (and its descriptions), made read-only on disk."""
-    path = staging / "hubwatch.duckdb"
-    with duckdb.connect(str(path)) as con:
-        for table, meta in tables.items():
-            con.execute(f"create table {table} as select * from read_parquet('{staging}/data/{table}.parquet')")  # noqa: S608
-            con.execute(f"comment on table {table} is '{_sql_text(meta['description'])}'")
-            for column in meta["schema"]:
-                con.execute(f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'")
-    path.chmod(0o444)
+def _describe(con, table: str, docs: dict[str, str]) -> dict[str, Any]:
+    """Row count, schema and descriptions of a package table; the descriptions are stored on it too."""
+    schema = [
+        {"name": name, "type": kind, "description": docs.get(name, "")}
+        for name, kind, *_ in con.sql(f"describe {table}").fetchall()  # noqa: S608
+    ]
+    con.execute(f"comment on table {table} is '{_sql_text(docs.get('', ''))}'")
+    for column in schema:
+        con.execute(f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'")
+    name = table.rpartition(".")[2]
+    return {
+        "rows": con.sql(f"select count(*) from {table}").fetchall()[0][0],  # noqa: S608
+        "description": docs.get("", ""),
+        "files": [f"data/{name}.parquet"] + ([] if name in PARQUET_ONLY else [f"data/{name}.csv"]),
+        "schema": schema,
+    }
+
+
+def csv_select(con, table: str) -> str:
+    """The table with its UTC timestamps pre-printed: DuckDB prints a TIMESTAMPTZ through ICU, about
+    four times slower than a plain TIMESTAMP; the text is the same ('2025-05-22 10:00:00+00')."""
+    columns = [
+        f"make_timestamp(epoch_us({name}))::varchar || '+00' as {name}" if kind == "TIMESTAMP WITH TIME ZONE" else name
+        for name, kind, *_ in con.sql(f"describe {table}").fetchall()  # noqa: S608
+    ]
+    return f"select {', '.join(columns)} from {table}"  # noqa: S608 (identifiers from the catalog)
 
 
 def _sql_text(text: str) -> str:
@@ -246,9 +267,12 @@ def file_entry(path: Path) -> dict[str, Any]:
 
 
 def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """A Frictionless Data Package describing the CSV files (Parquet files sit beside them)."""
+    """A Frictionless Data Package describing the CSV files (Parquet files sit beside them; the
+    PARQUET_ONLY tables, having no CSV, are named in its description)."""
     resources = []
     for table, meta in manifest["tables"].items():
+        if table in PARQUET_ONLY:
+            continue
         csv_file = files[f"data/{table}.csv"]
         resources.append(
             {
@@ -276,7 +300,8 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
     return {
         "name": f"hubwatch-{manifest['publish_date']}",
         "title": manifest["title"] + (" (SIMULATED DATA)" if manifest["simulated"] else ""),
-        "description": "Model-hub metadata measures: NSFW share, real-person models, subcultures, lifecycle.",
+        "description": "Model-hub metadata measures: NSFW share, real-person models, subcultures, lifecycle. "
+        f"The row-per-item tables {' and '.join(PARQUET_ONLY)} are in data/*.parquet and hubwatch.duckdb only.",
         "version": manifest["publish_date"],
         "created": manifest["published_at"],
         "keywords": ["civitai", "hugging face", "deepfake", "nsfw", "model hubs"],
@@ -317,7 +342,8 @@ def codebook(manifest: dict[str, Any]) -> str:
             "",
             meta["description"],
             "",
-            f"{meta['rows']} rows. Files: `data/{table}.parquet`, `data/{table}.csv`.",
+            f"{meta['rows']} rows. Files: {', '.join(f'`{name}`' for name in meta['files'])} and table `{table}` in "
+            "`hubwatch.duckdb`.",
             "",
             "| column | type | description |",
             "|---|---|---|",
