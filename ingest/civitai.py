@@ -217,7 +217,12 @@ def normalise_models(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
     return {
         "models": _frame(models, MODEL_SCHEMA).sort("model_id"),
         "model_versions": _frame(versions, VERSION_SCHEMA).sort("model_id", "version_id"),
-        "model_files": _frame(files, FILE_SCHEMA).sort("model_id", "version_id", "file_id"),
+        # one row per file (a file listed under two versions keeps the lower), so the warehouse's
+        # staging view need not re-deduplicate every file of every snapshot
+        "model_files": _frame(files, FILE_SCHEMA)
+        .sort("version_id", "file_id")
+        .unique("file_id", keep="first", maintain_order=True)
+        .sort("model_id", "version_id", "file_id"),
     }
 
 

@@ -1,6 +1,7 @@
 """Every real API response in tests/fixtures/real parses into the normalised schema, with the
 field values the response actually holds."""
 
+import copy
 from datetime import UTC, date, datetime
 
 import polars as pl
@@ -98,6 +99,18 @@ def test_model_version_responses_normalise_as_one_version_models():
         [civitai.model_item_from_version(load_real("civitai_v1_model-versions_id_1387174_2025-03.json"))]
     )
     assert versions["models"]["name"].item() == "Vivid Impressions Storybook Style"
+
+
+def test_a_file_listed_under_two_versions_is_kept_once_under_the_lower():
+    """The warehouse's staging view relies on one row per file id in a snapshot."""
+    item = copy.deepcopy(load_real("civitai_v1_models_id_1102_2025-08.json"))
+    later, earlier = sorted(item["modelVersions"], key=lambda v: v["id"], reverse=True)[:2]
+    later["files"].append(copy.deepcopy(earlier["files"][0]))
+    files = civitai.normalise_models([item])["model_files"]
+    shared = files.filter(pl.col("file_id") == earlier["files"][0]["id"])
+    assert shared["version_id"].to_list() == [earlier["id"]]
+    assert files["file_id"].is_unique().all()
+    assert files.height == sum(len(v.get("files") or []) for v in item["modelVersions"]) - 1
 
 
 def test_image_item_keeps_browsing_level_and_lossy_label_apart():

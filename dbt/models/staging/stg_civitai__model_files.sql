@@ -1,4 +1,5 @@
--- Files of Civitai model versions per snapshot, with their SHA-256 (lower-case hex).
+-- Files of Civitai model versions per snapshot, with their SHA-256 (lower-case hex). One row per
+-- file and snapshot: the normaliser keeps one (no window here, so a filter on sha256 reaches the scan).
 with source as (
     select * from {{ source('raw', 'civitai_model_files') }}
 )
@@ -13,4 +14,3 @@ select
     is_primary,
     lower(sha256) as sha256
 from source
-qualify row_number() over (partition by snapshot_date, file_id order by version_id) = 1
