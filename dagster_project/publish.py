@@ -148,7 +148,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         docs = _column_docs(con)
         # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
         # straight from the warehouse; the Parquet and CSV files are then copied from that file
-        con.execute(f"attach '{database}' as package (read_write)")
+        con.execute(f"attach '{_sql_text(str(database))}' as package (read_write)")
         for table in PUBLIC_TABLES:
             con.execute(_names_in(table) if _has_column(con, table, "tags") else _names_in(None))
             select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
@@ -162,10 +162,11 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         hashing = {database.name: pool.submit(file_entry, database)}
         for table in PUBLIC_TABLES:
             base = staging / "data" / table
-            con.execute(f"copy {table} to '{base}.parquet' (format parquet, compression zstd)")
+            quoted = _sql_text(str(base))  # the home's path may hold a quote
+            con.execute(f"copy {table} to '{quoted}.parquet' (format parquet, compression zstd)")
             hashing[f"data/{table}.parquet"] = pool.submit(file_entry, base.with_suffix(".parquet"))
             if table not in PARQUET_ONLY:
-                con.execute(f"copy ({csv_select(con, table)}) to '{base}.csv' (format csv, header true)")
+                con.execute(f"copy ({csv_select(con, table)}) to '{quoted}.csv' (format csv, header true)")
                 hashing[f"data/{table}.csv"] = pool.submit(file_entry, base.with_suffix(".csv"))
         hashed = {name: entry.result() for name, entry in hashing.items()}
     simulated = "simulated" in kinds

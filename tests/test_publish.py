@@ -117,6 +117,15 @@ def test_include_names_keeps_them(published, tmp_path):
     assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-06-02")]
 
 
+def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
+    home, env, _package = published
+    quoted_home = tmp_path / "o'brien" / "home"
+    shutil.copytree(home, quoted_home, symlinks=True)
+    done = hubwatch("publish", "--date", "2025-06-03", env={**env, "HUBWATCH_HOME": str(quoted_home)})
+    assert done.returncode == 0, done.stderr
+    assert verify_package(quoted_home / "publish" / "2025-06-03") == []
+
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
