@@ -153,7 +153,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
             con.execute(_names_in(table) if _has_column(con, table, "tags") else _names_in(None))
             select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
             con.execute(f"create table package.{table} as {select}")  # noqa: S608 (identifiers from the catalog)
-            tables[table] = _describe(con, f"package.{table}", docs.get(table, {}))
+            tables[table] = _describe(con, table, docs.get(table, {}))
         con.execute("detach package")
     database.chmod(0o444)
     # every file is hashed (in a thread, once) while DuckDB writes the next
@@ -165,8 +165,10 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
             quoted = _sql_text(str(base))  # the home's path may hold a quote
             con.execute(f"copy {table} to '{quoted}.parquet' (format parquet, compression zstd)")
             hashing[f"data/{table}.parquet"] = pool.submit(file_entry, base.with_suffix(".parquet"))
-            if table not in PARQUET_ONLY:
-                con.execute(f"copy ({csv_select(con, table)}) to '{quoted}.csv' (format csv, header true)")
+            if f"data/{table}.csv" in tables[table]["files"]:
+                con.execute(
+                    f"copy ({csv_select(table, tables[table]['schema'])}) to '{quoted}.csv' (format csv, header true)"
+                )
                 hashing[f"data/{table}.csv"] = pool.submit(file_entry, base.with_suffix(".csv"))
         hashed = {name: entry.result() for name, entry in hashing.items()}
     simulated = "simulated" in kinds
@@ -232,29 +234,32 @@ def _column_docs(con) -> dict[str, dict[str, str]]:
 
 
 def _describe(con, table: str, docs: dict[str, str]) -> dict[str, Any]:
-    """Row count, schema and descriptions of a package table; the descriptions are stored on it too."""
+    """Row count, schema and files of a table in the attached package; its descriptions are stored
+    on it too."""
+    qualified = f"package.{table}"
     schema = [
         {"name": name, "type": kind, "description": docs.get(name, "")}
-        for name, kind, *_ in con.sql(f"describe {table}").fetchall()  # noqa: S608
+        for name, kind, *_ in con.sql(f"describe {qualified}").fetchall()  # noqa: S608
     ]
-    con.execute(f"comment on table {table} is '{_sql_text(docs.get('', ''))}'")
+    con.execute(f"comment on table {qualified} is '{_sql_text(docs.get('', ''))}'")
     for column in schema:
-        con.execute(f"comment on column {table}.{column['name']} is '{_sql_text(column['description'])}'")
-    name = table.rpartition(".")[2]
+        con.execute(f"comment on column {qualified}.{column['name']} is '{_sql_text(column['description'])}'")
     return {
-        "rows": con.sql(f"select count(*) from {table}").fetchall()[0][0],  # noqa: S608
+        "rows": con.sql(f"select count(*) from {qualified}").fetchall()[0][0],  # noqa: S608
         "description": docs.get("", ""),
-        "files": [f"data/{name}.parquet"] + ([] if name in PARQUET_ONLY else [f"data/{name}.csv"]),
+        "files": [f"data/{table}.parquet"] + ([] if table in PARQUET_ONLY else [f"data/{table}.csv"]),
         "schema": schema,
     }
 
 
-def csv_select(con, table: str) -> str:
+def csv_select(table: str, schema: list[dict[str, Any]]) -> str:
     """The table with its UTC timestamps pre-printed: DuckDB prints a TIMESTAMPTZ through ICU, about
     four times slower than a plain TIMESTAMP; the text is the same ('2025-05-22 10:00:00+00')."""
     columns = [
-        f"make_timestamp(epoch_us({name}))::varchar || '+00' as {name}" if kind == "TIMESTAMP WITH TIME ZONE" else name
-        for name, kind, *_ in con.sql(f"describe {table}").fetchall()  # noqa: S608
+        f"make_timestamp(epoch_us({c['name']}))::varchar || '+00' as {c['name']}"
+        if c["type"] == "TIMESTAMP WITH TIME ZONE"
+        else c["name"]
+        for c in schema
     ]
     return f"select {', '.join(columns)} from {table}"  # noqa: S608 (identifiers from the catalog)
 
@@ -269,10 +274,10 @@ def file_entry(path: Path) -> dict[str, Any]:
 
 def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """A Frictionless Data Package describing the CSV files (Parquet files sit beside them; the
-    PARQUET_ONLY tables, having no CSV, are named in its description)."""
+    tables without a CSV, PARQUET_ONLY, are named in its description)."""
     resources = []
     for table, meta in manifest["tables"].items():
-        if table in PARQUET_ONLY:
+        if f"data/{table}.csv" not in meta["files"]:
             continue
         csv_file = files[f"data/{table}.csv"]
         resources.append(
