@@ -26,9 +26,9 @@ import duckdb
 import orjson
 
 from benchmarks.generate import TIERS, write_tier
-from dagster_project.publish import publish
 from dagster_project.warehouse import build
 from dashboards.site import render_site
+from publish.package import publish
 
 RESULTS = Path(__file__).parent / "results"
 HAND_QUERY = """

@@ -20,8 +20,9 @@ from dagster import AssetKey
 
 from dagster_project.runs import RunOutcome, run_job
 from ingest.civitai import IMAGE_PERIODS
+from ingest.home import hubwatch_home
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, PageEvent, hubwatch_home
+from ingest.landing import SOURCES, PageEvent
 from ingest.snapshots import Endpoints, parse_as_of, snapshot_date_and_kind
 
 DEMO_SEED = 7

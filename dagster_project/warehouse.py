@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -23,8 +22,10 @@ import orjson
 import polars as pl
 
 from ingest import __version__, civitai, huggingface
+from ingest.files import dumps, sql_text, write_atomic
+from ingest.home import ensure_creator_salt
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, BadSnapshot, dumps, verify_snapshot, write_atomic
+from ingest.landing import SOURCES, BadSnapshot, verify_snapshot
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
@@ -59,16 +60,6 @@ def empty_tables() -> dict[str, pl.DataFrame]:
     return frames
 
 
-def ensure_creator_salt(home: Path) -> Path:
-    """The salt for creator-name hashes: made once, kept outside every package (mode 600)."""
-    path = home / "secrets" / "creator_salt"
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_atomic(path, secrets.token_hex(32).encode())
-        path.chmod(0o600)
-    return path
-
-
 def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
     """Verify every raw/ partition (new ones only, unless full); return complete dates per source."""
     ledger_path = home / LEDGER
@@ -95,7 +86,7 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
 
 def sql_list(paths: list[str]) -> str:
     """A DuckDB list literal of string paths, quotes escaped."""
-    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    return "[" + ", ".join(f"'{sql_text(p)}'" for p in paths) + "]"
 
 
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:

@@ -28,8 +28,9 @@ import orjson
 import polars as pl
 from huggingface_hub import ModelInfo
 
+from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient
-from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame, snapshot_path
+from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame
 
 EXPAND = (
     "author",

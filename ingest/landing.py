@@ -23,7 +23,6 @@ import gzip
 import hashlib
 import logging
 import operator
-import os
 import shutil
 import socket
 import zlib
@@ -40,6 +39,8 @@ import orjson
 import polars as pl
 
 from ingest import __version__
+from ingest.files import dumps, replace_dir, sha256_file, write_atomic
+from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched
 
 SOURCES = ("civitai_models", "civitai_images", "hf_models")
@@ -48,23 +49,6 @@ MANIFEST = "manifest.json"
 CHECKPOINT = "checkpoint.json"
 
 log = logging.getLogger("hubwatch.landing")
-
-
-def hubwatch_home() -> Path:
-    """The data directory: $HUBWATCH_HOME, default ./data."""
-    return Path(os.environ.get("HUBWATCH_HOME", "data")).resolve()
-
-
-def partition_name(snapshot_date: date) -> str:
-    return f"snapshot_date={snapshot_date.isoformat()}"
-
-
-def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:
-    return home / "raw" / source / partition_name(snapshot_date)
-
-
-def staging_path(home: Path, source: str, snapshot_date: date) -> Path:
-    return home / "staging" / source / partition_name(snapshot_date)
 
 
 def complete_snapshots(home: Path, source: str) -> list[date]:
@@ -120,28 +104,6 @@ def is_loopback(url: str) -> bool:
         return False
     addresses = {info[4][0] for info in infos}
     return bool(addresses) and all(a.startswith("127.") or a == "::1" for a in addresses)
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name, fsync, then rename: readers see all of it or none."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
-def dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
 
 
 @contextmanager
@@ -411,16 +373,8 @@ class StagedSnapshot:
         return manifest
 
     def _move_into_raw(self) -> None:
-        self.final.parent.mkdir(parents=True, exist_ok=True)
-        if not self.final.exists():
-            self.dir.rename(self.final)
-            return
-        replaced = self.dir.with_name(f"{self.dir.name}.replaced")
-        if replaced.exists():
-            shutil.rmtree(replaced)
-        self.final.rename(replaced)  # --force: the old snapshot stays whole until the new is in
-        self.dir.rename(self.final)
-        shutil.rmtree(replaced)
+        # --force: the old snapshot stays whole (set aside in staging/) until the new one is in
+        replace_dir(self.dir, self.final, aside=self.dir.with_name(f"{self.dir.name}.replaced"))
 
 
 def _now() -> str:

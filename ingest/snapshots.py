@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ingest import civitai, huggingface
+from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient, Politeness
 from ingest.landing import (
     SOURCES,
@@ -25,7 +26,6 @@ from ingest.landing import (
     StagedSnapshot,
     gc_paused,
     is_loopback,
-    snapshot_path,
 )
 
 AS_OF_HEADER = "X-Hubwatch-As-Of"

@@ -9,7 +9,8 @@ import orjson
 import polars as pl
 import pytest
 
-from ingest.landing import complete_snapshots, read_manifest, snapshot_path
+from ingest.home import snapshot_path
+from ingest.landing import complete_snapshots, read_manifest
 from tests.conftest import REAL, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow

@@ -9,15 +9,10 @@ import polars as pl
 import pytest
 
 from ingest import civitai
+from ingest.files import sha256_file
+from ingest.home import snapshot_path
 from ingest.http import CrawlError, Fetched, PoliteClient, Politeness
-from ingest.landing import (
-    SnapshotExists,
-    StagedSnapshot,
-    complete_snapshots,
-    is_loopback,
-    sha256_file,
-    snapshot_path,
-)
+from ingest.landing import SnapshotExists, StagedSnapshot, complete_snapshots, is_loopback
 
 DAY = date(2025, 1, 1)
 

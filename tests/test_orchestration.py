@@ -130,7 +130,7 @@ def test_two_builds_at_once_queue_on_the_writer_pool(daily_runs, fakehub):
 
 
 def test_a_failing_daily_run_leaves_the_last_publish_untouched(daily_runs, fakehub, monkeypatch):
-    from ingest.landing import sha256_file
+    from ingest.files import sha256_file
 
     home, outcomes = daily_runs
     assert "publish/package" in outcomes["2025-05-23"].materialized

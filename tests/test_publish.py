@@ -12,9 +12,9 @@ import duckdb
 import frictionless
 import pytest
 
-from dagster_project.publish import PARQUET_ONLY, verify_package
 from ingest.fakehub import FakeHub
 from ingest.fakehub.world import FEMALE_NAMES, MALE_NAMES
+from publish.package import PARQUET_ONLY, verify_package
 from tests.conftest import hub_env, hubwatch
 
 pytestmark = pytest.mark.slow

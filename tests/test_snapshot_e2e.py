@@ -12,9 +12,10 @@ import polars as pl
 import pytest
 
 from ingest.fakehub import FAULT_KINDS, Faults, truth
+from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
 from ingest.huggingface import HfScope
-from ingest.landing import complete_snapshots, read_manifest, snapshot_path, staging_path
+from ingest.landing import complete_snapshots, read_manifest
 from ingest.snapshots import Endpoints, take_snapshot
 from tests.conftest import HUBWATCH, hub_env, hubwatch
 

@@ -15,8 +15,9 @@ from dagster_project.warehouse import BuildError, build, verify_raw
 from ingest import civitai
 from ingest.fakehub import truth
 from ingest.fakehub.world import NAME_WORDS
+from ingest.home import snapshot_path
 from ingest.http import Politeness
-from ingest.landing import StagedSnapshot, snapshot_path
+from ingest.landing import StagedSnapshot
 from ingest.snapshots import Endpoints, take_snapshot
 from tests.conftest import hub_env, hubwatch, load_real
 

@@ -8,8 +8,8 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.warehouse import DBT_EXECUTABLE
+from ingest.home import hubwatch_home
 from ingest.http import Politeness
-from ingest.landing import hubwatch_home
 from ingest.snapshots import Endpoints
 
 

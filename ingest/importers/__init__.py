@@ -29,8 +29,9 @@ import orjson
 import polars as pl
 
 from ingest import __version__, civitai, huggingface
+from ingest.home import snapshot_path
 from ingest.http import CrawlError, Fetched
-from ingest.landing import StagedSnapshot, read_manifest, snapshot_path
+from ingest.landing import StagedSnapshot, read_manifest
 
 KINDS = {
     "civitai-models-json": "civitai_models",

@@ -13,8 +13,9 @@ import polars as pl
 
 from dagster_project import runs
 from dagster_project.defs.resources import HubwatchSettings
+from ingest.home import snapshot_path
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, complete_snapshots, is_loopback, read_manifest, snapshot_path
+from ingest.landing import SOURCES, complete_snapshots, is_loopback, read_manifest
 from ingest.snapshots import take_snapshot
 
 daily = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1, timezone="UTC")

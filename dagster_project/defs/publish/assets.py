@@ -6,7 +6,7 @@ import dagster as dg
 
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.assets import WRITER_POOL
-from dagster_project.publish import PUBLIC_TABLES, PublishError, publish
+from publish.package import PUBLIC_TABLES, PublishError, publish
 
 
 class PublishConfig(dg.Config):

@@ -16,7 +16,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.warehouse import BuildError, dbt_vars, ensure_creator_salt, verify_raw
+from dagster_project.warehouse import BuildError, dbt_vars, verify_raw
+from ingest.home import ensure_creator_salt
 
 WRITER_POOL = "duckdb_writer"
 

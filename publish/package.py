@@ -26,9 +26,9 @@ from typing import Any
 import duckdb
 import orjson
 
-from dagster_project.warehouse import BuildError, ensure_creator_salt
 from ingest import __version__
-from ingest.landing import dumps, sha256_file, write_atomic
+from ingest.files import dumps, file_entry, replace_dir, sql_text, write_atomic
+from ingest.home import ensure_creator_salt
 
 PUBLIC_TABLES = (
     "model_snapshots",
@@ -60,7 +60,7 @@ FRICTIONLESS_TYPES = {
 }
 
 
-class PublishError(BuildError):
+class PublishError(RuntimeError):
     """The package cannot be written; the message says why in one line."""
 
 
@@ -127,7 +127,7 @@ def publish(
     salt = ensure_creator_salt(home).read_text().strip()
     try:
         manifest = _write_package(warehouse, staging, day, salt, include_names)
-        _move_into_place(staging, final)
+        replace_dir(staging, final)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -148,7 +148,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         docs = _column_docs(con)
         # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
         # straight from the warehouse; the Parquet and CSV files are then copied from that file
-        con.execute(f"attach '{_sql_text(str(database))}' as package (read_write)")
+        con.execute(f"attach '{sql_text(str(database))}' as package (read_write)")
         for table in PUBLIC_TABLES:
             con.execute(_names_in(table) if _has_column(con, table, "tags") else _names_in(None))
             select = table_select(con, table, {k: v for k, v in replace.items() if _has_column(con, table, k)})
@@ -162,7 +162,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         hashing = {database.name: pool.submit(file_entry, database)}
         for table in PUBLIC_TABLES:
             base = staging / "data" / table
-            quoted = _sql_text(str(base))  # the home's path may hold a quote
+            quoted = sql_text(str(base))  # the home's path may hold a quote
             con.execute(f"copy {table} to '{quoted}.parquet' (format parquet, compression zstd)")
             hashing[f"data/{table}.parquet"] = pool.submit(file_entry, base.with_suffix(".parquet"))
             if f"data/{table}.csv" in tables[table]["files"]:
@@ -241,9 +241,9 @@ def _describe(con, table: str, docs: dict[str, str]) -> dict[str, Any]:
         {"name": name, "type": kind, "description": docs.get(name, "")}
         for name, kind, *_ in con.sql(f"describe {qualified}").fetchall()  # noqa: S608
     ]
-    con.execute(f"comment on table {qualified} is '{_sql_text(docs.get('', ''))}'")
+    con.execute(f"comment on table {qualified} is '{sql_text(docs.get('', ''))}'")
     for column in schema:
-        con.execute(f"comment on column {qualified}.{column['name']} is '{_sql_text(column['description'])}'")
+        con.execute(f"comment on column {qualified}.{column['name']} is '{sql_text(column['description'])}'")
     return {
         "rows": con.sql(f"select count(*) from {qualified}").fetchall()[0][0],  # noqa: S608
         "description": docs.get("", ""),
@@ -262,14 +262,6 @@ def csv_select(table: str, schema: list[dict[str, Any]]) -> str:
         for c in schema
     ]
     return f"select {', '.join(columns)} from {table}"  # noqa: S608 (identifiers from the catalog)
-
-
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
-def file_entry(path: Path) -> dict[str, Any]:
-    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
 def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -358,18 +350,6 @@ def codebook(manifest: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _move_into_place(staging: Path, final: Path) -> None:
-    if not final.exists():
-        staging.rename(final)
-        return
-    old = final.with_name(f".replaced-{final.name}")
-    if old.exists():
-        shutil.rmtree(old)
-    final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old)
-
-
 def _point_latest(root: Path, final: Path) -> None:
     """publish/latest -> the newest dated package (a relative symlink, swapped atomically)."""
     newest = max(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "latest")
@@ -383,4 +363,4 @@ def _point_latest(root: Path, final: Path) -> None:
 def verify_package(path: Path) -> list[str]:
     """Files whose sha256 differs from the manifest (empty when the package is intact)."""
     manifest = orjson.loads((path / "manifest.json").read_bytes())
-    return [name for name, entry in manifest["files"].items() if sha256_file(path / name) != entry["sha256"]]
+    return [name for name, entry in manifest["files"].items() if file_entry(path / name)["sha256"] != entry["sha256"]]

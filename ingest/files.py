@@ -1,0 +1,64 @@
+"""File helpers every writer of $HUBWATCH_HOME shares: hashes, atomic writes, rename into place.
+
+Readers see a file or a folder whole or not at all: a file is written under a temporary name,
+fsynced and renamed; a folder is built beside its final place and renamed into it, the old one
+kept whole until the new one is in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_entry(path: Path) -> dict[str, Any]:
+    """What a manifest records of a file: its sha256 and size."""
+    return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, fsync, then rename: readers see all of it or none."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+
+
+def dumps(value: Any) -> bytes:
+    """JSON as hubwatch writes it to disk: indented, keys sorted (stable bytes, stable hashes)."""
+    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def sql_text(text: str) -> str:
+    """A value made safe inside a single-quoted SQL string literal (paths, settings)."""
+    return text.replace("'", "''")
+
+
+def replace_dir(staging: Path, final: Path, aside: Path | None = None) -> None:
+    """Move a finished folder into its final place; an older one there is moved aside (default:
+    `.replaced-<name>` beside it) and stays whole until the new one is in place."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if not final.exists():
+        staging.rename(final)
+        return
+    old = aside or final.with_name(f".replaced-{final.name}")
+    if old.exists():
+        shutil.rmtree(old)
+    final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old)

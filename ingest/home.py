@@ -1,0 +1,45 @@
+"""The layout of $HUBWATCH_HOME, in one place.
+
+raw/<source>/snapshot_date=YYYY-MM-DD/      complete snapshots (readers look only here)
+staging/<source>/snapshot_date=YYYY-MM-DD/  snapshots being taken
+secrets/creator_salt                        the salt of creator-name hashes (never published)
+warehouse.duckdb                            the warehouse dbt writes
+publish/YYYY-MM-DD/, publish/latest         the dated packages
+dagster/, logs/                             run history and logs
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import date
+from pathlib import Path
+
+from ingest.files import write_atomic
+
+
+def hubwatch_home() -> Path:
+    """The data directory: $HUBWATCH_HOME, default ./data."""
+    return Path(os.environ.get("HUBWATCH_HOME", "data")).resolve()
+
+
+def partition_name(snapshot_date: date) -> str:
+    return f"snapshot_date={snapshot_date.isoformat()}"
+
+
+def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:
+    return home / "raw" / source / partition_name(snapshot_date)
+
+
+def staging_path(home: Path, source: str, snapshot_date: date) -> Path:
+    return home / "staging" / source / partition_name(snapshot_date)
+
+
+def ensure_creator_salt(home: Path) -> Path:
+    """The salt for creator-name hashes: made once, kept outside every package (mode 600)."""
+    path = home / "secrets" / "creator_salt"
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_atomic(path, secrets.token_hex(32).encode())
+        path.chmod(0o600)
+    return path
