@@ -300,11 +300,13 @@ def finish(
     """Title, legend, policy timeline, date-range control, and the marks an exported PNG keeps."""
     low, high = time_axis
     markers: list[timeline.Marker] = []
+    shapes: list[dict] = []
+    labels: list[dict] = []
     if low is not None and high is not None:
         events = timeline.drawn_events(ctx.events, low, high)
         d0, d1 = fig.layout.xaxis.domain or (0, 1)
         markers = timeline.layout_markers(events, low, high, width_px=timeline.PLOT_WIDTH_PX * (d1 - d0))
-        draw_events(fig, events, markers, high)
+        shapes, labels = event_marks(fig, events, markers, high)
     lanes = timeline.lanes_used(markers)
     notes = tuple(n for n in notes if n)
     top = TITLE_PX + LEGEND_PX + lanes * timeline.LANE_PX + PANEL_TITLE_PX
@@ -354,36 +356,43 @@ def finish(
         )
     stamp = f"Source: hubwatch package {ctx.package_date}, {source}. {ctx.footnote}"
     lines = [stamp, *notes]
-    for i, text in enumerate(reversed(lines)):
-        fig.add_annotation(
-            text=safe(text),
-            xref="paper",
-            yref="paper",
-            x=0,
-            y=0,
-            xanchor="left",
-            yanchor="bottom",
-            yshift=-bottom + 6 + 15 * i,
-            showarrow=False,
-            align="left",
-            font={"size": 10.5, "color": "#444"},
-        )
+    marks = [
+        {
+            "text": safe(text),
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "y": 0,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "yshift": -bottom + 6 + 15 * i,
+            "showarrow": False,
+            "align": "left",
+            "font": {"size": 10.5, "color": "#444"},
+            "name": "footnote",
+        }
+        for i, text in enumerate(reversed(lines))
+    ]
     if ctx.simulated:
-        fig.add_annotation(
-            text="<b>SIMULATED DATA</b>",
-            xref="paper",
-            yref="paper",
-            x=1,
-            y=1,
-            xanchor="right",
-            yanchor="top",
-            yshift=top - 8,
-            showarrow=False,
-            font={"size": 13, "color": "#b00020"},
-            bordercolor="#b00020",
-            borderwidth=1,
-            borderpad=3,
+        marks.append(
+            {
+                "text": "<b>SIMULATED DATA</b>",
+                "xref": "paper",
+                "yref": "paper",
+                "x": 1,
+                "y": 1,
+                "xanchor": "right",
+                "yanchor": "top",
+                "yshift": top - 8,
+                "showarrow": False,
+                "font": {"size": 13, "color": "#b00020"},
+                "bordercolor": "#b00020",
+                "borderwidth": 1,
+                "borderpad": 3,
+                "name": "simulated",
+            }
         )
+    fig.update_layout(annotations=[*fig.layout.annotations, *labels, *marks], shapes=[*fig.layout.shapes, *shapes])
     return fig
 
 
@@ -398,43 +407,67 @@ def bottom_left_axis(fig: go.Figure) -> str:
     return min(axes, key=lambda name: (round(low_edge(name), 3), fig.layout[name].domain[0]))
 
 
-def draw_events(fig: go.Figure, events: pl.DataFrame, markers: list[timeline.Marker], high: date) -> None:
-    for row in events.iter_rows(named=True):
-        if row["kind"] == "api_hides":
-            fig.add_vrect(
-                x0=row["event_date"].isoformat(),
-                x1=timeline.shade_end(row, high).isoformat(),
-                fillcolor="#888",
-                opacity=0.12,
-                line_width=0,
-                layer="below",
-                row="all",
-                col="all",
+def subplot_axes(fig: go.Figure) -> list[tuple[str, str]]:
+    """(x axis ref, y axis ref) of every subplot, e.g. ("x2", "y2")."""
+    pairs = []
+    for name in fig.layout:
+        if name.startswith("xaxis"):
+            x_ref = "x" + name[5:]
+            pairs.append((x_ref, fig.layout[name].anchor or "y"))
+    return pairs
+
+
+def event_marks(
+    fig: go.Figure, events: pl.DataFrame, markers: list[timeline.Marker], high: date
+) -> tuple[list[dict], list[dict]]:
+    """Shapes (a dotted line per event and a shade per API-hiding period, in every panel) and the
+    lane labels above the top panel, as plain dicts: added in one go (Plotly's per-call add_vline
+    across subplots took seconds per chart)."""
+    shapes = []
+    for x_ref, y_ref in subplot_axes(fig):
+        for row in events.iter_rows(named=True):
+            base = {"xref": x_ref, "yref": f"{y_ref} domain", "y0": 0, "y1": 1}
+            if row["kind"] == "api_hides":
+                shapes.append(
+                    {
+                        **base,
+                        "type": "rect",
+                        "x0": row["event_date"].isoformat(),
+                        "x1": timeline.shade_end(row, high).isoformat(),
+                        "fillcolor": "#888",
+                        "opacity": 0.12,
+                        "line": {"width": 0},
+                        "layer": "below",
+                    }
+                )
+            shapes.append(
+                {
+                    **base,
+                    "type": "line",
+                    "x0": row["event_date"].isoformat(),
+                    "x1": row["event_date"].isoformat(),
+                    "line": {"dash": "dot", "width": 1, "color": timeline.COLOURS.get(row["kind"], "#b00020")},
+                    "opacity": 0.7,
+                }
             )
-        fig.add_vline(
-            x=row["event_date"].isoformat(),
-            line_dash="dot",
-            line_width=1,
-            line_color=timeline.COLOURS.get(row["kind"], "#b00020"),
-            opacity=0.7,
-            row="all",
-            col="all",
-        )
-    for marker in markers:
-        fig.add_annotation(
-            x=marker.day.isoformat(),
-            xref="x",
-            y=1,
-            yref="paper",
-            yanchor="bottom",
-            yshift=PANEL_TITLE_PX + marker.lane * timeline.LANE_PX,
-            xanchor=marker.anchor,
-            text=safe(marker.text),
-            hovertext="<br><br>".join(marker.details),
-            showarrow=False,
-            font={"size": 10, "color": timeline.COLOURS.get(marker.kind, "#b00020")},
-            name="policy-event",
-        )
+    labels = [
+        {
+            "x": marker.day.isoformat(),
+            "xref": "x",
+            "y": 1,
+            "yref": "paper",
+            "yanchor": "bottom",
+            "yshift": PANEL_TITLE_PX + marker.lane * timeline.LANE_PX,
+            "xanchor": marker.anchor,
+            "text": safe(marker.text),
+            "hovertext": "<br><br>".join(marker.details),
+            "showarrow": False,
+            "font": {"size": 10, "color": timeline.COLOURS.get(marker.kind, "#b00020")},
+            "name": "policy-event",
+        }
+        for marker in markers
+    ]
+    return shapes, labels
 
 
 def category_chart(
@@ -516,6 +549,7 @@ def dumbbell(data: pl.DataFrame, ctx: Context, *, title: str, source: str, notes
                 x=[p["value"] for p in points],
                 y=[safe(p["category"]) for p in points],
                 mode="markers",
+                orientation="h",  # value on x, tag on y (read back so by the browser test)
                 marker={"size": 10, "color": colours[name]},
                 name=safe(name),
                 customdata=custom(points),

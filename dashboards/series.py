@@ -42,6 +42,7 @@ MIN_N = 30
 """Shares from fewer items than this are drawn faint and never make a headline."""
 Z = 1.959964  # 95%
 PLATFORM = {"civitai": "Civitai", "huggingface": "Hugging Face"}
+BOTH_THRESHOLDS = "NSFW, both thresholds (they agree here)"
 THRESHOLD = {"share_any": "NSFW, PG-13 and above", "share_strict": "NSFW, R and above"}
 TIERS = {
     "n_real_person": "any tier (union)",
@@ -109,7 +110,15 @@ def iso_span(months: pl.Series) -> str:
 
 # -- NSFW ---------------------------------------------------------------------------------------
 def nsfw_share(frame: pl.DataFrame, period: str) -> pl.DataFrame:
-    """Both thresholds side by side per platform and entity, each with its n."""
+    """Both thresholds side by side per platform and entity, each with its n. Where the two agree in
+    every period (Hugging Face: one tag sets both) the strict one would hide exactly under the broad
+    one, so it is left out and the broad one is named for both."""
+    agree = (
+        frame.group_by("platform", "entity")
+        .agg(same=(pl.col("n_nsfw_any") == pl.col("n_nsfw_strict")).all())
+        .filter(pl.col("same"))
+        .drop("same")
+    )
     parts = []
     for measure, count in (("share_any", "n_nsfw_any"), ("share_strict", "n_nsfw_strict")):
         parts.append(
@@ -125,7 +134,15 @@ def nsfw_share(frame: pl.DataFrame, period: str) -> pl.DataFrame:
                 partial="partial",
             )
         )
-    return tidy(wilson(pl.concat(parts))).sort("platform", "entity", "measure", "period")
+    both = pl.concat(parts)
+    merged = both.join(agree, on=["platform", "entity"], how="semi")
+    kept = pl.concat(
+        [
+            both.join(agree, on=["platform", "entity"], how="anti"),
+            merged.filter(pl.col("measure") == "share_any").with_columns(series=pl.lit(BOTH_THRESHOLDS)),
+        ]
+    )
+    return tidy(wilson(kept)).sort("platform", "entity", "measure", "period")
 
 
 def nsfw_monthly(package: Package) -> pl.DataFrame:

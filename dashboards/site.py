@@ -41,7 +41,7 @@ width:15rem}
 .headline b{font-size:1.6rem;display:block}.headline small{color:#555;display:block;margin-top:.3rem}
 details{margin:.5rem 0}summary{cursor:pointer;color:#0645ad}
 .cite{border:1px solid #ccc;background:#fafafa;padding:.75rem 1rem}.cite code{word-break:break-all}
-.caveat{color:#8a4b00}
+.caveat{color:#8a4b00}main table{max-width:100%}td{overflow-wrap:anywhere}
 """
 PAGES = (
     ("index.html", "Overview"),
@@ -93,6 +93,13 @@ def safe_url(url: object) -> str | None:
     """Only http(s) links from data become links."""
     text = str(url or "")
     return text if urlparse(text).scheme in ("http", "https") else None
+
+
+def short_url(url: str, keep: int = 38) -> str:
+    """host/path, cut to `keep` characters: the full address is the link itself."""
+    parsed = urlparse(url)
+    text = (parsed.netloc.removeprefix("www.") + parsed.path).rstrip("/")
+    return text if len(text) <= keep else text[: keep - 1] + "…"
 
 
 def banner(package: Package) -> str:
@@ -669,7 +676,11 @@ def policy_body(p: Package) -> str:
     rows = []
     for e in events.sort("event_date").iter_rows(named=True):
         url = safe_url(e["source_url"])
-        source = f'<a href="{esc(url)}" rel="noreferrer">{esc(url)}</a>' if url else esc(e["source_url"])
+        source = (
+            f'<a href="{esc(url)}" title="{esc(url)}" rel="noreferrer">{esc(short_url(url))}</a>'
+            if url
+            else esc(e["source_url"])
+        )
         caveat = e.get("caveat") or ""
         end = e["end_date"].isoformat() if e.get("end_date") else ("ongoing" if e["kind"] == "api_hides" else "")
         rows.append(
@@ -932,7 +943,11 @@ def coverage_body(p: Package) -> str:
             },
         )
     delay_html += "</section>"
-    return text, monthly_html + delay_html + "<h2>Every snapshot</h2>" + table_html(coverage)
+    every = (
+        f"<h2>Every snapshot</h2><details><summary>Show all {coverage.height} complete snapshots (source, date, "
+        f"kind, scope, pages, items, errors)</summary>{table_html(coverage)}</details>"
+    )
+    return text, monthly_html + delay_html + every
 
 
 def render_site(package_path: Path) -> Path:

@@ -47,7 +47,9 @@ def test_small_multiples_one_panel_per_platform_and_entity(tmp_path):
     }
     assert len(panels) == 3
     data = [t for t in fig.data if t.meta and t.meta["role"] == "data"]
-    assert len(data) == 6 and {t.name for t in data} == {"NSFW, PG-13 and above", "NSFW, R and above"}
+    # Hugging Face's one NSFW tag sets both thresholds: drawn once, not hidden under its twin
+    assert len(data) == 5
+    assert {t.name for t in data} == {"NSFW, PG-13 and above", "NSFW, R and above", s.BOTH_THRESHOLDS}
     assert all("%{hovertext}" in t.hovertemplate for t in data)
     assert "November 2025" in data[0].hovertext[-2] and " of " in data[0].hovertext[-2]
 
