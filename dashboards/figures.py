@@ -11,6 +11,7 @@ Text from the hubs (tags, names) is HTML-escaped before it reaches a label or a 
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -29,6 +30,7 @@ TITLE_PX = 44
 LEGEND_PX = 26
 PANEL_TITLE_PX = 22
 FOOT_PX = 50
+FOOT_CHARS = 165  # a footnote line's length at the site's width (10.5 px text)
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Context:
     footnote: str  # rule set, snapshot range, package date
     simulated: bool
     events: pl.DataFrame | None = None
+    first_snapshot: date | None = None  # monthly counts before it hold only what survived until it
 
 
 def safe(text: object) -> str:
@@ -263,7 +266,40 @@ def time_chart(
     fig.update_xaxes(type="date", tickformat="%b %Y", hoverformat="%B %Y" if monthly else "%-d %B %Y")
     low, high = period_bounds(rows)
     reading = reading_note(rows, share, bars, monthly)
-    return finish(fig, ctx, title=title, source=source, n_rows=n_rows, notes=(reading, *notes), time_axis=(low, high))
+    platforms = [set(rows.filter(pl.col("panel") == panel)["platform"].to_list()) for panel in panels]
+    if monthly and low is not None and ctx.first_snapshot is not None and low < ctx.first_snapshot:
+        fig.update_layout(
+            shapes=[
+                {
+                    "type": "rect",
+                    "xref": x_ref,
+                    "yref": f"{y_ref} domain",
+                    "x0": shift_days(low.isoformat(), -15),
+                    "x1": ctx.first_snapshot.isoformat(),
+                    "y0": 0,
+                    "y1": 1,
+                    "fillcolor": "#d9c48f",
+                    "opacity": 0.18,
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+                for x_ref, y_ref in subplot_axes(fig)
+            ]
+        )
+        reading += (
+            f" Beige: created before the first snapshot ({ctx.first_snapshot:%-d %b %Y}); only items still listed "
+            "then are counted."
+        )
+    return finish(
+        fig,
+        ctx,
+        title=title,
+        source=source,
+        n_rows=n_rows,
+        notes=(reading, *notes),
+        time_axis=(low, high),
+        platforms=platforms,
+    )
 
 
 def period_bounds(rows: pl.DataFrame) -> tuple[date | None, date | None]:
@@ -296,8 +332,11 @@ def finish(
     notes: tuple[str, ...] = (),
     time_axis: tuple[date | None, date | None] = (None, None),
     panel_px: int = PANEL_PX,
+    platforms: list[set[str]] | None = None,
 ) -> go.Figure:
-    """Title, legend, policy timeline, date-range control, and the marks an exported PNG keeps."""
+    """Title, legend, policy timeline, date-range control, and the marks an exported PNG keeps.
+    platforms: the platforms each panel shows, in subplot order (a hub's API-hiding period is shaded
+    only where that hub is plotted)."""
     low, high = time_axis
     markers: list[timeline.Marker] = []
     shapes: list[dict] = []
@@ -306,12 +345,14 @@ def finish(
         events = timeline.drawn_events(ctx.events, low, high)
         d0, d1 = fig.layout.xaxis.domain or (0, 1)
         markers = timeline.layout_markers(events, low, high, width_px=timeline.PLOT_WIDTH_PX * (d1 - d0))
-        shapes, labels = event_marks(fig, events, markers, high)
+        shapes, labels = event_marks(fig, events, markers, high, platforms)
     lanes = timeline.lanes_used(markers)
     notes = tuple(n for n in notes if n)
     top = TITLE_PX + LEGEND_PX + lanes * timeline.LANE_PX + PANEL_TITLE_PX
     slider = 60 if low is not None else 0
-    bottom = 40 + slider + FOOT_PX + 14 * len(notes)
+    stamp = f"Source: hubwatch package {ctx.package_date}, {source}. {ctx.footnote}"
+    lines = [piece for line in (stamp, *notes) for piece in textwrap.wrap(line, FOOT_CHARS)]
+    bottom = 40 + slider + FOOT_PX + 15 * max(len(lines) - 2, 0)
     height = top + bottom + panel_px * n_rows
     plot_px = height - top - bottom
     fig.update_layout(
@@ -354,8 +395,6 @@ def finish(
                 "font": {"size": 11},
             },
         )
-    stamp = f"Source: hubwatch package {ctx.package_date}, {source}. {ctx.footnote}"
-    lines = [stamp, *notes]
     marks = [
         {
             "text": safe(text),
@@ -409,25 +448,27 @@ def bottom_left_axis(fig: go.Figure) -> str:
 
 def subplot_axes(fig: go.Figure) -> list[tuple[str, str]]:
     """(x axis ref, y axis ref) of every subplot, e.g. ("x2", "y2")."""
-    pairs = []
-    for name in fig.layout:
-        if name.startswith("xaxis"):
-            x_ref = "x" + name[5:]
-            pairs.append((x_ref, fig.layout[name].anchor or "y"))
-    return pairs
+    names = sorted((n for n in fig.layout if n.startswith("xaxis")), key=lambda n: int(n[5:] or 1))
+    return [("x" + name[5:], fig.layout[name].anchor or "y") for name in names]
 
 
 def event_marks(
-    fig: go.Figure, events: pl.DataFrame, markers: list[timeline.Marker], high: date
+    fig: go.Figure,
+    events: pl.DataFrame,
+    markers: list[timeline.Marker],
+    high: date,
+    platforms: list[set[str]] | None = None,
 ) -> tuple[list[dict], list[dict]]:
     """Shapes (a dotted line per event and a shade per API-hiding period, in every panel) and the
     lane labels above the top panel, as plain dicts: added in one go (Plotly's per-call add_vline
     across subplots took seconds per chart)."""
     shapes = []
-    for x_ref, y_ref in subplot_axes(fig):
+    for index, (x_ref, y_ref) in enumerate(subplot_axes(fig)):
+        shown = platforms[index] if platforms and index < len(platforms) else None
         for row in events.iter_rows(named=True):
             base = {"xref": x_ref, "yref": f"{y_ref} domain", "y0": 0, "y1": 1}
-            if row["kind"] == "api_hides":
+            hub = timeline.platform_of(row["scope"])
+            if row["kind"] == "api_hides" and (shown is None or hub is None or hub in shown):
                 shapes.append(
                     {
                         **base,

@@ -14,6 +14,7 @@ import html
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -230,7 +231,9 @@ def min_n_note() -> str:
 
 
 def charts_by_page(p: Package) -> dict[str, list[Chart]]:
-    ctx = f.Context(p.publish_date, p.footnote, p.simulated, p.optional("policy_events"))
+    ctx = f.Context(
+        p.publish_date, p.footnote, p.simulated, p.optional("policy_events"), date.fromisoformat(p.snapshot_range[0])
+    )
     monthly_pairs = [pair for pair in SOURCE_OF if pair != ("huggingface", "image")]
     undated, partial = undated_note(p), partial_note(p, monthly_pairs)
     charts: dict[str, list[Chart]] = {}
@@ -389,9 +392,10 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
         "lifecycle.html",
         "takedowns",
         "Removals, takedowns and archives",
-        "Removed: listed by the previous snapshot, absent now. Taken down / archived: Civitai's moderation modes, "
-        "counted where they first show. The three are disjoint, so they stack to the models that went away; "
-        "hovers give the previous snapshot's count as the population.",
+        "Removed: listed by the previous snapshot, absent now; after 2025-05-22 (shaded) that includes the "
+        "real-person models Civitai's API stopped listing, deleted or not. Taken down / archived: Civitai's "
+        "moderation modes, counted where they first show. The three are disjoint, so they stack to the models "
+        "that went away; hovers give the previous snapshot's count as the population.",
         s.lifecycle_events(p),
         ("lifecycle_by_snapshot",),
         lambda d: f.time_chart(

@@ -96,6 +96,16 @@ def layout_markers(events: pl.DataFrame, low: date, high: date, width_px: float 
     return markers
 
 
+def platform_of(scope: str | None) -> str | None:
+    """The hub an event concerns (None for a law or anything else that is no one hub's)."""
+    text = (scope or "").lower()
+    if text.startswith("civitai"):
+        return "civitai"
+    if text.startswith("hugging face"):
+        return "huggingface"
+    return None
+
+
 def lanes_used(markers: list[Marker]) -> int:
     return max((m.lane + 1 for m in markers), default=0)
 
