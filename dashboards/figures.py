@@ -150,6 +150,8 @@ def time_chart(
         subplot_titles=[safe(p) for p in panels] or [""],
         vertical_spacing=min(0.3 / max(n_rows, 1), 0.12) + 0.04,
         horizontal_spacing=0.08,
+        # no axes in the grid's cells past the last panel
+        specs=[[{} if r * n_cols + c < max(len(panels), 1) else None for c in range(n_cols)] for r in range(n_rows)],
     )
     colours = colour_map(rows["series"].to_list())
     shown: set[str] = set()
@@ -263,8 +265,10 @@ def time_chart(
         fig.update_layout(barmode="stack" if stacked else "group", bargap=0.15)
     if share:
         fig.update_yaxes(range=[0, 1.02], tickformat=".0%")
-    fig.update_xaxes(type="date", tickformat="%b %Y", hoverformat="%B %Y" if monthly else "%-d %B %Y")
     low, high = period_bounds(rows)
+    fig.update_xaxes(
+        type="date", tickformat="%b %Y", hoverformat="%B %Y" if monthly else "%-d %B %Y", dtick=month_ticks(low, high)
+    )
     reading = reading_note(rows, share, bars, monthly)
     platforms = [set(rows.filter(pl.col("panel") == panel)["platform"].to_list()) for panel in panels]
     if monthly and low is not None and ctx.first_snapshot is not None and low < ctx.first_snapshot:
@@ -300,6 +304,14 @@ def time_chart(
         time_axis=(low, high),
         platforms=platforms,
     )
+
+
+def month_ticks(low: date | None, high: date | None) -> str | None:
+    """A tick every month on a short axis, every quarter on a medium one (never two labels for one month)."""
+    if low is None or high is None:
+        return None
+    months = (high.year - low.year) * 12 + high.month - low.month
+    return "M1" if months <= 14 else "M3" if months <= 36 else None
 
 
 def period_bounds(rows: pl.DataFrame) -> tuple[date | None, date | None]:

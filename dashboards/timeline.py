@@ -27,9 +27,10 @@ LANE_PX = 14
 
 @dataclass
 class Marker:
-    day: date
+    day: date  # where it is drawn (an open period that began before the chart starts at its left edge)
     kind: str
     label: str
+    when: date | None = None  # when it happened (the label's date)
     details: list[str] = field(default_factory=list)
     lane: int = 0
     left: float = 0.0  # the label's extent, in fractions of the plot width
@@ -39,7 +40,7 @@ class Marker:
     @property
     def text(self) -> str:
         extra = f" +{len(self.details) - 1}" if len(self.details) > 1 else ""
-        return f"{self.day:%b %Y} {self.label}{extra}"
+        return f"{self.when or self.day:%b %Y} {self.label}{extra}"
 
 
 def event_details(row: dict) -> str:
@@ -74,7 +75,8 @@ def layout_markers(events: pl.DataFrame, low: date, high: date, width_px: float 
     lanes: list[float] = []  # right edge of the last label in each lane
     for row in events.iter_rows(named=True):
         day = max(row["event_date"], low)
-        marker = Marker(day, row["kind"], row.get("label") or row["event"][:30], [event_details(row)])
+        label = row.get("label") or row["event"][:30]
+        marker = Marker(day, row["kind"], label, when=row["event_date"], details=[event_details(row)])
         x = (day - low).days / span
         width = (len(marker.text) * CHAR_PX + GAP_PX) / width_px
         left, right, anchor = (x, x + width, "left") if x + width <= 1 else (x - width, x, "right")
