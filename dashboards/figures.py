@@ -731,6 +731,7 @@ def heatmap_chart(
         notes=(reading, *notes),
         time_axis=(low, high),
         panel_px=max(180, 26 * len(families) + 40),
+        platforms=[set(rows.filter(pl.col("panel") == panel)["platform"].to_list()) for panel in panels],
     )
 
 

@@ -321,3 +321,13 @@ def test_tables_other_branches_add_are_shown_when_present(tmp_path):
     flags = {(r["entity"], r["period"]): r["partial"] for r in rows if r["platform"] == "civitai"}
     assert flags[("image", "2025-11-01")] == "true" and flags[("model", "2025-11-01")] == "false"
     assert "This package has no policy_events table" in (site / "policy.html").read_text()
+
+
+def test_a_package_with_empty_tables_still_renders_every_page(tmp_path):
+    """A first package (or a source that listed nothing) has empty tables: every page still renders,
+    and the headlines say nothing rather than something wrong."""
+    package = write_package(tmp_path, {name: frame.head(0) for name, frame in tables().items()})
+    render_site(package)
+    site = package / "dashboards"
+    assert len(list(site.glob("*.html"))) == 11
+    assert "% / " not in headline_section(site)
