@@ -164,8 +164,25 @@ def time_chart(
             full = f"{panel} · {name}"
             xs = [p["period"] for p in points]
             ys = [p["value"] for p in points]
-            legend = dict(name=safe(name), legendgroup=safe(name), showlegend=name not in shown)
+            first = name not in shown
+            legend = dict(name=safe(name), legendgroup=safe(name), showlegend=first and bars)
             shown.add(name)
+            if first and not bars:  # the legend's own marker: solid, whatever the first point looks like
+                fig.add_trace(
+                    go.Scatter(
+                        x=[None],
+                        y=[None],
+                        mode="lines+markers",
+                        name=safe(name),
+                        legendgroup=safe(name),
+                        marker={"color": colour, "size": 7},
+                        line={"color": colour, "width": 2},
+                        hoverinfo="skip",
+                        meta={"role": "legend"},
+                    ),
+                    row=r,
+                    col=c,
+                )
             if bars:
                 fig.add_trace(
                     go.Bar(
