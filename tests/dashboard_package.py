@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 
 XSS = "<img src=x onerror=alert(1)>"
+BREAKOUT = "</script><script>alert(2)</script>"  # would end the <script> holding a figure's JSON
 SNAPSHOTS = [date(2025, m, 1) for m in range(9, 13)]  # 2025-09-01 .. 2025-12-01
 MONTHS = [date(2025, m, 1) for m in range(6, 13)]  # items created June .. December 2025
 
@@ -65,6 +66,9 @@ def tables(hostile_tag: bool = True) -> dict[str, pl.DataFrame]:
             tag_rows.append(("civitai", "model", month, "growing", "anime/manga", grows, grows / 40))
         if hostile_tag:
             tag_rows.append(("civitai", "model", month, XSS, None, 1 if month.month >= 9 and n > 1 else 0, 1 / n))
+            tag_rows.append(
+                ("civitai", "model", month, BREAKOUT, "hentai", 2 if month.month >= 10 and n > 1 else 0, 2 / n)
+            )
     tags = pl.DataFrame(
         tag_rows, schema=["platform", "entity", "month", "tag", "subculture", "n_items", "share"], orient="row"
     ).filter(pl.col("n_items") > 0)

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from dashboards.site import render_site
-from tests.dashboard_package import SNAPSHOTS, XSS, policy_events, tables, write_package
+from tests.dashboard_package import BREAKOUT, SNAPSHOTS, XSS, policy_events, tables, write_package
 
 PLATFORM = {"civitai": "Civitai", "huggingface": "Hugging Face"}
 NAMED_COLUMNS = ["period", "platform", "entity", "measure", "numerator", "denominator", "value", "partial"]
@@ -201,11 +201,12 @@ def test_the_banner_says_exactly_which_snapshots_are_simulated(site, tmp_path):
 def test_hub_text_is_escaped_everywhere(site):
     for page in site.glob("*.html"):
         text = page.read_text()
-        assert "<img src=x" not in text, page.name
+        assert "<img src=x" not in text and BREAKOUT not in text and "alert(2)</script>" not in text, page.name
     assert "&lt;img src=x onerror=alert(1)&gt;" in (site / "index.html").read_text()
     tags = figures(site / "subcultures.html")["chart-rising-tags"]
     labels = {y for trace in tags["data"] for y in trace.get("y", [])}
-    assert XSS not in labels
+    assert XSS not in labels and BREAKOUT not in labels
+    assert "&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;" in labels  # ranked, and shown as text
 
 
 def test_the_policy_page_lists_every_event_with_its_source_and_caveat(site):
