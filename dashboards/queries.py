@@ -86,7 +86,17 @@ class Package:
 
     @cached_property
     def snapshots(self) -> pl.DataFrame:
-        """source, snapshot_date, kind of every complete snapshot the package was built from."""
+        """source, snapshot_date, kind of every complete snapshot the package was built from: the
+        manifest's own list when it names each snapshot's kind, else the package's snapshot_coverage."""
+        listed = self.manifest.get("snapshots")
+        wanted = {"source", "snapshot_date", "kind"}
+        if isinstance(listed, list) and listed and all(isinstance(x, dict) and wanted <= x.keys() for x in listed):
+            return (
+                pl.DataFrame([{k: str(x[k]) for k in wanted} for x in listed])
+                .with_columns(pl.col("snapshot_date").str.slice(0, 10).str.to_date())
+                .select("source", "snapshot_date", "kind")
+                .sort("source", "snapshot_date")
+            )
         if self.has("snapshot_coverage"):
             return (
                 self.table("snapshot_coverage")

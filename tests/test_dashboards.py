@@ -332,3 +332,18 @@ def test_a_package_with_empty_tables_still_renders_every_page(tmp_path):
     site = package / "dashboards"
     assert len(list(site.glob("*.html"))) == 11
     assert "% / " not in headline_section(site)
+
+
+def test_the_banner_prefers_the_manifests_own_snapshot_list(tmp_path):
+    package = write_package(tmp_path)
+    manifest = json.loads((package / "manifest.json").read_text())
+    manifest["snapshots"] = [
+        {"source": "civitai_models", "snapshot_date": "2025-12-01", "kind": "live", "manifest_sha256": "ab"},
+        {"source": "civitai_images", "snapshot_date": "2025-11-01", "kind": "simulated", "manifest_sha256": "cd"},
+    ]
+    (package / "manifest.json").write_text(json.dumps(manifest))
+    render_site(package)
+    banner = (package / "dashboards" / "index.html").read_text()
+    assert (
+        "1 of 2 snapshots come from hubwatch&#x27;s simulator, not a real hub: civitai_images of 2025-11-01" in banner
+    )
