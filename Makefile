@@ -12,7 +12,7 @@ export HUBWATCH_HOME ?= $(CURDIR)/data
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt/target/manifest.json
 
-.PHONY: demo test dev lint format install manifest browser clean
+.PHONY: demo test dev lint format install manifest browser screenshots clean
 
 demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job)
 	$(BIN)/hubwatch demo
@@ -41,6 +41,13 @@ browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed (needs root): the browser tests will be skipped"
+
+# Full-page PNGs of every dashboard page, from the demo's package (make demo first if there is none),
+# re-rendered with the current code into a copy: docs/screenshots/*.png, shown in the README.
+DEMO_PACKAGE ?= $(HUBWATCH_HOME)/demo/publish/latest
+screenshots: install manifest browser
+	@test -e "$(DEMO_PACKAGE)/manifest.json" || $(MAKE) demo
+	$(BIN)/python -m tests.browser screenshots "$(DEMO_PACKAGE)" docs/screenshots
 
 manifest: $(MANIFEST) ## dbt's manifest, which the Dagster definitions load
 

@@ -44,6 +44,7 @@ PUBLIC_TABLES = (
     "cross_platform_matches",
     "snapshot_coverage",
     "build_info",
+    "policy_events",
 )
 PARQUET_ONLY = ("images", "model_snapshots")
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier

@@ -1,87 +1,85 @@
-"""Figure builders: pure functions from small Polars frames to Plotly figures."""
+"""Figure and series builders: pure functions from small frames to tidy series and Plotly figures."""
 
 from datetime import date
 
 import polars as pl
 
 from dashboards import figures as f
+from dashboards import series as s
+from dashboards import timeline
+from dashboards.queries import open_package
+from tests.dashboard_package import policy_events, write_package
+
+CTX = f.Context("2025-12-01", "Rule set v1; snapshots 2025-09-01 to 2025-12-01 (simulated); package 2025-12-01.", True)
 
 
-def monthly(months):
-    return pl.DataFrame(
-        {
-            "platform": ["civitai"] * len(months),
-            "entity": ["model"] * len(months),
-            "month": months,
-            "n_items": [10] * len(months),
-            "n_nsfw_any": [5] * len(months),
-            "n_nsfw_strict": [2] * len(months),
-            "share_any": [0.5] * len(months),
-            "share_strict": [0.2] * len(months),
-        }
+def test_only_events_inside_the_plotted_range_are_drawn_and_context_never():
+    events = policy_events()
+    inside = timeline.drawn_events(events, date(2025, 4, 1), date(2025, 7, 1))
+    assert "real-person ban" in inside["label"].to_list()
+    assert set(inside["kind"]) <= set(timeline.DRAWN_KINDS)
+    assert "re-uploads to Hugging Face" not in inside["label"].to_list()  # context: listed, not drawn
+    # the API has hidden real people since 2025-05-22 with no end: a later chart still shades it
+    later = timeline.drawn_events(events, date(2026, 9, 1), date(2026, 12, 1))
+    assert later["label"].to_list() == ["API hides real people"]
+    assert timeline.drawn_events(events, date(2021, 1, 1), date(2021, 12, 1)).is_empty()
+
+
+def test_every_figure_carries_its_source_date_and_simulated_mark_inside(tmp_path):
+    package = open_package(write_package(tmp_path))
+    fig = f.time_chart(s.nsfw_monthly(package), CTX, title="NSFW share", source="table nsfw_share_monthly")
+    texts = " ".join(a.text for a in fig.layout.annotations)
+    assert "Source: hubwatch package 2025-12-01, table nsfw_share_monthly" in texts
+    assert "Rule set v1; snapshots 2025-09-01 to 2025-12-01" in texts
+    assert "SIMULATED DATA" in texts
+    assert fig.layout.title.text == "NSFW share"
+    axis = f.bottom_left_axis(fig)
+    assert fig.layout[axis].rangeslider.visible and fig.layout[axis].rangeselector.buttons
+
+
+def test_small_multiples_one_panel_per_platform_and_entity(tmp_path):
+    package = open_package(write_package(tmp_path))
+    fig = f.time_chart(s.nsfw_monthly(package), CTX, title="t", source="x")
+    panels = {
+        a.text
+        for a in fig.layout.annotations
+        if a.text in ("Civitai · models", "Civitai · images", "Hugging Face · models")
+    }
+    assert len(panels) == 3
+    data = [t for t in fig.data if t.meta and t.meta["role"] == "data"]
+    # Hugging Face's one NSFW tag sets both thresholds: drawn once, not hidden under its twin
+    assert len(data) == 5
+    assert {t.name for t in data} == {"NSFW, PG-13 and above", "NSFW, R and above", s.BOTH_THRESHOLDS}
+    assert all("%{hovertext}" in t.hovertemplate for t in data)
+    assert "November 2025" in data[0].hovertext[-2] and " of " in data[0].hovertext[-2]
+
+
+def test_heatmap_leaves_a_gap_where_a_family_has_no_item():
+    data = s.tidy(
+        pl.DataFrame(
+            {
+                "period": ["2024-01-01", "2024-02-01", "2024-01-01"],
+                "platform": "civitai",
+                "entity": "model",
+                "category": ["anime/manga", "anime/manga", "furry/anthro"],
+                "series": ["anime/manga", "anime/manga", "furry/anthro"],
+                "numerator": [1, 2, 3],
+                "denominator": [40, 40, 40],
+                "value": [0.1, 0.2, 0.3],
+                "partial": False,
+            }
+        )
     )
+    fig = f.heatmap_chart(data, CTX, title="families", source="x")
+    heat = next(t for t in fig.data if t.type == "heatmap")
+    assert list(heat.y) == ["anime/manga", "furry/anthro"]
+    assert heat.z[1][1] is None  # no furry model in February: a gap, not a zero
 
 
-def test_nsfw_share_puts_both_thresholds_side_by_side():
-    series = f.nsfw_share_series(monthly([date(2024, 1, 1), date(2024, 2, 1)]))
-    assert set(series["series"]) == {"civitai model · PG-13 and above", "civitai model · R and above"}
-    fig = f.line_chart(series, "NSFW share", "share", percent=True)
-    assert len(fig.data) == 2 and fig.layout.title.text == "NSFW share"
-    assert fig.layout.yaxis.tickformat == ".0%"
-    assert list(fig.data[0].y) == [0.5, 0.5]
-
-
-def test_policy_annotations_only_inside_the_plotted_range():
-    inside = f.line_chart(f.nsfw_share_series(monthly([date(2025, 4, 1), date(2025, 7, 1)])), "t", "share")
-    texts = [a.text for a in inside.layout.annotations]
-    assert "real-person ban; API hides real people" in texts
-    assert len(inside.layout.shapes) == len(texts)
-    outside = f.line_chart(f.nsfw_share_series(monthly([date(2023, 8, 1), date(2023, 9, 1)])), "t", "share")
-    assert not outside.layout.annotations
-
-
-def test_hub_text_is_escaped_in_labels():
-    series = pl.DataFrame({"x": ["<img src=x onerror=alert(1)>"], "series": ["<b>s</b>"], "value": [1.0]})
-    fig = f.bar_chart(series, "tags", "n", stacked=False)
-    assert list(fig.data[0].x) == ["&lt;img src=x onerror=alert(1)&gt;"]
-    assert fig.data[0].name == "&lt;b&gt;s&lt;/b&gt;"
-
-
-def test_heatmap_has_one_row_per_family_and_one_column_per_month():
-    series = pl.DataFrame(
-        {
-            "x": ["2024-01-01", "2024-02-01", "2024-01-01"],
-            "series": ["anime/manga", "anime/manga", "furry/anthro"],
-            "value": [0.1, 0.2, 0.3],
-        }
-    )
-    fig = f.heatmap(series, "families")
-    assert list(fig.data[0].x) == ["2024-01-01", "2024-02-01"] and list(fig.data[0].y) == [
-        "anime/manga",
-        "furry/anthro",
-    ]
-    assert fig.data[0].z[1][1] is None  # no furry model in February: a gap, not a zero
-
-
-def test_rising_tags_compare_the_last_three_months_with_before():
-    months = [date(2024, m, 1) for m in range(1, 7)]
-    tags = pl.DataFrame(
-        {
-            "platform": "civitai",
-            "entity": "model",
-            "month": months * 2,
-            "tag": ["pony"] * 6 + ["sdxl"] * 6,
-            "subculture": None,
-            "n_items": 1,
-            "share": [0.1, 0.1, 0.1, 0.4, 0.4, 0.4] + [0.5] * 6,
-        }
-    )
-    rising = f.rising_tags_series(tags)
-    assert rising["x"].to_list() == ["pony", "sdxl"] and rising["value"].round(6).to_list() == [0.3, 0.0]
-
-
-def test_studies_compare_the_same_months_only():
-    ours = monthly([date(2023, 10, 1), date(2025, 1, 1)]).with_columns(entity=pl.lit("image"))
-    reference = pl.DataFrame({"month": [date(2023, 10, 1)], "nsfw_ratio": [0.5519]})
-    series = f.studies_series(ours, reference)
-    assert series.height == 2 and set(series["x"]) == {date(2023, 10, 1)}
+def test_studies_compare_the_same_months_only(tmp_path):
+    package = open_package(write_package(tmp_path))
+    rows = s.studies(package)
+    ours = rows.filter(pl.col("category") == "hubwatch")
+    assert set(ours["period"]) <= {m.isoformat() for m in s.CIVIVERSE_MONTHLY["month"]}
+    theirs = rows.filter(pl.col("category") == "Civiverse-6M")
+    assert theirs.height == 7 and theirs["denominator"].null_count() == 0

@@ -1,0 +1,57 @@
+"""The site in headless Chromium on a small package written to disk (fast; the published package of a
+real crawl goes through the same checks in tests/test_publish.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from dashboards.site import render_site
+from tests.browser import browser, check_site, visit
+from tests.dashboard_package import write_package
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    package = write_package(tmp_path_factory.mktemp("package"))
+    render_site(package)
+    return package / "dashboards"
+
+
+def test_every_page_passes_the_browser_checks(site):
+    visits = check_site(site)
+    assert len(visits) == 11
+    assert "&lt;img" not in visits["index.html"].text and "<img src=x onerror=alert(1)>" in visits["index.html"].text
+
+
+def test_the_console_check_catches_a_script_error(tmp_path):
+    page = tmp_path / "broken.html"
+    page.write_text("<!doctype html><html><body><script>throw new Error('boom')</script></body></html>")
+    with browser() as instance:
+        assert visit(instance, page).errors
+
+
+def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path):
+    with browser() as instance:
+        without = visit(instance, site / "methodology.html")
+    assert "could not be read" in without.text and "sha256sum manifest.json" in without.text
+    package = tmp_path / "package"
+    shutil.copytree(site.parent, package)
+    citation = {
+        "title": "hubwatch snapshot package 2025-12-01",
+        "publish_date": "2025-12-01",
+        "rules_version": "v1",
+        "manifest_sha256": "ab" * 32,
+        "simulated": True,
+        "license": "CC-BY-4.0",
+        "url": "https://example.org/hubwatch/2025-12-01",
+    }
+    (package / "citation.js").write_text(f"window.hubwatchCitation = {json.dumps(citation)};\n")
+    with browser() as instance:
+        present = visit(instance, package / "dashboards" / "methodology.html")
+    assert not present.errors and not present.failed_loads
+    shown = present.text
+    assert "ab" * 32 in shown and "CC-BY-4.0" in shown and "https://example.org/hubwatch/2025-12-01" in shown
+    assert "could not be read" not in shown
