@@ -1,0 +1,310 @@
+"""The image feed has no holes: any cadence, skipped days and late runs see the same images.
+
+One world, several snapshot schedules of the same six weeks, each into its own home, through the
+real crawler against fakehub; the warehouse's `images` rows must not depend on the schedule.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from dagster_project.warehouse import build
+from ingest.civitai_images import FeedSettings, advance, parse_duration
+from ingest.fakehub import FakeHub, build_world, truth
+from ingest.fakehub.world import clock_of
+from ingest.home import snapshot_path
+from ingest.http import CrawlError, Politeness
+from ingest.landing import complete_snapshots, read_manifest
+from ingest.snapshots import Endpoints, take_snapshot
+
+pytestmark = pytest.mark.slow
+START = date(2025, 9, 1)
+END = START + timedelta(weeks=6)
+DAILY = [START + timedelta(days=k) for k in range((END - START).days + 1)]
+WEEKLY = DAILY[::7]
+SKIPPED = {START + timedelta(days=k) for k in (2, 3, 9, 10, 11, 12, 20, 27, 33, 34)}
+# A run that happened late in its day (or in the small hours of the next day)
+LATE = {START + timedelta(days=5): timedelta(hours=10), START + timedelta(days=15): timedelta(hours=20)}
+FAST = Politeness(requests_per_second=0)
+# every column of `images` but the three that say which snapshots saw an image
+IMAGE_COLUMNS = (
+    "platform, image_id, created_at, month, browsing_level, level_source, nsfw_any, nsfw_strict, "
+    "nsfw_explicit, base_model, tags"
+)
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A world dense enough to hold hundreds of images in the six weeks. An image that lived
+    less than a week cannot be in a weekly series whatever the crawl does, so here every image
+    alive at the start lives to the end (deletions are a different question than holes)."""
+    built = build_world(seed=23, n_models=300, n_images=12_000, n_repos=10)
+    world = copy.deepcopy(built)
+    for image in world.images:
+        if image.deleted_at is not None and image.deleted_at.date() <= END + timedelta(days=1):
+            image.deleted_at = None
+    return world
+
+
+def snapshot_images(hub: FakeHub, home: Path, days, **kwargs) -> list:
+    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
+    return [
+        take_snapshot(
+            "civitai_images", home=home, endpoints=endpoints, as_of=day.isoformat(), politeness=FAST, **kwargs
+        )
+        for day in days
+    ]
+
+
+def image_rows(home: Path) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql(f"select {IMAGE_COLUMNS} from marts.images order by image_id").fetchall()  # noqa: S608
+
+
+@pytest.fixture(scope="module")
+def schedules(tmp_path_factory, world):
+    """The same weeks snapshotted daily, weekly, and daily with skipped days and late runs, with
+    an overlap longer than any image waits for its rating (late ratings are tested apart)."""
+    root = tmp_path_factory.mktemp("feed")
+    homes = {name: root / name for name in ("daily", "weekly", "skipped")}
+    mp = pytest.MonkeyPatch()
+    mp.setenv("HUBWATCH_IMAGES_OVERLAP", "45d")
+    try:
+        with FakeHub(world) as hub:
+            snapshot_images(hub, homes["daily"], DAILY)
+            snapshot_images(hub, homes["weekly"], WEEKLY)
+            hub.late = LATE
+            snapshot_images(hub, homes["skipped"], [d for d in DAILY if d not in SKIPPED])
+    finally:
+        mp.undo()
+    for home in homes.values():
+        summary = build(home, select="+images")
+        assert summary.ok, summary.failures
+    return homes
+
+
+def seen(home: Path) -> set[int]:
+    """Every image id in the complete image snapshots of a home."""
+    return {
+        image_id
+        for day in complete_snapshots(home, "civitai_images")
+        for image_id in pl.read_parquet(snapshot_path(home, "civitai_images", day) / "images.parquet")["image_id"]
+    }
+
+
+def test_a_weekly_schedule_sees_the_same_images_as_a_daily_one(schedules, world):
+    daily, weekly = image_rows(schedules["daily"]), image_rows(schedules["weekly"])
+    in_window = [r for r in daily if START <= r[2].date() <= END]
+    assert len(in_window) > 300  # the six weeks really hold images
+    assert weekly == daily
+    # and what they saw is every image the feed listed on any of the days, no more, no less
+    runs = truth.schedule(DAILY)
+    assert seen(schedules["daily"]) == truth.image_ids_must_see(world, runs, timedelta(days=45))
+    assert seen(schedules["daily"]) == truth.image_ids_ever_listed(world, runs)
+
+
+def test_skipped_days_and_late_runs_lose_no_image(schedules):
+    assert image_rows(schedules["skipped"]) == image_rows(schedules["daily"])
+
+
+def late_rated(world, overlap: timedelta) -> set[int]:
+    return {i.image_id for i in world.images if i.rated_at - i.created_at > overlap}
+
+
+def test_late_rated_images_that_daily_and_weekly_both_miss_are_recovered_by_a_re_sweep(tmp_path, world):
+    """The default overlap (6 h) and no automatic re-sweep: an image rated more than the overlap
+    after the crawls passed its place is missed by both schedules, and nothing else is. A
+    re-sweep (--images-since) brings every one of them in."""
+    overlap = timedelta(hours=6)
+    feed = FeedSettings(overlap=overlap, budget=None, resweep_days=0)
+    homes = {"daily": tmp_path / "daily", "weekly": tmp_path / "weekly"}
+    with FakeHub(world) as hub:
+        snapshot_images(hub, homes["daily"], DAILY, image_feed=feed)
+        snapshot_images(hub, homes["weekly"], WEEKLY, image_feed=feed)
+        missed = {}
+        for name, days in (("daily", DAILY), ("weekly", WEEKLY)):
+            runs = truth.schedule(days)
+            got = seen(homes[name])
+            assert truth.image_ids_must_see(world, runs, overlap) <= got <= truth.image_ids_ever_listed(world, runs)
+            missed[name] = truth.image_ids_ever_listed(world, runs) - got
+            assert missed[name] <= late_rated(world, overlap), "only late-rated images may be missed"
+        both = missed["daily"] & missed["weekly"]
+        assert both, missed
+
+        resweep_day, since = END + timedelta(days=1), START - timedelta(days=60)
+        for home in homes.values():
+            [result] = snapshot_images(hub, home, [resweep_day], image_feed=FeedSettings(since=since, budget=None))
+            feed_record = result.manifest["images_feed"]
+            assert feed_record["resweep"] == "explicit" and feed_record["stop_at"] == "2025-07-03T00:00:00+00:00"
+    listed_now = truth.image_ids_listed(world, clock_of(resweep_day))
+    by_id = {i.image_id: i for i in world.images}
+    recoverable = {i for i in both if by_id[i].created_at.date() >= since}
+    assert recoverable and recoverable <= listed_now
+    for home in homes.values():
+        assert recoverable <= seen(home)
+    assert seen(homes["daily"]) == seen(homes["weekly"])
+
+
+def test_the_automatic_re_sweep_catches_images_rated_weeks_late(tmp_path, world):
+    """Defaults: overlap 6 h, and every 7 days a snapshot reaches 30 days back. A daily schedule
+    then misses only images that waited longer than the re-sweep reaches (over 23 days here)."""
+    home = tmp_path / "home"
+    with FakeHub(world) as hub:
+        results = snapshot_images(hub, home, DAILY, image_feed=FeedSettings(budget=None))
+    swept = [r.snapshot_date for r in results if r.manifest["images_feed"]["resweep"] == "automatic"]
+    assert swept == DAILY[7::7]  # the first snapshot backfilled everything
+    since = {day: clock_of(day - timedelta(days=30)).replace(hour=0) for day in swept}
+    runs = truth.schedule(DAILY, since=since)
+    got = seen(home)
+    assert truth.image_ids_must_see(world, runs, timedelta(hours=6)) <= got
+    missed = truth.image_ids_ever_listed(world, runs) - got
+    by_id = {i.image_id: i for i in world.images}
+    assert all(by_id[i].rated_at - by_id[i].created_at > timedelta(days=23) for i in missed)
+    assert late_rated(world, timedelta(days=3)) & got  # images rated days late are in
+
+
+def test_monthly_snapshots_see_every_day_of_every_month(tmp_path, world):
+    """The demo's cadence: the feed since last month, not the last day before each snapshot."""
+    months = [date(2025, m, 1) for m in range(6, 11)]
+    home = tmp_path / "home"
+    with FakeHub(world) as hub:
+        snapshot_images(hub, home, months, image_feed=FeedSettings(budget=None))
+    runs = truth.schedule(months, since={d: clock_of(d - timedelta(days=30)).replace(hour=0) for d in months[1:]})
+    got = seen(home)
+    assert truth.image_ids_must_see(world, runs, timedelta(hours=6)) <= got
+    by_id = {i.image_id: i for i in world.images}
+    for month in months[:-1]:
+        days = {by_id[i].created_at.day for i in got if by_id[i].created_at.date().replace(day=1) == month}
+        assert len(days) >= 25, (month, sorted(days))
+
+
+# -- a time budget, and a crawl that outlasts its run --------------------------------------------
+D0, D1 = date(2025, 3, 1), date(2025, 3, 2)
+TINY = FeedSettings(budget=timedelta(microseconds=1))  # stops after every page
+UNLIMITED = FeedSettings(budget=None)
+
+
+def raw_images(home: Path, day: date) -> pl.DataFrame:
+    return pl.read_parquet(snapshot_path(home, "civitai_images", day) / "images.parquet")
+
+
+def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_snapshot(fakehub, tmp_path):
+    endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
+    clean, budgeted = tmp_path / "clean", tmp_path / "budgeted"
+    take = {"home": clean, "endpoints": endpoints, "politeness": FAST}
+    for day in (D0, D1):
+        assert take_snapshot("civitai_images", as_of=day.isoformat(), image_feed=UNLIMITED, **take).status == "complete"
+    take["home"] = budgeted
+    runs = []
+    while not runs or runs[-1].status == "paused":
+        runs.append(take_snapshot("civitai_images", as_of=D0.isoformat(), image_feed=TINY, **take))
+        assert len(runs) < 100
+    pages = read_manifest(clean, "civitai_images", D0)["pages"]
+    assert pages > 5 and len(runs) == pages  # one page a run, each a clean stop
+    assert {r.paused_by for r in runs[:-1]} == {"time_budget"}
+    assert read_manifest(budgeted, "civitai_images", D0)["resumes"] == pages - 1
+    assert raw_images(budgeted, D0).equals(raw_images(clean, D0))
+
+
+def test_the_next_days_run_finishes_a_staged_backfill_under_its_own_date_first(fakehub, tmp_path):
+    """A backfill started on D0 outlasts its run; the runs of D1 continue it (it keeps the date
+    D0: the feed as it stood when it started), publish it, then take D1's own snapshot."""
+    endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
+    clean, budgeted = tmp_path / "clean", tmp_path / "budgeted"
+    for day in (D0, D1):
+        take_snapshot("civitai_images", home=clean, endpoints=endpoints, as_of=day.isoformat(), politeness=FAST)
+    first = take_snapshot(
+        "civitai_images", home=budgeted, endpoints=endpoints, as_of=D0.isoformat(), politeness=FAST, image_feed=TINY
+    )
+    assert first.status == "paused" and first.snapshot_date == D0
+    results = []
+    while not results or results[-1].status == "paused":
+        results.append(
+            take_snapshot(
+                "civitai_images",
+                home=budgeted,
+                endpoints=endpoints,
+                as_of=D1.isoformat(),
+                politeness=FAST,
+                image_feed=TINY,
+            )
+        )
+        assert len(results) < 100
+    paused_at = {r.snapshot_date for r in results if r.status == "paused"}
+    assert paused_at == {D0, D1}  # D0 was finished first, then D1 was taken
+    assert [e.snapshot_date for r in results for e in r.finished_earlier] == [D0]
+    assert complete_snapshots(budgeted, "civitai_images") == [D0, D1]
+    assert read_manifest(budgeted, "civitai_images", D1)["images_feed"]["previous_snapshot"] == D0.isoformat()
+    for day in (D0, D1):
+        assert raw_images(budgeted, day).equals(raw_images(clean, day))
+
+
+def test_a_windowed_snapshot_in_between_does_not_break_the_chain(fakehub, tmp_path):
+    endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
+    take = {"home": tmp_path / "home", "endpoints": endpoints, "politeness": FAST}
+    take_snapshot("civitai_images", as_of="2025-03-01", image_feed=UNLIMITED, **take)
+    windowed = take_snapshot("civitai_images", as_of="2025-03-05", images_period="Day", **take)
+    assert windowed.manifest["images_feed"] == {"mode": "period", "period": "Day"}
+    later = take_snapshot("civitai_images", as_of="2025-03-09", image_feed=UNLIMITED, **take)
+    assert later.manifest["images_feed"]["previous_snapshot"] == "2025-03-01"
+
+
+# -- the pieces --------------------------------------------------------------------------------
+NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
+
+
+def fresh(stop_at: str | None) -> dict:
+    return {
+        "stop_at": stop_at,
+        "high_water_mark": None,
+        "oldest_created_at": None,
+        "items_past_stop": 0,
+        "items_future": 0,
+        "items_undated": 0,
+        "done": False,
+        "stop_reason": None,
+    }
+
+
+def test_one_old_item_on_a_page_does_not_end_the_crawl_a_page_all_past_the_line_does():
+    feed = fresh("2025-02-28T00:00:00+00:00")
+    page = [{"createdAt": "2025-03-01T10:00:00Z"}, {"createdAt": "2023-05-01T00:00:00Z"}]
+    after = advance(feed, page, "c1", NOW)
+    assert not after["done"] and after["items_past_stop"] == 1
+    assert after["high_water_mark"] == "2025-03-01T10:00:00+00:00"
+    done = advance(after, [{"createdAt": "2025-02-27T23:00:00"}, {"createdAt": None}], "c2", NOW)
+    assert done["done"] and done["stop_reason"] == "reached_stop" and done["items_undated"] == 1
+    assert done["oldest_created_at"] == "2023-05-01T00:00:00+00:00"
+
+
+def test_a_future_dated_item_is_counted_and_never_becomes_the_mark():
+    after = advance(
+        fresh(None), [{"createdAt": "2099-01-01T00:00:00Z"}, {"createdAt": "2025-03-01T11:00:00Z"}], None, NOW
+    )
+    assert after["items_future"] == 1 and after["high_water_mark"] == "2025-03-01T11:00:00+00:00"
+    assert after["done"] and after["stop_reason"] == "end_of_feed"
+
+
+def test_empty_and_undated_pages_never_end_the_crawl():
+    feed = fresh("2025-02-28T00:00:00+00:00")
+    assert not advance(feed, [], "c1", NOW)["done"]
+    assert not advance(feed, [{"createdAt": "yesterday"}, {"id": 1}], "c1", NOW)["done"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("45m", 2700), ("6h", 21600), ("2d", 172800), ("30", 30)])
+def test_durations(text, seconds):
+    assert parse_duration(text, "x").total_seconds() == seconds
+
+
+def test_a_bad_duration_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("HUBWATCH_IMAGES_BUDGET", "soon")
+    with pytest.raises(CrawlError, match="invalid images budget 'soon'"):
+        FeedSettings.from_env()
+    monkeypatch.setenv("HUBWATCH_IMAGES_BUDGET", "0")
+    assert FeedSettings.from_env().budget is None
