@@ -19,6 +19,7 @@ import plotly.offline
 import polars as pl
 
 from dashboards import figures as f
+from dashboards import image_feed
 from dashboards.queries import Package, open_package
 from dashboards.reference import CIVIVERSE_MONTHLY
 
@@ -212,6 +213,7 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
                 f.coverage_series(p.table("snapshot_coverage")),
                 lambda s: f.line_chart(s, "Items per snapshot", "items"),
             ),
+            *image_feed.charts(p, make),
         ],
         "studies.html": [
             make(

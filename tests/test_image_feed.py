@@ -15,6 +15,8 @@ import polars as pl
 import pytest
 
 from dagster_project.warehouse import build
+from dashboards import image_feed
+from dashboards.queries import Package
 from ingest.civitai_images import FeedSettings, advance, parse_duration
 from ingest.fakehub import FakeHub, build_world, truth
 from ingest.fakehub.world import clock_of
@@ -23,7 +25,6 @@ from ingest.http import CrawlError, Politeness
 from ingest.landing import complete_snapshots, read_manifest
 from ingest.snapshots import Endpoints, take_snapshot
 
-pytestmark = pytest.mark.slow
 START = date(2025, 9, 1)
 END = START + timedelta(weeks=6)
 DAILY = [START + timedelta(days=k) for k in range((END - START).days + 1)]
@@ -84,7 +85,7 @@ def schedules(tmp_path_factory, world):
     finally:
         mp.undo()
     for home in homes.values():
-        summary = build(home, select="+images")
+        summary = build(home, select="+image_feed_delay")
         assert summary.ok, summary.failures
     return homes
 
@@ -98,6 +99,7 @@ def seen(home: Path) -> set[int]:
     }
 
 
+@pytest.mark.slow
 def test_a_weekly_schedule_sees_the_same_images_as_a_daily_one(schedules, world):
     daily, weekly = image_rows(schedules["daily"]), image_rows(schedules["weekly"])
     in_window = [r for r in daily if START <= r[2].date() <= END]
@@ -109,14 +111,59 @@ def test_a_weekly_schedule_sees_the_same_images_as_a_daily_one(schedules, world)
     assert seen(schedules["daily"]) == truth.image_ids_ever_listed(world, runs)
 
 
+@pytest.mark.slow
 def test_skipped_days_and_late_runs_lose_no_image(schedules):
     assert image_rows(schedules["skipped"]) == image_rows(schedules["daily"])
+
+
+@pytest.mark.slow
+def test_image_feed_delay_is_the_days_from_creation_to_first_sighting(schedules, world):
+    """Per snapshot: the images it saw first and how many days after their creation, as the
+    world's own creation and rating times give them."""
+    runs = truth.schedule(DAILY)
+    created = {i.image_id: i.created_at.date() for i in world.images}
+    first = truth.image_first_seen(world, runs, timedelta(days=45))
+    frame = pl.DataFrame({"snapshot_date": list(first.values()), "created": [created[i] for i in first]}).with_columns(
+        delay=(pl.col("snapshot_date") - pl.col("created")).dt.total_days()
+    )
+    previous = dict(zip(DAILY[1:], DAILY[:-1], strict=True))
+    expected = {
+        row["snapshot_date"]: row
+        for row in frame.group_by("snapshot_date")
+        .agg(
+            n=pl.len(),
+            p50=pl.col("delay").quantile(0.5, interpolation="linear"),
+            p90=pl.col("delay").quantile(0.9, interpolation="linear"),
+            max=pl.col("delay").max(),
+            late=(pl.col("created") < pl.col("snapshot_date").replace_strict(previous, default=None)).sum(),
+        )
+        .iter_rows(named=True)
+    }
+    with duckdb.connect(str(schedules["daily"] / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.sql(
+            """select snapshot_date, crawl, n_new_images, delay_days_p50, delay_days_p90, delay_days_max,
+                      n_created_before_previous
+               from marts.image_feed_delay order by snapshot_date"""
+        ).fetchall()
+    assert [r[0] for r in rows] == DAILY
+    assert rows[0][1] == "backfill" and {r[1] for r in rows[1:]} <= {"feed", "resweep"}
+    for day, _crawl, n, p50, p90, most, late in rows:
+        want = expected.get(day)
+        if want is None:
+            assert n == 0 and p50 is None
+            continue
+        assert (n, most) == (want["n"], want["max"]), day
+        assert p50 == pytest.approx(want["p50"]) and p90 == pytest.approx(want["p90"]), day
+        assert late == (want["late"] if day != START else None), day
+    # images rated days after creation reach the feed late, and the table shows it
+    assert max(r[6] for r in rows[1:]) > 0 and max(r[5] for r in rows[1:]) >= 3
 
 
 def late_rated(world, overlap: timedelta) -> set[int]:
     return {i.image_id for i in world.images if i.rated_at - i.created_at > overlap}
 
 
+@pytest.mark.slow
 def test_late_rated_images_that_daily_and_weekly_both_miss_are_recovered_by_a_re_sweep(tmp_path, world):
     """The default overlap (6 h) and no automatic re-sweep: an image rated more than the overlap
     after the crawls passed its place is missed by both schedules, and nothing else is. A
@@ -151,6 +198,7 @@ def test_late_rated_images_that_daily_and_weekly_both_miss_are_recovered_by_a_re
     assert seen(homes["daily"]) == seen(homes["weekly"])
 
 
+@pytest.mark.slow
 def test_the_automatic_re_sweep_catches_images_rated_weeks_late(tmp_path, world):
     """Defaults: overlap 6 h, and every 7 days a snapshot reaches 30 days back. A daily schedule
     then misses only images that waited longer than the re-sweep reaches (over 23 days here)."""
@@ -169,6 +217,7 @@ def test_the_automatic_re_sweep_catches_images_rated_weeks_late(tmp_path, world)
     assert late_rated(world, timedelta(days=3)) & got  # images rated days late are in
 
 
+@pytest.mark.slow
 def test_monthly_snapshots_see_every_day_of_every_month(tmp_path, world):
     """The demo's cadence: the feed since last month, not the last day before each snapshot."""
     months = [date(2025, m, 1) for m in range(6, 11)]
@@ -194,6 +243,7 @@ def raw_images(home: Path, day: date) -> pl.DataFrame:
     return pl.read_parquet(snapshot_path(home, "civitai_images", day) / "images.parquet")
 
 
+@pytest.mark.slow
 def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_snapshot(fakehub, tmp_path):
     endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
     clean, budgeted = tmp_path / "clean", tmp_path / "budgeted"
@@ -212,6 +262,7 @@ def test_a_run_stopped_by_its_time_budget_resumes_to_the_same_snapshot(fakehub, 
     assert raw_images(budgeted, D0).equals(raw_images(clean, D0))
 
 
+@pytest.mark.slow
 def test_the_next_days_run_finishes_a_staged_backfill_under_its_own_date_first(fakehub, tmp_path):
     """A backfill started on D0 outlasts its run; the runs of D1 continue it (it keeps the date
     D0: the feed as it stood when it started), publish it, then take D1's own snapshot."""
@@ -245,6 +296,7 @@ def test_the_next_days_run_finishes_a_staged_backfill_under_its_own_date_first(f
         assert raw_images(budgeted, day).equals(raw_images(clean, day))
 
 
+@pytest.mark.slow
 def test_a_windowed_snapshot_in_between_does_not_break_the_chain(fakehub, tmp_path):
     endpoints = Endpoints(civitai_base=fakehub.civitai_base, hf_endpoint=fakehub.hf_endpoint)
     take = {"home": tmp_path / "home", "endpoints": endpoints, "politeness": FAST}
@@ -308,3 +360,32 @@ def test_a_bad_duration_is_a_clear_error(monkeypatch):
         FeedSettings.from_env()
     monkeypatch.setenv("HUBWATCH_IMAGES_BUDGET", "0")
     assert FeedSettings.from_env().budget is None
+
+
+def test_the_coverage_page_section_draws_the_delays_and_a_package_without_the_table_has_none(tmp_path):
+    package = Package(tmp_path, {"publish_date": "2025-10-01"})
+    made = []
+
+    def make(slug, title, definition, series, draw):
+        made.append(slug)
+        return series, draw(series)
+
+    assert image_feed.charts(package, make) == [] and made == []
+    (tmp_path / "data").mkdir()
+    days = [date(2025, 9, 1), date(2025, 9, 2), date(2025, 9, 8)]
+    pl.DataFrame(
+        {
+            "snapshot_date": days,
+            "crawl": ["backfill", "feed", "resweep"],
+            "previous_snapshot_date": [None, days[0], days[1]],
+            "n_new_images": [500, 12, 30],
+            "delay_days_p50": [300.0, 0.5, 2.0],
+            "delay_days_p90": [700.0, 1.0, 19.5],
+            "n_created_before_previous": [None, 1, 9],
+        }
+    ).write_parquet(tmp_path / "data" / "image_feed_delay.parquet")
+    (delays, delay_figure), (late, _late_figure) = image_feed.charts(package, make)
+    assert made == ["image-feed-delay", "image-feed-late"]
+    assert delays.filter(pl.col("series") == "90th percentile")["value"].to_list() == [1.0, 19.5]  # no backfill
+    assert late.filter(pl.col("series") == "created before the previous snapshot")["value"].to_list() == [1.0, 9.0]
+    assert len(delay_figure.data) == 2

@@ -68,18 +68,21 @@ def image_ids_must_see(world: World, runs: list[Run], overlap: timedelta) -> set
     run goes back to its `since`, or to the beginning. (A crawl may see more: its last page
     reaches past that line, and it counts back from its newest item rather than its instant.)
     """
-    seen: set[int] = set()
+    return set(image_first_seen(world, runs, overlap))
+
+
+def image_first_seen(world: World, runs: list[Run], overlap: timedelta) -> dict[int, date]:
+    """The first run of the schedule that must have seen each image (see image_ids_must_see)."""
+    first: dict[int, date] = {}
     previous: Run | None = None
     for run in sorted(runs, key=lambda r: r.day):
         floors = [f for f in (run.since, previous.at - overlap if previous else None) if f is not None]
         floor = min(floors) if floors else None
-        seen |= {
-            i.image_id
-            for i in world.images
-            if i.listed_at(run.at, 31, None) and (floor is None or i.created_at >= floor)
-        }
+        for image in world.images:
+            if image.listed_at(run.at, 31, None) and (floor is None or image.created_at >= floor):
+                first.setdefault(image.image_id, run.day)
         previous = run
-    return seen
+    return first
 
 
 def image_ids_ever_listed(world: World, runs: list[Run]) -> set[int]:
