@@ -77,6 +77,7 @@ class FakeHub:
         self.clock: datetime | None = None
         self.set_clock(clock)
         self.late: dict[date, timedelta] = {}  # runs that saw the hub this long after noon of their date
+        self.images_page_cap: int | None = None  # /images pages at most this long, whatever the limit
         self.requests = 0
         self.authorized = 0  # requests that carried an Authorization header
         self.injected: Counter[str] = Counter()
@@ -200,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/v1/models":
             return api.civitai_models(world, t, query)
         if path == "/api/v1/images":
-            return api.civitai_images(world, t, query)
+            return api.civitai_images(world, t, query, self.fakehub.images_page_cap)
         if path.startswith("/api/v1/models/") and path.rsplit("/", 1)[1].isdigit():
             return api.civitai_model(world, t, int(path.rsplit("/", 1)[1]))
         if path.startswith("/api/v1/model-versions/") and path.rsplit("/", 1)[1].isdigit():
