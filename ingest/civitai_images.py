@@ -15,8 +15,8 @@ an image seen by two snapshots is one row in the warehouse.
   next snapshot's), then takes its own.
 - Images enter the feed only once rated, sometimes weeks after creation; one rated after the
   crawls passed its place is caught by a re-sweep, a snapshot that reaches back to `since` (never
-  less far than the chain needs): explicit with `--images-since`, automatic every
-  `resweep_every_days` days, `resweep_days` days back.
+  less far than the chain needs): explicit with `--images-since`, and automatic every
+  `resweep_every_days` days, `resweep_days` days behind the previous snapshot's line.
 - Cursors only ever come from the server (never built from a date or an id: quirk 8 of the API
   reference). Progress (cursor, stop line, high-water mark) is the staged snapshot's state under
   "images_feed", saved with every page, so a crawl stopped or killed anywhere resumes.
@@ -86,7 +86,7 @@ class FeedSettings:
     overlap: timedelta = timedelta(hours=6)
     since: date | None = None  # sweep back at least to this date (first snapshot: backfill from it)
     budget: timedelta | None = timedelta(hours=4)  # None: no limit
-    resweep_days: int = 30  # an automatic re-sweep reaches this many days back (0: never)
+    resweep_days: int = 30  # an automatic re-sweep reaches this many days further back (0: never)
     resweep_every_days: int = 7  # ... when no snapshot of the last this-many days did
 
     @classmethod
@@ -148,7 +148,8 @@ def _midnight(day: date) -> datetime:
 
 def resweep_due(home: Path, day: date, settings: FeedSettings) -> bool:
     """True when no complete feed snapshot of the last `resweep_every_days` days (before `day`)
-    reached `resweep_days` days back: a missed re-sweep day only moves the re-sweep to the next."""
+    re-swept (automatically, or reaching as far back by itself: a backfill, a wide --images-since):
+    a missed re-sweep day only moves the re-sweep to the next run."""
     if settings.resweep_days <= 0:
         return False
     for earlier in complete_snapshots(home, SOURCE):
@@ -158,7 +159,8 @@ def resweep_due(home: Path, day: date, settings: FeedSettings) -> bool:
         if not feed:
             continue
         stop_at = parse_timestamp(feed.get("stop_at"))
-        if stop_at is None or stop_at <= _midnight(earlier - timedelta(days=settings.resweep_days)):
+        wide = stop_at is None or stop_at <= _midnight(earlier - timedelta(days=settings.resweep_days))
+        if wide or feed.get("resweep") == "automatic":
             return False
     return True
 
@@ -168,7 +170,10 @@ def start_state(home: Path, day: date, settings: FeedSettings, *, kind: str, hos
     previous = previous_feed(home, day)
     since, resweep = (_midnight(settings.since), "explicit") if settings.since else (None, None)
     if since is None and previous is not None and resweep_due(home, day, settings):
-        since, resweep = _midnight(day - timedelta(days=settings.resweep_days)), "automatic"
+        # back `resweep_days` behind where the previous snapshot reached, whatever the cadence: an
+        # image rated within that many days of its creation is then never lost
+        reach = timedelta(days=settings.resweep_days) + settings.overlap
+        since, resweep = previous.high_water_mark - reach, "automatic"
     floors = [f for f in (since, previous.high_water_mark - settings.overlap if previous else None) if f]
     return {
         "mode": "feed",

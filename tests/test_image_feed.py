@@ -224,15 +224,17 @@ def test_late_rated_images_that_daily_and_weekly_both_miss_are_recovered_by_a_re
 
 @pytest.mark.slow
 def test_the_automatic_re_sweep_catches_images_rated_weeks_late(tmp_path, world):
-    """Defaults: overlap 6 h, and every 7 days a snapshot reaches 30 days back. A daily schedule
-    then misses only images that waited longer than the re-sweep reaches (over 23 days here)."""
+    """Defaults: overlap 6 h, and every 7 days a snapshot reaches 30 days behind the previous one's
+    line. A daily schedule then misses only images that waited for their rating more than 23 days
+    (30 less the 7 between re-sweeps)."""
     home = tmp_path / "home"
     with FakeHub(world) as hub:
         hub.images_page_cap = PAGE_CAP
         results = feed_schedule(hub, home, DAILY, FeedSettings(budget=None))
     swept = [r.snapshot_date for r in results if r.manifest["images_feed"]["resweep"] == "automatic"]
     assert swept == DAILY[7::7]  # the first snapshot reached back 60 days itself
-    since = {day: midnight(day - timedelta(days=30)) for day in swept} | {START: midnight(BACKFILL_FROM)}
+    reach = timedelta(days=30, hours=6)
+    since = {day: clock_of(day - timedelta(days=1)) - reach for day in swept} | {START: midnight(BACKFILL_FROM)}
     runs = truth.schedule(DAILY, since=since)
     got = seen(home)
     assert truth.image_ids_must_see(world, runs, timedelta(hours=6)) <= got
@@ -250,9 +252,14 @@ def test_monthly_snapshots_see_every_day_of_every_month(tmp_path, world):
     with FakeHub(world) as hub:
         hub.images_page_cap = PAGE_CAP
         feed_schedule(hub, home, months, FeedSettings(budget=None))
-    since = {d: midnight(d - timedelta(days=30)) for d in months[1:]} | {months[0]: midnight(BACKFILL_FROM)}
+    reach = timedelta(days=30, hours=6)  # every monthly snapshot re-sweeps: 30 days behind the previous
+    since = {d: clock_of(p) - reach for p, d in zip(months, months[1:], strict=False)}
+    runs = truth.schedule(months, since=since | {months[0]: midnight(BACKFILL_FROM)})
     got = seen(home)
-    assert truth.image_ids_must_see(world, truth.schedule(months, since=since), timedelta(hours=6)) <= got
+    assert truth.image_ids_must_see(world, runs, timedelta(hours=6)) <= got
+    # so whatever the cadence, only an image rated more than 30 days after its creation is lost
+    delay = {i.image_id: i.rated_at - i.created_at for i in world.images}
+    assert all(delay[i] > timedelta(days=30) for i in wanted(world, runs) - got)
     by_id = {i.image_id: i for i in world.images}
     for month in months[:-1]:
         days = {by_id[i].created_at.day for i in got if by_id[i].created_at.date().replace(day=1) == month}
