@@ -20,6 +20,7 @@ from dagster import AssetKey
 
 from dagster_project.runs import RunOutcome, run_job
 from ingest.civitai import IMAGE_PERIODS
+from ingest.civitai_images import parse_duration
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError
 from ingest.landing import SOURCES, PageEvent
@@ -89,10 +90,15 @@ class Reporter:
         elif status == "exists":
             self.line(f"{source} {day}: already complete, kept as is (--force retakes it)")
         elif status == "paused":
+            staged = meta.get("staged_date", day)
+            budget = meta.get("paused_by") == "time_budget"
+            why = "its time budget (HUBWATCH_IMAGES_BUDGET)" if budget else "--max-pages"
             self.line(
-                f"{source} {day}: stopped at --max-pages; incomplete, staged at {meta.get('path')} "
-                "(run again to resume)"
+                f"{source} {staged}: stopped at {why}; incomplete, staged at {meta.get('path')} "
+                "(the next run continues it)"
             )
+        for earlier in (meta or {}).get("finished_earlier") or []:
+            self.line(f"{source} {earlier}: complete — a crawl staged by an earlier run, finished by this one")
 
     def line(self, text: str) -> None:
         if self._progress:
@@ -172,12 +178,30 @@ def main(verbose: bool) -> None:
 @click.option(
     "--images-period",
     type=click.Choice(IMAGE_PERIODS),
-    default="Day",
-    show_default=True,
     envvar="HUBWATCH_IMAGES_PERIOD",
-    help="Window of the image feed crawl (the API's `period`).",
+    help="Crawl only the API's own window (`period`) instead of the image feed since the previous "
+    "complete image snapshot (the default). Windows leave holes: see README.",
 )
-def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool, images_period: str) -> None:
+@click.option(
+    "--images-since",
+    help="Sweep the image feed back at least to this date (YYYY-MM-DD): a first snapshot backfills from "
+    "it instead of the beginning; a later one re-sweeps, catching images rated late.",
+)
+@click.option(
+    "--images-budget",
+    envvar="HUBWATCH_IMAGES_BUDGET",
+    help="Stop the image crawl cleanly after this long (e.g. 90m, 4h; 0 = no limit) [default: 4h]; "
+    "the next run continues it.",
+)
+def snapshot(
+    sources: str,
+    as_of: str | None,
+    max_pages: int | None,
+    force: bool,
+    images_period: str | None,
+    images_since: str | None,
+    images_budget: str | None,
+) -> None:
     """Take a dated snapshot of each source into $HUBWATCH_HOME/raw/."""
     chosen = [s.strip() for s in sources.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SOURCES))
@@ -189,9 +213,10 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
             parse_as_of(as_of)
         for source in chosen:
             snapshot_date_and_kind(endpoints.base_for(source), as_of)
+        day = as_of or datetime.now(UTC).date().isoformat()
+        check_image_options(images_since, images_budget, date.fromisoformat(day))
     except CrawlError as error:
         fail(str(error))
-    day = as_of or datetime.now(UTC).date().isoformat()
     with Reporter() as reporter:
         outcome = snapshot_sources(
             hubwatch_home(),
@@ -201,9 +226,24 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
             force=force,
             max_pages=max_pages,
             images_period=images_period,
+            images_since=images_since,
+            images_budget=images_budget,
         )
     if not outcome.success:
         fail(outcome.error or "the snapshot run failed")
+
+
+def check_image_options(since: str | None, budget: str | None, day: date) -> None:
+    """--images-since must be a date no later than the snapshot's; --images-budget a duration."""
+    if since is not None:
+        try:
+            since_day = date.fromisoformat(since)
+        except ValueError:
+            raise CrawlError(f"invalid --images-since {since!r}: expected a date as YYYY-MM-DD") from None
+        if since_day > day:
+            raise CrawlError(f"--images-since {since} is after the snapshot's date {day}")
+    if budget is not None:
+        parse_duration(budget, "--images-budget")
 
 
 @main.command()
@@ -328,9 +368,8 @@ def demo(home: Path | None, start: str, end: str) -> None:
         print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
         for day in days:
             # simulated dates are in the past: the freshness checks (for live runs) would always warn
-            outcome = snapshot_sources(
-                home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",), images_period="Month"
-            )
+            # images: the feed since the previous month's snapshot (the default), so no day is missed
+            outcome = snapshot_sources(home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",))
             if not outcome.success:
                 fail(f"snapshots of {day}: {outcome.error}")
     print(

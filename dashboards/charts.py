@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures as f
+from dashboards import image_feed
 from dashboards import series as s
 from dashboards.queries import SOURCE_OF, Package
 
@@ -365,6 +366,35 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
         ),
         "count",
     )
+    if image_feed.available(p):
+        for slug, title, definition, data, y_title in (
+            (
+                "image-feed-delay",
+                "How late images reach the feed",
+                image_feed.DELAY_DEFINITION,
+                image_feed.delay_series(p),
+                "Days from creation to first sighting",
+            ),
+            (
+                "image-feed-late",
+                "Images that reached the feed late",
+                image_feed.LATE_DEFINITION,
+                image_feed.late_series(p),
+                "New images per image snapshot",
+            ),
+        ):
+            add(
+                "coverage.html",
+                slug,
+                title,
+                definition,
+                data,
+                (image_feed.TABLE,),
+                lambda d, y_title=y_title: f.time_chart(
+                    d, ctx, title=y_title, source=f"table {image_feed.TABLE}", share=False, monthly=False
+                ),
+                "count",
+            )
     undated_series = s.undated(p)
     if undated_series.height:
         add(

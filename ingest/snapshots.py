@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ingest import civitai, huggingface
+from ingest import civitai, civitai_images, huggingface
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient, Politeness
 from ingest.landing import (
@@ -67,6 +67,9 @@ class SnapshotResult:
     status: str  # complete | exists | paused
     path: Path
     manifest: dict[str, Any] | None = None
+    paused_by: str | None = None  # max_pages | time_budget
+    # staged image-feed crawls of earlier dates that this run finished first (see civitai_images)
+    finished_earlier: tuple[SnapshotResult, ...] = ()
 
 
 def parse_as_of(value: str) -> date:
@@ -99,62 +102,125 @@ def take_snapshot(
     as_of: str | None = None,
     max_pages: int | None = None,
     force: bool = False,
-    images_period: str = "Day",
+    images_period: str | None = None,
+    image_feed: civitai_images.FeedSettings | None = None,
     hf_scope: huggingface.HfScope | None = None,
     politeness: Politeness | None = None,
     on_page: Callable[[PageEvent], None] | None = None,
 ) -> SnapshotResult:
-    """Crawl one source into the raw store; resumes a staged crawl of the same date."""
+    """Crawl one source into the raw store; resumes a staged crawl of the same date.
+
+    Civitai images are crawled as a feed since the previous complete snapshot (civitai_images),
+    unless `images_period` asks for the API's own window. A feed crawl first finishes any staged
+    feed crawl of an earlier date (a backfill that outlasted its run's time budget).
+    """
     if source not in SOURCES:
         raise CrawlError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     base = endpoints.base_for(source)
     day, kind = snapshot_date_and_kind(base, as_of)
-    if snapshot_path(home, source, day).exists() and not force:
-        return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
+    feed = None
+    if source == "civitai_images" and images_period is None:
+        feed = image_feed or civitai_images.FeedSettings.from_env()
     scope = hf_scope or huggingface.HfScope.from_env()
-    plan = _plan(source, base, images_period, scope)
-    headers = {**endpoints.auth_for(source), **({AS_OF_HEADER: day.isoformat()} if as_of else {})}
-    staged = StagedSnapshot(
-        home,
-        source,
-        day,
+    run = _Run(
+        source=source,
+        home=home,
+        endpoints=endpoints,
+        base=base,
         kind=kind,
-        host=urlsplit(base).netloc,
-        plan=plan,
-        force=force,
+        simulated=as_of is not None,
+        plan=_plan(source, base, images_period, scope),
+        hf_scope=scope,
+        feed=feed,
+        deadline=feed.deadline() if feed else None,
         max_pages=max_pages,
+        politeness=politeness,
         on_page=on_page,
     )
-    try:
-        with staged, PoliteClient(politeness, headers) as client:
-            try:
-                extra = _crawl(source, staged, client, base, plan, scope, home)
-            except PageBudgetReached:
-                return SnapshotResult(source, day, "paused", staged.dir)
-            except CrawlError as error:
-                staged.record_failure(str(error))
-                raise
-            with gc_paused():
-                tables = _normalise(source, staged, scope, home)
-            manifest = staged.publish(tables, extra=extra)
-    except SnapshotExists:
-        return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
-    return SnapshotResult(source, day, "complete", snapshot_path(home, source, day), manifest)
+    finished: list[SnapshotResult] = []
+    if feed is not None:
+        for earlier in civitai_images.staged_feed_dates(home, before=day, kind=kind, host=urlsplit(base).netloc):
+            result = run.take(earlier, force=False)
+            if result.status == "paused":
+                return replace(result, finished_earlier=tuple(finished))
+            finished.append(result)
+    return replace(run.take(day, force=force), finished_earlier=tuple(finished))
 
 
-def _plan(source: str, base: str, images_period: str, scope: huggingface.HfScope) -> dict[str, Any]:
+@dataclass(frozen=True)
+class _Run:
+    """What one `take_snapshot` call needs to take a snapshot of one date of its source."""
+
+    source: str
+    home: Path
+    endpoints: Endpoints
+    base: str
+    kind: str
+    simulated: bool
+    plan: dict[str, Any]
+    hf_scope: huggingface.HfScope
+    feed: civitai_images.FeedSettings | None
+    deadline: float | None
+    max_pages: int | None
+    politeness: Politeness | None
+    on_page: Callable[[PageEvent], None] | None
+
+    def take(self, day: date, *, force: bool) -> SnapshotResult:
+        source, home = self.source, self.home
+        if snapshot_path(home, source, day).exists() and not force:
+            return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
+        # a simulated snapshot sees the hub as it was on its own date, even when continued later
+        headers = {**self.endpoints.auth_for(source), **({AS_OF_HEADER: day.isoformat()} if self.simulated else {})}
+        staged = StagedSnapshot(
+            home,
+            source,
+            day,
+            kind=self.kind,
+            host=urlsplit(self.base).netloc,
+            plan=self.plan,
+            force=force,
+            max_pages=self.max_pages,
+            on_page=self.on_page,
+        )
+        try:
+            with staged, PoliteClient(self.politeness, headers) as client:
+                try:
+                    extra = self._crawl(staged, client)
+                except PageBudgetReached as stop:
+                    paused_by = "time_budget" if isinstance(stop, civitai_images.TimeBudgetReached) else "max_pages"
+                    return SnapshotResult(source, day, "paused", staged.dir, paused_by=paused_by)
+                except CrawlError as error:
+                    staged.record_failure(str(error))
+                    raise
+                with gc_paused():
+                    tables = _normalise(source, staged, self.hf_scope, home)
+                manifest = staged.publish(tables, extra=extra)
+        except SnapshotExists:
+            return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
+        return SnapshotResult(source, day, "complete", snapshot_path(home, source, day), manifest)
+
+    def _crawl(self, staged: StagedSnapshot, client: PoliteClient) -> dict[str, Any]:
+        if self.feed is not None:
+            return civitai_images.crawl_images(
+                staged, client, self.plan, home=self.home, settings=self.feed, deadline=self.deadline
+            )
+        if self.source == "civitai_images":  # the API's own window (--images-period)
+            civitai.crawl(staged, client, self.plan["url"], self.plan["params"])
+            return {civitai_images.STATE_KEY: {"mode": "period", "period": self.plan["params"]["period"]}}
+        if self.source == "civitai_models":
+            civitai.crawl(staged, client, self.plan["url"], self.plan["params"])
+            return {}
+        return huggingface.crawl(staged, client, self.base, self.hf_scope, self.home)
+
+
+def _plan(source: str, base: str, images_period: str | None, scope: huggingface.HfScope) -> dict[str, Any]:
     if source == "civitai_models":
         return {"url": f"{base}/models", "params": civitai.MODELS_PARAMS, "scope": "all"}
     if source == "civitai_images":
+        if images_period is None:
+            return civitai_images.plan(base)
         return {"url": f"{base}/images", "params": civitai.images_params(images_period), "scope": "all"}
     return {"url": f"{base}/api/models", **scope.plan(), "scope": "text-to-image"}
-
-
-def _crawl(source, staged, client, base, plan, scope, home) -> dict[str, Any]:
-    if source.startswith("civitai_"):
-        civitai.crawl(staged, client, plan["url"], plan["params"])
-        return {}
-    return huggingface.crawl(staged, client, base, scope, home)
 
 
 def _normalise(source, staged, scope, home):

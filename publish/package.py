@@ -43,6 +43,7 @@ PUBLIC_TABLES = (
     "lifecycle_by_snapshot",
     "cross_platform_matches",
     "snapshot_coverage",
+    "image_feed_delay",
     "build_info",
     "policy_events",
 )

@@ -135,6 +135,7 @@ PUBLIC = {
     "lifecycle_by_snapshot": "1, 2",
     "cross_platform_matches": "1, 2",
     "snapshot_coverage": "1, 2",
+    "image_feed_delay": "1",
 }
 
 

@@ -1,6 +1,7 @@
 """Resources shared by every asset: where hubwatch keeps its data, and the dbt CLI."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -8,8 +9,9 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.warehouse import DBT_EXECUTABLE
+from ingest.civitai_images import FeedSettings
 from ingest.home import hubwatch_home
-from ingest.http import Politeness
+from ingest.http import CrawlError, Politeness
 from ingest.snapshots import Endpoints
 
 
@@ -21,7 +23,10 @@ class HubwatchSettings(dg.ConfigurableResource):
     """
 
     home: str | None = None
-    images_period: str | None = None
+    images_period: str | None = None  # the API's own window instead of the feed since last time
+    images_since: str | None = None  # YYYY-MM-DD: sweep the image feed back at least to this date
+    images_budget: str | None = None  # e.g. 4h; 0 = no limit [HUBWATCH_IMAGES_BUDGET, default 4h]
+    images_overlap: str | None = None  # e.g. 6h [HUBWATCH_IMAGES_OVERLAP]
     drop_threshold: float | None = None
 
     @property
@@ -29,8 +34,17 @@ class HubwatchSettings(dg.ConfigurableResource):
         return Path(self.home).resolve() if self.home else hubwatch_home()
 
     @property
-    def period(self) -> str:
-        return self.images_period or os.environ.get("HUBWATCH_IMAGES_PERIOD", "Day")
+    def period(self) -> str | None:
+        """None (the default): the image feed since the previous complete snapshot."""
+        return self.images_period or os.environ.get("HUBWATCH_IMAGES_PERIOD") or None
+
+    def image_feed(self) -> FeedSettings:
+        """How far image snapshots reach back and how long a run may crawl (ingest.civitai_images)."""
+        try:
+            since = date.fromisoformat(self.images_since) if self.images_since else None
+        except ValueError:
+            raise CrawlError(f"invalid images_since {self.images_since!r}: expected YYYY-MM-DD") from None
+        return FeedSettings.from_env(since=since, budget=self.images_budget, overlap=self.images_overlap)
 
     @property
     def max_drop(self) -> float:

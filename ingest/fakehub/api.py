@@ -237,10 +237,12 @@ def images_mask(query: dict[str, list[str]]) -> int | None:
     return NSFW_PARAM_MASKS.get((_one(query, "nsfw", "none") or "none").lower())
 
 
-def civitai_images(world: World, t: datetime, query: dict[str, list[str]]) -> Response:
+def civitai_images(world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None) -> Response:
+    """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items."""
     limit = _limit(query, 100, 200)
     if isinstance(limit, tuple):
         return limit
+    limit = min(limit, page_cap) if page_cap else limit
     mask = images_mask(query)
     if mask is None:
         return _error(400, "browsingLevel must be a number")

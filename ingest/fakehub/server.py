@@ -3,9 +3,9 @@
 Routes (Civitai under /api/v1, Hugging Face at the root, as the real hosts have them):
     GET /api/v1/models  /api/v1/models/{id}  /api/v1/model-versions/{id}  /api/v1/images
     GET /api/models  /api/models/{owner}/{name}
-Its clock: the `X-Hubwatch-As-Of: YYYY-MM-DD` request header (noon UTC that day) when present,
-else the clock set on the server, else now. Faults are drawn per request from a seeded
-generator, so a run with faults is reproducible.
+Its clock: the `X-Hubwatch-As-Of: YYYY-MM-DD` request header (noon UTC that day, or later when
+`late` says that day's run was late) when present, else the clock set on the server, else now.
+Faults are drawn per request from a seeded generator, so a run with faults is reproducible.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -76,6 +76,8 @@ class FakeHub:
         self.faults = faults or Faults()
         self.clock: datetime | None = None
         self.set_clock(clock)
+        self.late: dict[date, timedelta] = {}  # runs that saw the hub this long after noon of their date
+        self.images_page_cap: int | None = None  # /images pages at most this long, whatever the limit
         self.requests = 0
         self.authorized = 0  # requests that carried an Authorization header
         self.injected: Counter[str] = Counter()
@@ -131,7 +133,8 @@ class FakeHub:
 
     def instant(self, header: str | None) -> datetime:
         if header:
-            return clock_of(date.fromisoformat(header))
+            day = date.fromisoformat(header)
+            return clock_of(day) + self.late.get(day, timedelta(0))
         return self.clock or datetime.now(UTC)
 
     def count(self, fault: str | None, authorized: bool) -> None:
@@ -198,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/api/v1/models":
             return api.civitai_models(world, t, query)
         if path == "/api/v1/images":
-            return api.civitai_images(world, t, query)
+            return api.civitai_images(world, t, query, self.fakehub.images_page_cap)
         if path.startswith("/api/v1/models/") and path.rsplit("/", 1)[1].isdigit():
             return api.civitai_model(world, t, int(path.rsplit("/", 1)[1]))
         if path.startswith("/api/v1/model-versions/") and path.rsplit("/", 1)[1].isdigit():

@@ -6,7 +6,9 @@ paging, faults or normalisation, so a test can compare a stored snapshot with it
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from ingest.fakehub.api import PERIOD_DAYS
 from ingest.fakehub.world import World, clock_of
@@ -24,6 +26,68 @@ def civitai_image_ids(world: World, day: date, period: str) -> set[int]:
     days = PERIOD_DAYS.get(period.lower())
     since = t - timedelta(days=days) if days else None
     return {i.image_id for i in world.images if i.listed_at(t, 31, since)}
+
+
+# -- image snapshot schedules ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Run:
+    """One image snapshot of a schedule: its date, the instant it saw the hub, and how far back
+    it was asked to sweep at least (`--images-since`; None: only what the chain requires)."""
+
+    day: date
+    at: datetime
+    since: datetime | None = None
+
+
+def schedule(
+    days: Iterable[date],
+    *,
+    skipped: Iterable[date] = (),
+    late: dict[date, timedelta] | None = None,
+    since: dict[date, datetime] | None = None,
+) -> list[Run]:
+    """The runs of a schedule: `days` less the skipped ones, each at noon UTC unless late."""
+    gone, late, since = set(skipped), late or {}, since or {}
+    return [
+        Run(day, clock_of(day) + late.get(day, timedelta(0)), since.get(day))
+        for day in sorted(set(days))
+        if day not in gone
+    ]
+
+
+def image_ids_listed(world: World, at: datetime) -> set[int]:
+    """Every image `/images?browsingLevel=31` lists at an instant (rated, alive, not hidden)."""
+    return {i.image_id for i in world.images if i.listed_at(at, 31, None)}
+
+
+def image_ids_must_see(world: World, runs: list[Run], overlap: timedelta) -> set[int]:
+    """Images a schedule of hole-free image snapshots must have seen in some snapshot.
+
+    Each run must list every image the feed shows at its instant that was created after the
+    previous run's instant less the overlap, and back to its `since` when it has one; the first
+    run goes back to its `since`, or to the beginning. (A crawl may see more: its last page
+    reaches past that line, and it counts back from its newest item rather than its instant.)
+    """
+    return set(image_first_seen(world, runs, overlap))
+
+
+def image_first_seen(world: World, runs: list[Run], overlap: timedelta) -> dict[int, date]:
+    """The first run of the schedule that must have seen each image (see image_ids_must_see)."""
+    first: dict[int, date] = {}
+    previous: Run | None = None
+    for run in sorted(runs, key=lambda r: r.day):
+        floors = [f for f in (run.since, previous.at - overlap if previous else None) if f is not None]
+        floor = min(floors) if floors else None
+        for image in world.images:
+            if image.listed_at(run.at, 31, None) and (floor is None or image.created_at >= floor):
+                first.setdefault(image.image_id, run.day)
+        previous = run
+    return first
+
+
+def image_ids_ever_listed(world: World, runs: list[Run]) -> set[int]:
+    """Every image some run of the schedule could have seen: the most any crawl can hold."""
+    return set().union(*(image_ids_listed(world, run.at) for run in runs)) if runs else set()
 
 
 def hf_model_ids(world: World, day: date) -> set[str]:

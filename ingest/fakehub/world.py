@@ -5,7 +5,8 @@ the ground truth a complete crawl must match. The world encodes the trends hubwa
 a rising NSFW share, base models shifting (SD 1.5 -> SDXL -> Pony -> Flux/Illustrious/NoobAI),
 anime/furry/photoreal tag families, cumulative downloads that only grow, deletions, takedowns
 and archives, and real-person models that exist until the 2025-05-22 ban, then vanish from the
-public API while some reappear on Hugging Face carrying the same file sha256.
+public API while some reappear on Hugging Face carrying the same file sha256. Images reach the
+feed only once rated: most within minutes, some days or weeks after they were created.
 
 The planted real-person names are taken from Civitai's own public-figure list (words-poi.json,
 Apache-2.0), so the warehouse's name-match rule can find them.
@@ -230,13 +231,18 @@ class CivitaiImage:
     poi: bool
     minor: bool
     deleted_at: datetime | None = None
+    rated_at: datetime | None = None  # when its browsing level was set (None: at creation)
 
     def exists_at(self, t: datetime) -> bool:
         return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
 
+    def rated_by(self, t: datetime) -> bool:
+        """Civitai lists an image only once it is rated (unrated images have no browsing level)."""
+        return (self.rated_at or self.created_at) <= t
+
     def listed_at(self, t: datetime, mask: int, since: datetime | None) -> bool:
         """Would /images list this image at t for browsing mask `mask` and window start?"""
-        if not self.exists_at(t) or (since is not None and self.created_at <= since):
+        if not self.exists_at(t) or not self.rated_by(t) or (since is not None and self.created_at <= since):
             return False
         if t >= BAN and (self.poi or self.minor):
             return False
@@ -285,6 +291,7 @@ def build_world(seed: int = 7, n_models: int = 400, n_images: int = 3000, n_repo
     rng = random.Random(seed)
     models = _build_models(rng, n_models)
     images = _build_images(rng, models, n_images)
+    _rate_images(random.Random(f"ratings-{seed}"), images)  # its own generator: nothing else moves
     repos = _build_repos(rng, models, n_repos)
     return World(models=models, images=images, repos=repos, seed=seed)
 
@@ -448,6 +455,23 @@ def _build_images(rng: random.Random, models: list[CivitaiModel], n: int) -> lis
             image.deleted_at = t + timedelta(days=rng.randint(1, 400))
         images.append(image)
     return images
+
+
+# How long an image waits for its rating (and so for the feed): most are rated by the automatic
+# scan within minutes, some wait hours to days for a moderator, a few weeks. The shares are a
+# plausible assumption for the simulation, not a measurement of Civitai.
+RATING_DELAYS = (
+    (0.90, timedelta(minutes=1), timedelta(hours=2)),
+    (0.07, timedelta(hours=2), timedelta(days=3)),
+    (0.03, timedelta(days=3), timedelta(days=40)),
+)
+
+
+def _rate_images(rng: random.Random, images: list[CivitaiImage]) -> None:
+    shares = [share for share, _low, _high in RATING_DELAYS]
+    for image in images:
+        _share, low, high = rng.choices(RATING_DELAYS, shares)[0]
+        image.rated_at = image.created_at + low + (high - low) * rng.random()
 
 
 def _build_repos(rng: random.Random, models: list[CivitaiModel], n: int) -> list[HfRepo]:

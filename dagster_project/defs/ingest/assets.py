@@ -27,7 +27,10 @@ RETRY = dg.RetryPolicy(
 )
 DESCRIPTIONS = {
     "civitai_models": "Every Civitai model the public API lists (all NSFW levels, archived included).",
-    "civitai_images": "Civitai's image feed over the window of the snapshot (all browsing levels).",
+    "civitai_images": (
+        "Civitai's image feed since the previous complete image snapshot, less an overlap (all browsing "
+        "levels); the first backfills the feed, over as many runs as its time budget needs."
+    ),
     "hf_models": "Hugging Face text-to-image models and image adapters, with LoRA file hashes.",
 }
 
@@ -99,14 +102,23 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                 max_pages=config.max_pages,
                 force=config.force,
                 images_period=settings.period,
+                image_feed=settings.image_feed() if source == "civitai_images" else None,
                 politeness=settings.politeness(),
                 on_page=on_page,
             )
         except CrawlError as error:
             raise dg.Failure(description=f"{source}: {error}") from None
+        earlier = [r.snapshot_date.isoformat() for r in result.finished_earlier]
         if result.status == "paused":
             yield dg.MaterializeResult(
-                metadata={"snapshot_date": partition, "status": "paused", "path": str(result.path)}
+                metadata={
+                    "snapshot_date": partition,
+                    "status": "paused",
+                    "paused_by": result.paused_by,
+                    "staged_date": result.snapshot_date.isoformat(),
+                    "finished_earlier": earlier,
+                    "path": str(result.path),
+                }
             )
             yield dg.AssetCheckResult(check_name="complete", passed=False, metadata={"staged_at": str(result.path)})
             if source == "civitai_models":
@@ -123,6 +135,7 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                 "items": manifest["items"],
                 "complete": manifest["complete"],
                 "transient_errors": sum(manifest["errors"].values()),
+                "finished_earlier": earlier,
                 "path": str(result.path),
             }
         )
