@@ -302,9 +302,13 @@ def test_tables_other_branches_add_are_shown_when_present(tmp_path):
         }
     )
     delay = pl.DataFrame(
-        {
+        {  # the columns image_feed_delay has (dbt/models/marts/image_feed_delay.yml)
             "snapshot_date": SNAPSHOTS,
+            "kind": ["simulated"] * 4,
+            "crawl": ["backfill", "feed", "feed", "resweep"],
+            "previous_snapshot_date": [None, *SNAPSHOTS[:3]],
             "n_new_images": [400, 400, 400, 3],
+            "n_created_before_previous": [None, 4, 5, 1],
             "delay_days_p50": [0.5, 0.5, 0.5, 0.5],
             "delay_days_p90": [3.0, 3.0, 3.0, 3.0],
             "delay_days_max": [9.0, 9.0, 9.0, 9.0],
