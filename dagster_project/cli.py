@@ -276,9 +276,9 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
             max_pages=max_pages,
             images_period=images_period,
         )
-    print(f"snapshot: checks: {checks_text(outcome.checks)}", file=sys.stderr, flush=True)
     if not outcome.success:
         fail(outcome.error or "the snapshot run failed")
+    print(f"snapshot: checks: {checks_text(outcome.checks)}", file=sys.stderr, flush=True)
 
 
 @main.command()
@@ -477,8 +477,8 @@ def next_steps(home: Path) -> str:
     return "\n".join(
         [
             "demo: next —",
-            f"  query its package:   {shlex.quote(command)} sql --home {shlex.quote(str(home))} {shlex.quote(query)}",
-            f"  open its site:       {site.as_uri()}",
+            f"  query its package:    {shlex.quote(command)} sql --home {shlex.quote(str(home))} {shlex.quote(query)}",
+            f"  open its site:        {site.as_uri()}",
             f"  see its Dagster runs: {make} dev HUBWATCH_HOME={shlex.quote(str(home))}   (http://127.0.0.1:3000)",
         ]
     )

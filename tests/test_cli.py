@@ -3,11 +3,12 @@ short, and every mistake answered by one line on stderr, a non-zero exit and not
 
 import os
 import subprocess
+from pathlib import Path
 
 import orjson
 import pytest
 
-from dagster_project.cli import main
+from dagster_project.cli import main, next_steps
 from tests.conftest import HUBWATCH
 
 
@@ -131,3 +132,13 @@ def test_help_lines_are_not_cut_short():
     for name, command in main.commands.items():
         first_sentence = " ".join(command.help.split(".")[0].split())
         assert first_sentence in listing, name
+
+
+def test_the_demo_ends_with_commands_that_reach_its_home(tmp_path, monkeypatch):
+    home = tmp_path / "my demo"
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [HUBWATCH])
+    lines = next_steps(home).splitlines()
+    assert f"{HUBWATCH} sql --home '{home}' 'select" in lines[1]
+    assert home.as_uri() + "/publish/latest/dashboards/index.html" in lines[2]
+    assert f"make -C {Path(__file__).resolve().parent.parent} dev HUBWATCH_HOME='{home}'" in lines[3]

@@ -25,7 +25,7 @@ MODELS_A = """
 MODELS_B = """
     ('civitai', '1', 'kept', false, null, null, 10),
     ('civitai', '2', 'banned', true, date '2025-05-22', 'absent', 20),
-    ('civitai', '3', 'archived', false, date '2025-05-22', 'Archived', 30),
+    ('civitai', '3', 'archived', false, date '2025-05-22', 'archived', 30),
     ('civitai', '4', 'was gone', false, null, null, 45),
     ('huggingface', 'x/y', 'changes', false, null, null, 55),
     ('huggingface', 'new/one', 'new', true, null, null, 1)
@@ -90,14 +90,14 @@ def test_the_models_that_disappeared_and_how(packages):
     _home, a, b = packages
     result = diff_packages(a, b, keys=KEYS)
     assert result.disappeared_total == 2
-    assert result.disappeared_by_kind == {"Archived": 1, "absent": 1}
+    assert result.disappeared_by_kind == {"archived": 1, "absent": 1}
     assert [(m["model_id"], m["removal_kind"], m["real_person"]) for m in result.disappeared] == [
-        ("3", "Archived", False),
         ("2", "absent", True),
+        ("3", "archived", False),
     ]
     assert result.reappeared == 1
     text = summary_text(result)
-    assert "models that disappeared from A to B: 2 (Archived 1, absent 1); 1 of them depict a real person" in text
+    assert "models that disappeared from A to B: 2 (absent 1, archived 1); 1 of them depict a real person" in text
     assert "models that came back (removed in A, present in B): 1" in text
 
 
@@ -120,7 +120,7 @@ def test_csv_lists_every_change(packages):
     assert {(r["change"], orjson.loads(r["key"])["model_id"], r["removal_kind"]) for r in rows} == {
         ("added", "new/one", ""),
         ("disappeared", "2", "absent"),
-        ("disappeared", "3", "Archived"),
+        ("disappeared", "3", "archived"),
         ("reappeared", "4", ""),
         ("changed", "x/y", ""),
     }
