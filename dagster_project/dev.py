@@ -24,7 +24,7 @@ from pathlib import Path
 from dagster_project.runs import prepare_dagster_home
 from ingest.home import hubwatch_home
 
-GRACE_SECONDS = float(os.environ.get("HUBWATCH_DEV_GRACE", "20"))
+GRACE_SECONDS = 20.0  # for Dagster's own graceful stop, before SIGTERM and SIGKILL
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
