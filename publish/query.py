@@ -191,8 +191,8 @@ def check(con: duckdb.DuckDBPyConnection, query: str) -> list:
             refused.append(f"{where}{reason}")
     if refused:
         raise QueryError(
-            "refused, nothing was run: hubwatch sql runs only statements that read (SELECT, EXPLAIN, "
-            f"informational PRAGMA); not {'; '.join(refused)}"
+            "refused, nothing was run: hubwatch sql is read-only, it runs only statements that read (SELECT, "
+            f"EXPLAIN, informational PRAGMA), not {'; '.join(refused)}"
         )
     return statements
 
