@@ -11,20 +11,21 @@ BIN := $(VENV)/bin
 export HUBWATCH_HOME ?= $(CURDIR)/data
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt/target/manifest.json
+DEMO_HOME ?= $(HUBWATCH_HOME)/demo
+DEV_PORT ?= 3000
 
 .PHONY: demo test dev lint format install manifest browser screenshots clean
 
-demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job)
-	$(BIN)/hubwatch demo
+demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job), in $(DEMO_HOME)
+	$(BIN)/hubwatch demo --home $(DEMO_HOME)
 
 test: install manifest browser ## run the whole offline test suite
 	$(BIN)/ruff check .
 	$(BIN)/pytest -n 2 --dist loadscope
 
-dev: install manifest ## the Dagster UI on http://127.0.0.1:3000 with the project loaded
-	mkdir -p $(HUBWATCH_HOME)/dagster
-	test -f $(HUBWATCH_HOME)/dagster/dagster.yaml || cp dagster_project/dagster.yaml $(HUBWATCH_HOME)/dagster/
-	DAGSTER_HOME=$(HUBWATCH_HOME)/dagster $(BIN)/dg dev --host 127.0.0.1 --port 3000
+# `make dev HUBWATCH_HOME=data/demo` shows the demo's runs; Ctrl-C or SIGTERM stops the UI and all it started.
+dev: install manifest ## the Dagster UI on http://127.0.0.1:$(DEV_PORT) over $(HUBWATCH_HOME)
+	exec $(BIN)/python -m dagster_project.dev --host 127.0.0.1 --port $(DEV_PORT)
 
 lint: install
 	$(BIN)/ruff check .

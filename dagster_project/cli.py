@@ -3,31 +3,35 @@
 Runs execute in this process on the instance under $HUBWATCH_HOME/dagster, so they show in the
 UI's history (`make dev`). Every command prints progress on a terminal and plain lines
 otherwise; a failure is one line on stderr and a non-zero exit, with nothing half-written.
+Every command takes --home (default $HUBWATCH_HOME, else ./data).
+
+Importing this module stays cheap (no Dagster, dbt or Polars at the top): `hubwatch sql` and
+`hubwatch diff` start in well under a second; the commands that run assets import them inside.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
+import shlex
 import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from dagster import AssetKey
+import orjson
 
-from dagster_project.runs import RunOutcome, run_job
-from ingest.civitai import IMAGE_PERIODS
-from ingest.civitai_images import parse_duration
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, PageEvent
-from ingest.snapshots import Endpoints, parse_as_of, snapshot_date_and_kind
+from ingest.sources import IMAGE_PERIODS, SOURCES
+
+if TYPE_CHECKING:
+    from dagster_project.runs import RunOutcome
+    from ingest.landing import PageEvent
 
 DEMO_SEED = 7
-READ_ONLY_STATEMENTS = ("SELECT", "EXPLAIN")
 
 
 class Reporter:
@@ -116,6 +120,10 @@ def snapshot_sources(
     home: Path, day: str, sources: list[str], reporter: Reporter, quiet: tuple[str, ...] = (), **config
 ) -> RunOutcome:
     """The snapshot assets of `sources` for one date, in one run; checks named in quiet not shown."""
+    from dagster import AssetKey
+
+    from dagster_project.runs import run_job
+
     options = {"force": config.pop("force", False), "max_pages": config.pop("max_pages", None)}
     outcome = run_job(
         home,
@@ -136,10 +144,8 @@ def snapshot_sources(
 
 def report_build(outcome: RunOutcome) -> None:
     built = sum(1 for key in outcome.materialized if not key.startswith(("raw/", "publish/", "dashboards/")))
-    checks = outcome.checks
     print(
-        f"build: {built} tables and seeds built; checks: {checks['passed']} passed, "
-        f"{checks['failed']} failed, {checks['warned']} warned (run {outcome.run_id})",
+        f"build: {built} tables and seeds built; checks: {checks_text(outcome.checks)} (run {outcome.run_id})",
         file=sys.stderr,
         flush=True,
     )
@@ -147,6 +153,15 @@ def report_build(outcome: RunOutcome) -> None:
         print(f"  check not passed: {name}", file=sys.stderr)
     if not outcome.success:
         fail(outcome.error or "the build failed")
+
+
+def checks_text(checks: dict[str, int]) -> str:
+    return f"{checks['passed']} passed, {checks['failed']} failed, {checks['warned']} warned"
+
+
+def tally(outcomes: list[RunOutcome]) -> dict[str, int]:
+    """Check results added up over several runs (a demo's snapshots and its build)."""
+    return {kind: sum(o.checks[kind] for o in outcomes) for kind in ("passed", "failed", "warned")}
 
 
 def month_starts(start: date, end: date) -> list[date]:
@@ -157,7 +172,63 @@ def month_starts(start: date, end: date) -> list[date]:
     return days
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class IsoDate(click.ParamType):
+    """A YYYY-MM-DD option; a bad value is refused naming the option it was given to."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value, param, ctx) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+
+
+def _set_home(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    """--home is the process's $HUBWATCH_HOME: every layer (assets, dbt's profile) reads that."""
+    if value is not None:
+        os.environ["HUBWATCH_HOME"] = str(value.expanduser().resolve())
+
+
+HOME_OPTION = dict(
+    type=click.Path(file_okay=False, path_type=Path),
+    expose_value=False,
+    is_eager=True,
+    callback=_set_home,
+    help="Data directory [default: $HUBWATCH_HOME, else ./data].",
+)
+
+
+class HubwatchGroup(click.Group):
+    """Every subcommand gets --home; usage errors are one line; help lines are never cut short."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        if not any(param.name == "home" for param in cmd.params):
+            cmd.params.append(click.Option(["--home"], **HOME_OPTION))
+        super().add_command(cmd, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, cmd.get_short_help_str(limit=1_000)) for name, cmd in self.commands.items() if not cmd.hidden]
+        with formatter.section("Commands"):
+            formatter.write_dl(sorted(rows))
+
+    def main(self, *args, **kwargs):
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.ClickException as error:
+            where = f" (see `{error.ctx.command_path} --help`)" if getattr(error, "ctx", None) else ""
+            click.echo(f"hubwatch: error: {error.format_message()}{where}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("hubwatch: interrupted", err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=HubwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hubwatch")
 @click.option("-v", "--verbose", is_flag=True, help="Log every retry and resume.")
 def main(verbose: bool) -> None:
@@ -203,6 +274,8 @@ def snapshot(
     images_budget: str | None,
 ) -> None:
     """Take a dated snapshot of each source into $HUBWATCH_HOME/raw/."""
+    from ingest.snapshots import Endpoints, parse_as_of, snapshot_date_and_kind
+
     chosen = [s.strip() for s in sources.split(",") if s.strip()]
     unknown = sorted(set(chosen) - set(SOURCES))
     if unknown or not chosen:
@@ -231,6 +304,7 @@ def snapshot(
         )
     if not outcome.success:
         fail(outcome.error or "the snapshot run failed")
+    print(f"snapshot: checks: {checks_text(outcome.checks)}", file=sys.stderr, flush=True)
 
 
 def check_image_options(since: str | None, budget: str | None, day: date) -> None:
@@ -243,6 +317,8 @@ def check_image_options(since: str | None, budget: str | None, day: date) -> Non
         if since_day > day:
             raise CrawlError(f"--images-since {since} is after the snapshot's date {day}")
     if budget is not None:
+        from ingest.civitai_images import parse_duration
+
         parse_duration(budget, "--images-budget")
 
 
@@ -250,7 +326,11 @@ def check_image_options(since: str | None, budget: str | None, day: date) -> Non
 @click.option("--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot).")
 def build(full_refresh: bool) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
+    from dagster_project.runs import run_job
+
     home = hubwatch_home()
+    if not any(home.glob("raw/*/snapshot_date=*/manifest.json")):  # before anything is created
+        fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
     print(
         f"build: verifying snapshots under {home / 'raw'} and running dbt"
         + (" (full refresh)…" if full_refresh else "…"),
@@ -262,25 +342,33 @@ def build(full_refresh: bool) -> None:
 
 
 @main.command(name="publish")
-@click.option("--date", "publish_date", help="Date of the package (YYYY-MM-DD) [default: today, UTC].")
+@click.option("--date", "publish_date", type=IsoDate(), help="Date of the package [default: today, UTC].")
 @click.option("--force", is_flag=True, help="Replace a package already published for that date.")
 @click.option("--include-names", is_flag=True, help="Keep depicted people's names (internal use only).")
-def publish_command(publish_date: str | None, force: bool, include_names: bool) -> None:
+def publish_command(publish_date: date | None, force: bool, include_names: bool) -> None:
     """Write publish/YYYY-MM-DD/ (Parquet, CSV, DuckDB, manifest, codebook) and its dashboards."""
-    if publish_date is not None:
-        try:
-            parse_as_of(publish_date)
-        except CrawlError:
-            fail(f"invalid --date {publish_date!r}: expected YYYY-MM-DD")
-    config = {"publish_date": publish_date, "force": force, "include_names": include_names}
-    outcome = run_job(hubwatch_home(), "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    from dagster_project.runs import run_job
+
+    home = hubwatch_home()
+    if not (home / "warehouse.duckdb").is_file():  # before anything is created
+        fail(f"no warehouse at {home / 'warehouse.duckdb'}: run `hubwatch build` first")
+    day = publish_date.isoformat() if publish_date else None
+    config = {"publish_date": day, "force": force, "include_names": include_names}
+    outcome = run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
     report_published(outcome)
 
 
 @main.command()
 def dashboards() -> None:
     """Render the trend site from the latest published package."""
-    outcome = run_job(hubwatch_home(), "publish_job", asset_selection=[AssetKey(["dashboards", "site"])])
+    from dagster import AssetKey
+
+    from dagster_project.runs import run_job
+
+    home = hubwatch_home()
+    if not (home / "publish" / "latest").is_dir():
+        fail(f"no published package at {home / 'publish' / 'latest'}: run `hubwatch publish` first")
+    outcome = run_job(home, "publish_job", asset_selection=[AssetKey(["dashboards", "site"])])
     report_published(outcome)
 
 
@@ -292,6 +380,8 @@ def report_published(outcome: RunOutcome) -> None:
         print(
             f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']})", file=sys.stderr
         )
+        if package.get("citation"):
+            print(f"publish: cite as: {package['citation']}", file=sys.stderr)
     site = outcome.materialized.get("dashboards/site")
     if site:
         print(f"dashboards: {site['index']}", file=sys.stderr)
@@ -305,11 +395,15 @@ def report_published(outcome: RunOutcome) -> None:
 @click.option("--note", help="Free text recorded in the manifest.")
 @click.option("--scope", help="What the crawl covered; 'all' only for a complete crawl [default: this import alone].")
 @click.option(
-    "--mapping", "mapping_path", type=click.Path(path_type=Path), help="Column mapping (civitai-images-table)."
+    "--mapping",
+    "mapping_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Column mapping (civitai-images-table).",
 )
 def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> None:
     """Load a third-party crawl into raw/ as a dated snapshot labelled imported."""
     from ingest.importers import import_crawl
+    from ingest.snapshots import parse_as_of
 
     try:
         result = import_crawl(
@@ -337,6 +431,8 @@ def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> 
 @main.command()
 def run() -> None:
     """Today's daily job: snapshot every source, build, check, and what is built on them."""
+    from dagster_project.runs import run_job
+
     home = hubwatch_home()
     day = datetime.now(UTC).date().isoformat()
     with Reporter() as reporter:
@@ -347,22 +443,32 @@ def run() -> None:
 
 
 @main.command()
-@click.option("--home", type=click.Path(path_type=Path), help="Data directory [default: $HUBWATCH_HOME/demo].")
-@click.option("--start", default="2024-01-01", show_default=True, help="First simulated snapshot date.")
-@click.option("--end", default="2025-12-01", show_default=True, help="Last simulated snapshot date.")
-def demo(home: Path | None, start: str, end: str) -> None:
+@click.option("--start", type=IsoDate(), default="2024-01-01", show_default=True, help="First simulated snapshot.")
+@click.option("--end", type=IsoDate(), default="2025-12-01", show_default=True, help="Last simulated snapshot.")
+def demo(start: date, end: date) -> None:
     """fakehub on loopback, monthly simulated snapshots through the real crawlers and assets, build."""
+    from dagster_project.runs import run_job
+
+    home = hubwatch_home()
+    if start > end:
+        fail(f"--start {start} is after --end {end}")
+    real = sorted(
+        {
+            manifest.parent.parent.name
+            for manifest in home.glob("raw/*/snapshot_date=*/manifest.json")
+            if orjson.loads(manifest.read_bytes()).get("kind") != "simulated"
+        }
+    )
+    if real:
+        fail(f"{home} holds live or imported snapshots ({', '.join(real)}); give the simulated demo its own --home")
+    days = month_starts(start, end)
     from ingest.fakehub import FakeHub, build_world
 
-    home = (home or hubwatch_home() / "demo").resolve()
-    try:
-        days = month_starts(parse_as_of(start), parse_as_of(end))
-    except CrawlError as error:
-        fail(str(error))
     os.environ.update(HUBWATCH_RATE="0", HUBWATCH_BACKOFF_INITIAL="0.05", HUBWATCH_BACKOFF_MAX="0.5")
     print(f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True)
     world = build_world(seed=DEMO_SEED, n_models=1500, n_images=25_000, n_repos=300)
     started = time.monotonic()
+    outcomes = []
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
         os.environ.update(CIVITAI_API_BASE=hub.civitai_base, HF_ENDPOINT=hub.hf_endpoint)
         print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
@@ -372,6 +478,7 @@ def demo(home: Path | None, start: str, end: str) -> None:
             outcome = snapshot_sources(home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",))
             if not outcome.success:
                 fail(f"snapshots of {day}: {outcome.error}")
+            outcomes.append((day, outcome))
     print(
         f"demo: snapshots done in {time.monotonic() - started:.0f}s; build, publish, dashboards…",
         flush=True,
@@ -381,15 +488,43 @@ def demo(home: Path | None, start: str, end: str) -> None:
     outcome = run_job(home, "rebuild_from_raw_job", run_config={"ops": {"publish__package": {"config": publish}}})
     report_build(outcome)
     report_published(outcome)
+    runs = [o for _day, o in outcomes] + [outcome]
+    stale = sum(1 for o in runs for name in o.failed_checks if "freshness" in name)
     print(
         f"demo: done in {time.monotonic() - started:.0f}s. Simulated snapshots {days[0]}..{days[-1]} in "
-        f"{home / 'raw'}; warehouse {home / 'warehouse.duckdb'}; Dagster runs in {home / 'dagster'}.",
+        f"{home / 'raw'}; warehouse {home / 'warehouse.duckdb'}; Dagster runs in {home / 'dagster'}.\n"
+        f"demo: checks over all {len(runs)} runs: {checks_text(tally(runs))}"
+        + (f" ({stale} of them freshness warnings: simulated dates are always in the past)" if stale else ""),
         flush=True,
     )
-    print(f"demo: open {home / 'publish' / 'latest' / 'dashboards' / 'index.html'}", flush=True)
+    for day, snapshot_outcome in outcomes:
+        for name in snapshot_outcome.failed_checks:
+            if "freshness" not in name:
+                print(f"  {day}: check not passed: {name}", flush=True)
+    print(next_steps(home), flush=True)
 
 
-def warehouse_keys() -> list[AssetKey]:
+def next_steps(home: Path) -> str:
+    """The exact commands to look at what the demo made: query it, open its site, see its runs."""
+    script = Path(os.path.abspath(sys.argv[0]))
+    command = "hubwatch"
+    if script.name == "hubwatch" and script.is_file():
+        command = str(script.relative_to(Path.cwd())) if script.is_relative_to(Path.cwd()) else str(script)
+    clone = Path(__file__).resolve().parent.parent
+    make = "make" if clone == Path.cwd().resolve() else f"make -C {shlex.quote(str(clone))}"
+    query = "select platform, entity, month, share_any from nsfw_share_monthly order by month desc limit 6"
+    site = home / "publish" / "latest" / "dashboards" / "index.html"
+    return "\n".join(
+        [
+            "demo: next —",
+            f"  query its package:    {shlex.quote(command)} sql --home {shlex.quote(str(home))} {shlex.quote(query)}",
+            f"  open its site:        {site.as_uri()}",
+            f"  see its Dagster runs: {make} dev HUBWATCH_HOME={shlex.quote(str(home))}   (http://127.0.0.1:3000)",
+        ]
+    )
+
+
+def warehouse_keys() -> list:
     """The dbt assets alone (rebuild_from_raw_job also publishes)."""
     from dagster_project.definitions import defs
 
@@ -397,35 +532,64 @@ def warehouse_keys() -> list[AssetKey]:
     return [key for key in definitions.resolve_all_asset_keys() if key.path[0] not in ("raw", "publish", "dashboards")]
 
 
+PACKAGE_HELP = "a date published in the home, a package folder or a package's hubwatch.duckdb"
+
+
 @main.command()
 @click.argument("query")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
-def sql(query: str, as_csv: bool) -> None:
-    """Run a read-only SQL query (SELECT) against the latest published package (publish/latest)."""
-    import duckdb
+@click.option("--csv", "output", flag_value="csv", help="Print the result as CSV.")
+@click.option("--json", "output", flag_value="json", help="Print the result as a JSON array of objects.")
+@click.option(
+    "--parquet",
+    "parquet_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the result to FILE (outside the package) as Parquet, with the package's citation in its metadata.",
+)
+@click.option(
+    "--package", "package_spec", metavar="DATE|PATH", help=f"The package to query: {PACKAGE_HELP} [default: latest]."
+)
+def sql(query: str, output: str | None, parquet_file: Path | None, package_spec: str | None) -> None:
+    """Read-only SQL over a published package: SELECT, EXPLAIN, informational PRAGMA; the rest is refused."""
+    from publish.query import QueryError, resolve_package
+    from publish.query import run as run_query
 
-    path = hubwatch_home() / "publish" / "latest" / "hubwatch.duckdb"
-    if not path.is_file():
-        fail(f"no published package at {path.parent}: run `hubwatch build` and `hubwatch publish` first")
+    if parquet_file and output:
+        fail(f"give one of --csv, --json and --parquet, not --{output} and --parquet")
+    home = hubwatch_home()
     try:
-        con = duckdb.connect(str(path), read_only=True)
-        con.execute("set TimeZone = 'UTC'")  # as in the warehouse: months and printed times are UTC
-    except duckdb.Error as error:
-        fail(f"cannot open {path} read-only: {str(error).splitlines()[0]}")
+        package = resolve_package(package_spec, home)
+        run_query(
+            package,
+            query,
+            output="parquet" if parquet_file else output or "table",
+            out_file=parquet_file,
+            stdout=sys.stdout.buffer,
+            protected=(home / "publish",),
+        )
+    except QueryError as error:
+        fail(str(error))
+    if parquet_file:
+        print(f"sql: wrote {parquet_file}", file=sys.stderr)
+
+
+@main.command()
+@click.argument("package_a", metavar="PACKAGE_A")
+@click.argument("package_b", metavar="PACKAGE_B")
+@click.option("--csv", "as_csv", is_flag=True, help="Print every change as a CSV row instead of a summary.")
+@click.option("--table", "tables", multiple=True, metavar="TABLE", help="Compare only this table (repeatable).")
+@click.option("--examples", default=5, show_default=True, type=click.IntRange(min=0), help="Example rows per change.")
+def diff(package_a: str, package_b: str, as_csv: bool, tables: tuple[str, ...], examples: int) -> None:
+    """What changed between two packages: rows added, removed and changed per table; models that disappeared."""
+    from publish.diff import DiffError, diff_packages, summary_text, write_csv
+    from publish.query import QueryError, resolve_package
+
+    home = hubwatch_home()
     try:
-        statements = con.extract_statements(query)
-    except duckdb.Error as error:
-        fail(f"invalid SQL: {str(error).splitlines()[0]}")
-    refused = [s.type.name for s in statements if s.type.name not in READ_ONLY_STATEMENTS]
-    if refused or not statements:
-        fail(f"only read-only queries (SELECT) are allowed; refused: {', '.join(refused) or 'empty query'}")
-    try:
-        relation = con.sql(query)
+        a, b = resolve_package(package_a, home), resolve_package(package_b, home)
+        result = diff_packages(a.database, b.database, tables=tables or None, examples=0 if as_csv else examples)
         if as_csv:
-            writer = csv.writer(sys.stdout)
-            writer.writerow(relation.columns)
-            writer.writerows(relation.fetchall())
+            write_csv(a.database, b.database, result, sys.stdout)
         else:
-            relation.show(max_rows=1000, max_width=200)
-    except duckdb.Error as error:
-        fail(f"query failed: {str(error).splitlines()[0]}")
+            sys.stdout.write(summary_text(result))
+    except (DiffError, QueryError) as error:
+        fail(str(error))

@@ -16,13 +16,15 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ingest.landing import PageEvent
+if TYPE_CHECKING:
+    from ingest.landing import PageEvent
 
 INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 PID_TAG, HOST_TAG = "hubwatch/pid", "hubwatch/host"
 progress_hook: Callable[[PageEvent], None] | None = None  # set by the CLI while it runs assets
+partitions_floor: str | None = None  # the partition a CLI run asks for: the daily partitions reach it
 
 
 @dataclass(frozen=True)
@@ -35,15 +37,21 @@ class RunOutcome:
     failed_checks: list[str]
 
 
-def use_instance(home: Path):
-    """DAGSTER_HOME under HUBWATCH_HOME, with hubwatch's instance config; the instance."""
-    from dagster import DagsterInstance
-
+def prepare_dagster_home(home: Path) -> Path:
+    """$HUBWATCH_HOME/dagster, holding hubwatch's instance config (the CLI's runs and `make dev` share it)."""
     dagster_home = home / "dagster"
     dagster_home.mkdir(parents=True, exist_ok=True)
     config = dagster_home / "dagster.yaml"
     if not config.is_file():
         shutil.copyfile(INSTANCE_CONFIG, config)
+    return dagster_home
+
+
+def use_instance(home: Path):
+    """DAGSTER_HOME under HUBWATCH_HOME, with hubwatch's instance config; the instance."""
+    from dagster import DagsterInstance
+
+    dagster_home = prepare_dagster_home(home)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     os.environ["HUBWATCH_HOME"] = str(home)
     return DagsterInstance.get()
@@ -89,13 +97,14 @@ def run_job(
     settings: dict[str, Any] | None = None,
 ) -> RunOutcome:
     """Execute a job of the code location in this process and say how it went."""
-    global progress_hook
+    global progress_hook, partitions_floor
     instance = use_instance(home)
     reap_dead_runs(instance)
     # An attended CLI run relies on the HTTP client's retries; scheduled runs also retry steps.
     os.environ.setdefault("HUBWATCH_STEP_RETRIES", "0")
     from dagster_project.definitions import defs
 
+    partitions_floor = partition_key  # a simulated or imported date may precede the home's first snapshot
     for name in ("dagster", "dagster.builtin", "dagster_dbt"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     job = defs().resolve_job_def(job_name)

@@ -26,9 +26,9 @@ import polars as pl
 
 from ingest.http import CrawlError, PoliteClient
 from ingest.landing import StagedSnapshot, rows_to_frame
+from ingest.sources import IMAGE_PERIODS
 
 MODELS_PARAMS = {"limit": 100, "nsfw": "true", "archived": "true", "sort": "Oldest"}
-IMAGE_PERIODS = ("Day", "Week", "Month", "Year", "AllTime")
 
 
 def images_params(period: str) -> dict[str, Any]:

@@ -42,8 +42,8 @@ from ingest import __version__
 from ingest.files import dumps, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched
+from ingest.sources import SOURCES
 
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
 KINDS = ("live", "simulated", "imported")
 MANIFEST = "manifest.json"
 CHECKPOINT = "checkpoint.json"

@@ -29,6 +29,7 @@ import orjson
 from ingest import __version__
 from ingest.files import dumps, file_entry, replace_dir, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
+from publish import citation
 
 PUBLIC_TABLES = (
     "model_snapshots",
@@ -148,6 +149,10 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
+        read = citation.snapshot_sources(con)
+        cited = citation.package_citation(
+            day, build["rules_version"], "simulated" in kinds, read, citation.CitationConfig.from_env()
+        )
         # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
         # straight from the warehouse; the Parquet and CSV files are then copied from that file
         con.execute(f"attach '{sql_text(str(database))}' as package (read_write)")
@@ -165,13 +170,17 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         for table in PUBLIC_TABLES:
             base = staging / "data" / table
             quoted = sql_text(str(base))  # the home's path may hold a quote
-            con.execute(f"copy {table} to '{quoted}.parquet' (format parquet, compression zstd)")
+            marks = citation.kv_metadata_sql(citation.file_metadata(cited, table))  # kept by a file passed on alone
+            con.execute(f"copy {table} to '{quoted}.parquet' (format parquet, compression zstd, kv_metadata {marks})")
             hashing[f"data/{table}.parquet"] = pool.submit(file_entry, base.with_suffix(".parquet"))
             if f"data/{table}.csv" in tables[table]["files"]:
                 con.execute(
                     f"copy ({csv_select(table, tables[table]['schema'])}) to '{quoted}.csv' (format csv, header true)"
                 )
                 hashing[f"data/{table}.csv"] = pool.submit(file_entry, base.with_suffix(".csv"))
+                write_atomic(
+                    base.parent / f"{table}.csv.meta.json", citation.sidecar_bytes(citation.csv_sidecar(cited, table))
+                )
         hashed = {name: entry.result() for name, entry in hashing.items()}
     simulated = "simulated" in kinds
     manifest = {
@@ -189,6 +198,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
             "duckdb": build["duckdb_version"],
         },
         "tables": tables,
+        "citation": cited,
     }
     write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
     write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
@@ -198,9 +208,12 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
             name = path.relative_to(staging).as_posix()
             files[name] = hashed.get(name) or file_entry(path)
     manifest["files"] = files
-    sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in files.items())
-    write_atomic(staging / "SHA256SUMS", sums.encode())
     write_atomic(staging / "manifest.json", dumps(manifest))
+    cff = citation.citation_cff(cited, file_entry(staging / "manifest.json")["sha256"], __version__)
+    write_atomic(staging / "CITATION.cff", cff.encode())  # after the manifest: it cites the manifest's sha256
+    listed = {**files, **{name: file_entry(staging / name) for name in ("manifest.json", "CITATION.cff")}}
+    sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in sorted(listed.items()))
+    write_atomic(staging / "SHA256SUMS", sums.encode())  # last: every file but itself
     return manifest
 
 
@@ -304,8 +317,8 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
         f"The row-per-item tables {' and '.join(PARQUET_ONLY)} are in data/*.parquet and hubwatch.duckdb only.",
         "version": manifest["publish_date"],
         "created": manifest["published_at"],
-        "keywords": ["civitai", "hugging face", "deepfake", "nsfw", "model hubs"],
         "resources": resources,
+        **citation.datapackage_fields(manifest["citation"]),
     }
 
 
@@ -333,7 +346,10 @@ def codebook(manifest: dict[str, Any]) -> str:
         ),
         "",
         "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
-        f"{manifest['publish_date']} (rules {manifest['rules_version']}).",
+        f"{manifest['publish_date']} (rules {manifest['rules_version']}), with the manifest sha256 given in "
+        f"CITATION.cff. Licence of these tables: {', '.join(x['name'] for x in manifest['citation']['licenses'])}; "
+        "the hubs' own terms are named in datapackage.json (`sources`). Each Parquet file carries the package "
+        "date, rule set and simulated flag in its key-value metadata, each CSV in `<table>.csv.meta.json`.",
     ]
     for table, meta in manifest["tables"].items():
         lines += [

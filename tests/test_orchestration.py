@@ -2,19 +2,26 @@
 speak (the drop check at the ban), the schedule targets today, failures are recorded, and two
 runs at once queue on the one-writer pool instead of colliding."""
 
+import csv
+import io
+import os
 import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import dagster as dg
 import duckdb
 import orjson
 import pytest
 
+from dagster_project import runs
 from dagster_project.definitions import defs
 from dagster_project.defs.automation.sensors import record_failed_runs
+from dagster_project.defs.ingest.assets import partitions_start
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.runs import run_job, use_instance
-from ingest.fakehub import Faults
+from ingest.fakehub import Faults, truth
 from ingest.landing import complete_snapshots
 from tests.conftest import HUBWATCH, hub_env, hubwatch
 
@@ -42,9 +49,55 @@ def test_definitions_load_with_the_prepared_manifest():
 def test_schedule_requests_todays_partition():
     schedule = defs().resolve_schedule_def("daily_snapshot_job_schedule")
     assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone in (None, "UTC")
-    context = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 22, 6, 0, tzinfo=UTC))
+    today = datetime.now(UTC).date()
+    context = dg.build_schedule_context(
+        scheduled_execution_time=datetime(today.year, today.month, today.day, 6, 0, tzinfo=UTC)
+    )
     requests = schedule.evaluate_tick(context).run_requests
-    assert [r.partition_key for r in requests] == ["2026-11-22"]
+    assert [r.partition_key for r in requests] == [today.isoformat()]
+
+
+AUTOMATION_STATUS = (
+    "from dagster_project.definitions import defs; d = defs(); "
+    "print(d.resolve_schedule_def('daily_snapshot_job_schedule').default_status.value, "
+    "d.resolve_sensor_def('record_failed_runs').default_status.value)"
+)
+
+
+@pytest.mark.parametrize(
+    ("switch", "status"), [(None, "STOPPED STOPPED"), ("off", "STOPPED STOPPED"), ("on", "RUNNING RUNNING")]
+)
+def test_the_schedule_and_sensor_run_only_where_switched_on(tmp_path, switch, status):
+    env = {k: v for k, v in os.environ.items() if k != "HUBWATCH_SCHEDULE"}
+    env.update(HUBWATCH_HOME=str(tmp_path / "home"), **({"HUBWATCH_SCHEDULE": switch} if switch else {}))
+    done = subprocess.run(
+        [sys.executable, "-c", AUTOMATION_STATUS], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[-2] == status
+
+
+def test_the_code_location_is_named_hubwatch():
+    from dagster_dg_core.context import DgContext
+
+    assert DgContext.for_project_environment(Path(__file__).parent.parent, {}).code_location_name == "hubwatch"
+
+
+def test_partitions_start_at_the_homes_first_snapshot(tmp_path):
+    home = tmp_path / "home"
+    today = datetime.now(UTC).date().isoformat()
+    assert partitions_start(home, None, None) == today  # nothing taken yet: today's is the first
+    for source, day in (
+        ("civitai_models", "2025-03-01"),
+        ("hf_models", "2025-02-10"),
+        ("civitai_images", "2025-04-01"),
+    ):
+        (home / "raw" / source / f"snapshot_date={day}").mkdir(parents=True)
+        (home / "raw" / source / f"snapshot_date={day}" / "manifest.json").write_text("{}")
+    (home / "raw" / "hf_models" / "snapshot_date=2024-01-01").mkdir()  # incomplete: no manifest
+    assert partitions_start(home, None, None) == "2025-02-10"
+    assert partitions_start(home, "2025-01-01", None) == "2025-01-01"  # a configured start
+    assert partitions_start(home, None, "2024-06-01") == "2024-06-01"  # a CLI run on an earlier date
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +135,57 @@ def test_the_drop_check_fires_across_the_ban_and_only_there(daily_runs):
         "2025-05-22": ["raw/civitai_models:no_sudden_drop (WARN)"],
         "2025-05-23": [],
     }
+    assert outcomes["2025-05-22"].checks["warned"] >= 1  # counted in the run's summary, not only listed
+
+
+def test_each_days_check_result_is_kept_under_its_partition(daily_runs):
+    home, _outcomes = daily_runs
+    storage = use_instance(home).event_log_storage
+    key = dg.AssetCheckKey(dg.AssetKey(["raw", "civitai_models"]), "no_sudden_drop")
+    records = storage.get_asset_check_execution_history(key, limit=20)
+    passed = {r.partition: r.event.dagster_event.event_specific_data.passed for r in records}
+    assert passed == {"2025-05-21": True, "2025-05-22": False, "2025-05-23": True}
+
+
+def test_partitions_start_at_the_first_snapshot_of_the_home(daily_runs, monkeypatch):
+    home, _outcomes = daily_runs
+    monkeypatch.setenv("HUBWATCH_HOME", str(home))
+    monkeypatch.delenv("HUBWATCH_PARTITIONS_START", raising=False)
+    monkeypatch.setattr(runs, "partitions_floor", None)
+    assets = defs().resolve_assets_def(dg.AssetKey(["raw", "civitai_models"]))
+    assert assets.partitions_def.get_first_partition_key() == "2025-05-21"
+
+
+def test_diff_lists_the_models_the_ban_removed(daily_runs, small_world):
+    """The packages published before and after the simulated 2025-05-22 ban, compared."""
+    home, outcomes = daily_runs
+    assert {"publish/package"} <= set(outcomes["2025-05-22"].materialized)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBWATCH_")}
+    done = subprocess.run(
+        [HUBWATCH, "diff", "--home", str(home), "--csv", "--table", "models", "2025-05-21", "2025-05-22"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    disappeared = [r for r in rows if r["change"] == "disappeared"]
+    keys = [(orjson.loads(r["key"]), r["removal_kind"]) for r in disappeared]
+    gone = {int(k["model_id"]): kind for k, kind in keys if k["platform"] == "civitai"}
+    vanished = truth.civitai_model_ids(small_world, date(2025, 5, 21)) - truth.civitai_model_ids(
+        small_world, date(2025, 5, 22)
+    )
+    banned = {m.model_id for m in small_world.models if m.poi and m.model_id in vanished}
+    assert banned and banned <= vanished  # the ban is most of what the day removed
+    assert set(gone) == vanished
+    assert "absent" in {gone[m] for m in banned}  # hidden by the ban, not taken down or archived before
+    assert set(gone.values()) <= {"absent", "taken_down", "archived"}
+    assert {r["removed_on"] for r in disappeared} == {"2025-05-22"}
+    summary = subprocess.run(
+        [HUBWATCH, "diff", "--home", str(home), "2025-05-21", "2025-05-22"], env=env, capture_output=True, text=True
+    )
+    assert f"models that disappeared from A to B: {len(disappeared)} (" in summary.stdout
 
 
 def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakehub, tmp_path):

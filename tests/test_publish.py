@@ -2,6 +2,7 @@
 privacy (no creator or depicted person's name), and the site in a real headless browser."""
 
 import copy
+import hashlib
 import json
 import shutil
 import subprocess
@@ -10,12 +11,13 @@ from pathlib import Path
 import duckdb
 import frictionless
 import pytest
+import yaml
 
 from ingest.fakehub import FakeHub
 from ingest.fakehub.world import FEMALE_NAMES, MALE_NAMES
 from publish.package import PARQUET_ONLY, verify_package
 from tests.browser import check_site
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import HUBWATCH, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 XSS = "<img src=x onerror=alert(1)>"
@@ -135,3 +137,86 @@ def test_the_published_site_passes_every_browser_check(published):
     assert XSS in index.text  # the hostile model name is shown as text, and ran nothing
     assert not index.alerts and index.images == 0
     assert (published[2] / "data" / "policy_events.parquet").exists()
+
+
+def parquet_marks(path: Path) -> dict[str, str]:
+    rows = duckdb.sql(f"select key, value from parquet_kv_metadata('{path}')").fetchall()  # noqa: S608
+    return {k.decode(): v.decode() for k, v in rows}
+
+
+def test_every_data_file_keeps_its_marks_when_passed_on_alone(published):
+    """Parquet files carry date, rule set, simulated flag and source in their metadata; each CSV
+    has a one-line sidecar saying the same."""
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    for table, meta in manifest["tables"].items():
+        marks = parquet_marks(package / "data" / f"{table}.parquet")
+        assert marks["table"] == table and marks["publish_date"] == "2025-06-01", table
+        assert marks["simulated"] == "true" and marks["rules_version"] == manifest["rules_version"]
+        assert marks["source"].startswith("hubwatch snapshot package 2025-06-01 (SIMULATED DATA)")
+        assert marks["license"] == "CC-BY-4.0"
+        sidecar = package / "data" / f"{table}.csv.meta.json"
+        assert sidecar.exists() == (f"data/{table}.csv" in meta["files"]), table
+        if sidecar.exists():
+            assert len(sidecar.read_text().splitlines()) == 1
+            assert {k: v for k, v in json.loads(sidecar.read_text()).items() if k != "note"} == marks
+            assert f"data/{table}.csv.meta.json" in manifest["files"]
+
+
+def test_the_package_names_its_licence_sources_and_citation(published):
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    datapackage = json.loads((package / "datapackage.json").read_text())
+    assert datapackage["licenses"][0]["name"] == "CC-BY-4.0"
+    assert datapackage["licenses"] == manifest["citation"]["licenses"]
+    assert datapackage["sources"] == manifest["citation"]["sources"]
+    assert [s for s in datapackage["sources"] if "SIMULATED DATA" in s["title"]]  # fakehub, not a real hub
+    assert datapackage["homepage"] == "https://github.com/hubwatch/hubwatch"
+    done = subprocess.run(
+        [str(Path(HUBWATCH).with_name("frictionless")), "validate", "datapackage.json"],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    cff = yaml.safe_load((package / "CITATION.cff").read_text())
+    manifest_sha256 = hashlib.sha256((package / "manifest.json").read_bytes()).hexdigest()
+    assert cff["identifiers"][0]["value"] == f"sha256:{manifest_sha256}"
+    assert cff["version"] == "2025-06-01" and cff["license"] == "CC-BY-4.0"
+    listed = {line.split("  ", 1)[1] for line in (package / "SHA256SUMS").read_text().splitlines()}
+    assert {"manifest.json", "CITATION.cff", "datapackage.json"} <= listed and "SHA256SUMS" not in listed
+
+
+def test_build_info_names_the_version_hubwatch_reports(published):
+    _home, env, package = published
+    version = hubwatch("--version", env=env).stdout.split()[-1]
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        assert con.sql("select hubwatch_version from build_info").fetchall() == [(version,)]
+    assert version != "unknown"
+
+
+def test_publish_prints_the_citation_from_configuration(published, tmp_path):
+    home, env, _package = published
+    copy_home = tmp_path / "home"
+    shutil.copytree(home, copy_home, symlinks=True)
+    config = {
+        "HUBWATCH_HOME": str(copy_home),
+        "HUBWATCH_CONTRIBUTORS": "Ada Lovelace <ada@example.org>",
+        "HUBWATCH_HOMEPAGE": "https://data.example.org/hubwatch",
+    }
+    done = hubwatch("publish", "--date", "2025-06-05", env={**env, **config})
+    assert done.returncode == 0, done.stderr
+    package = copy_home / "publish" / "2025-06-05"
+    manifest_sha256 = hashlib.sha256((package / "manifest.json").read_bytes()).hexdigest()
+    cite = [line for line in done.stderr.splitlines() if line.startswith("publish: cite as: ")]
+    assert cite == [
+        "publish: cite as: hubwatch snapshot package 2025-06-05 (SIMULATED DATA), rules "
+        f"{json.loads((package / 'manifest.json').read_text())['rules_version']}, licence CC-BY-4.0, "
+        f"manifest sha256 {manifest_sha256}. https://data.example.org/hubwatch"
+    ]
+    datapackage = json.loads((package / "datapackage.json").read_text())
+    assert datapackage["contributors"] == [{"title": "Ada Lovelace", "email": "ada@example.org", "role": "author"}]
+    assert yaml.safe_load((package / "CITATION.cff").read_text())["authors"] == [
+        {"name": "Ada Lovelace", "email": "ada@example.org"}
+    ]

@@ -19,7 +19,9 @@ removals; pass scope="all" only for a crawl as complete as hubwatch's own.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -56,10 +58,24 @@ class ImportResult:
 def input_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if not path.exists():
         raise ImportError_(f"{path} does not exist")
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in suffixes) if path.is_dir() else [path]
+    files = sorted(walk_files(path, suffixes)) if path.is_dir() else [path]
     if not files:
         raise ImportError_(f"{path} holds no {'/'.join(suffixes)} file")
     return files
+
+
+def walk_files(folder: Path, suffixes: tuple[str, ...]) -> Iterator[Path]:
+    """The crawl's files under a folder: hidden files and folders (.git, caches) skipped, symlinked
+    folders not followed (a crawl is a tree of its own), an unreadable folder refused by name."""
+
+    def refuse(error: OSError) -> None:
+        raise ImportError_(f"cannot read {error.filename}: {error.strerror}")
+
+    for root, folders, names in os.walk(folder, onerror=refuse):
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            if not name.startswith(".") and Path(name).suffix.lower() in suffixes:
+                yield Path(root) / name
 
 
 def load_json(file: Path) -> Any:

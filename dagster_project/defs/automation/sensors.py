@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import orjson
 
+from dagster_project.defs.automation import automation_on
 from dagster_project.defs.resources import HubwatchSettings
 
 
@@ -22,7 +23,10 @@ def record_failure(home, run_id: str, job: str, partition: str | None, message: 
         handle.write(orjson.dumps(line) + b"\n")
 
 
-@dg.run_failure_sensor(default_status=dg.DefaultSensorStatus.RUNNING, monitor_all_code_locations=False)
+@dg.run_failure_sensor(
+    default_status=dg.DefaultSensorStatus.RUNNING if automation_on() else dg.DefaultSensorStatus.STOPPED,
+    monitor_all_code_locations=False,
+)
 def record_failed_runs(context: dg.RunFailureSensorContext, settings: HubwatchSettings) -> None:
     """Append one line per failed run to $HUBWATCH_HOME/logs/failed_runs.jsonl."""
     run = context.dagster_run

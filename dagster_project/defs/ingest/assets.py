@@ -2,10 +2,16 @@
 
 A live partition is only ever today's (UTC): the public APIs show only the present. Against a
 loopback source (fakehub, a replay server) any date is a simulated snapshot. Each run checks
-its own snapshot: complete, and (Civitai models) no sudden vanishing of yesterday's models.
+its own snapshot: complete, and (Civitai models) no sudden vanishing of yesterday's models; the
+checks are partitioned like their asset, so each day's result stays visible in the UI.
+
+The partitions start at the home's first complete snapshot (HUBWATCH_PARTITIONS_START overrides
+it; with neither, today), or earlier when a CLI run asks for an earlier date: they are declared
+each time the definitions load (a @definitions function), so they follow the home.
 """
 
 import os
+import warnings
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -13,12 +19,11 @@ import polars as pl
 
 from dagster_project import runs
 from dagster_project.defs.resources import HubwatchSettings
-from ingest.home import snapshot_path
+from ingest.home import hubwatch_home, snapshot_path
 from ingest.http import CrawlError
 from ingest.landing import SOURCES, complete_snapshots, is_loopback, read_manifest
 from ingest.snapshots import take_snapshot
 
-daily = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1, timezone="UTC")
 RETRY = dg.RetryPolicy(
     max_retries=int(os.environ.get("HUBWATCH_STEP_RETRIES", "2")),
     delay=float(os.environ.get("HUBWATCH_STEP_RETRY_DELAY", "120")),
@@ -61,17 +66,33 @@ class SnapshotConfig(dg.Config):
     max_pages: int | None = None  # stop after N pages (the snapshot stays staged, resumable)
 
 
-def snapshot_asset(source: str) -> dg.AssetsDefinition:
+def partitions_start(home, configured: str | None, floor: str | None) -> str:
+    """The first daily partition: the configured start, else the home's first complete snapshot,
+    else today (UTC); never later than `floor`, the date a CLI run asks for."""
+    firsts = [dates[0] for dates in (complete_snapshots(home, s) for s in SOURCES) if dates]
+    start = configured or (min(firsts).isoformat() if firsts else datetime.now(UTC).date().isoformat())
+    date.fromisoformat(start)  # a bad HUBWATCH_PARTITIONS_START fails the load, naming itself below
+    return min(start, floor) if floor else start
+
+
+def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     key = dg.AssetKey(["raw", source])
-    checks = [dg.AssetCheckSpec("complete", asset=key, description="The snapshot's manifest says complete.")]
-    if source == "civitai_models":
-        checks.append(
+    with warnings.catch_warnings():  # partitioned checks are a preview feature of this Dagster
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        checks = [
             dg.AssetCheckSpec(
-                "no_sudden_drop",
-                asset=key,
-                description="Warns when more of the previous snapshot's models vanished than allowed.",
+                "complete", asset=key, partitions_def=daily, description="The snapshot's manifest says complete."
             )
-        )
+        ]
+        if source == "civitai_models":
+            checks.append(
+                dg.AssetCheckSpec(
+                    "no_sudden_drop",
+                    asset=key,
+                    partitions_def=daily,
+                    description="Warns when more of the previous snapshot's models vanished than allowed.",
+                )
+            )
 
     @dg.asset(
         key=key,
@@ -120,9 +141,17 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                     "path": str(result.path),
                 }
             )
-            yield dg.AssetCheckResult(check_name="complete", passed=False, metadata={"staged_at": str(result.path)})
+            yield dg.AssetCheckResult(
+                check_name="complete",
+                passed=False,
+                metadata={"snapshot_date": partition, "staged_at": str(result.path)},
+            )
             if source == "civitai_models":
-                yield dg.AssetCheckResult(check_name="no_sudden_drop", passed=True, metadata={"skipped": "incomplete"})
+                yield dg.AssetCheckResult(
+                    check_name="no_sudden_drop",
+                    passed=True,
+                    metadata={"snapshot_date": partition, "skipped": "incomplete"},
+                )
             return
         manifest = result.manifest or read_manifest(settings.home_path, source, result.snapshot_date)
         yield dg.MaterializeResult(
@@ -139,7 +168,9 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                 "path": str(result.path),
             }
         )
-        yield dg.AssetCheckResult(check_name="complete", passed=bool(manifest.get("complete")))
+        yield dg.AssetCheckResult(
+            check_name="complete", passed=bool(manifest.get("complete")), metadata={"snapshot_date": partition}
+        )
         if source == "civitai_models":
             share, gone, previous = vanished_share(settings.home_path, source, result.snapshot_date)
             yield dg.AssetCheckResult(
@@ -147,6 +178,7 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                 passed=share <= settings.max_drop,
                 severity=dg.AssetCheckSeverity.WARN,
                 metadata={
+                    "snapshot_date": partition,
                     "vanished": gone,
                     "vanished_share": share,
                     "previous_snapshot": str(previous),
@@ -157,16 +189,21 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
     return _snapshot
 
 
-snapshots = [snapshot_asset(source) for source in SOURCES]
-freshness = dg.build_time_partition_freshness_checks(
-    assets=snapshots, deadline_cron="0 9 * * *", timezone="UTC", severity=dg.AssetCheckSeverity.WARN
-)
-
-# Each snapshot asset writes its manifest.json last; dbt reads all of them as one source.
-manifests = dg.AssetSpec(
-    key=["raw", "manifests"],
-    deps=[asset.key for asset in snapshots],
-    group_name="ingest",
-    description="manifest.json of every complete snapshot (written by the snapshot assets).",
-    kinds={"json"},
-)
+@dg.definitions
+def snapshot_definitions() -> dg.Definitions:
+    """The snapshot assets, their checks and the manifests they write, partitioned from the home."""
+    start = partitions_start(hubwatch_home(), os.environ.get("HUBWATCH_PARTITIONS_START"), runs.partitions_floor)
+    daily = dg.DailyPartitionsDefinition(start_date=start, end_offset=1, timezone="UTC")
+    snapshots = [snapshot_asset(source, daily) for source in SOURCES]
+    freshness = dg.build_time_partition_freshness_checks(
+        assets=snapshots, deadline_cron="0 9 * * *", timezone="UTC", severity=dg.AssetCheckSeverity.WARN
+    )
+    # Each snapshot asset writes its manifest.json last; dbt reads all of them as one source.
+    manifests = dg.AssetSpec(
+        key=["raw", "manifests"],
+        deps=[asset.key for asset in snapshots],
+        group_name="ingest",
+        description="manifest.json of every complete snapshot (written by the snapshot assets).",
+        kinds={"json"},
+    )
+    return dg.Definitions(assets=[*snapshots, manifests], asset_checks=freshness)

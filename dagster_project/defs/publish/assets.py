@@ -6,6 +6,7 @@ import dagster as dg
 
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.assets import WRITER_POOL
+from publish.citation import cite
 from publish.package import PUBLIC_TABLES, PublishError, publish
 
 
@@ -44,5 +45,6 @@ def package(
             "simulated": manifest["simulated"],
             "rows": {table: meta["rows"] for table, meta in manifest["tables"].items()},
             "files": len(manifest["files"]),
+            "citation": cite(published.path),
         }
     )

@@ -17,6 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.project import dbt_project
 from dagster_project.warehouse import BuildError, dbt_vars, verify_raw
+from ingest import __version__
 from ingest.home import ensure_creator_salt
 
 WRITER_POOL = "duckdb_writer"
@@ -50,6 +51,7 @@ def warehouse(
     """Verify raw/ against manifests, then `dbt build` (models, seeds, tests, unit tests)."""
     home = settings.home_path
     os.environ["HUBWATCH_HOME"] = str(home)  # the dbt profile reads it
+    os.environ["HUBWATCH_VERSION"] = __version__  # build_info.hubwatch_version: the version `--version` prints
     ensure_creator_salt(home)
     try:
         raw_vars = dbt_vars(home, verify_raw(home, full=config.full_refresh))
