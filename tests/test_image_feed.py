@@ -397,13 +397,7 @@ def test_a_bad_duration_is_a_clear_error(monkeypatch):
 
 def test_the_coverage_page_section_draws_the_delays_and_a_package_without_the_table_has_none(tmp_path):
     package = Package(tmp_path, {"publish_date": "2025-10-01"})
-    made = []
-
-    def make(slug, title, definition, series, draw):
-        made.append(slug)
-        return series, draw(series)
-
-    assert image_feed.charts(package, make) == [] and made == []
+    assert not image_feed.available(package)
     (tmp_path / "data").mkdir()
     days = [date(2025, 9, 1), date(2025, 9, 2), date(2025, 9, 8)]
     pl.DataFrame(
@@ -417,8 +411,9 @@ def test_the_coverage_page_section_draws_the_delays_and_a_package_without_the_ta
             "n_created_before_previous": [None, 1, 9],
         }
     ).write_parquet(tmp_path / "data" / "image_feed_delay.parquet")
-    (delays, delay_figure), (late, _late_figure) = image_feed.charts(package, make)
-    assert made == ["image-feed-delay", "image-feed-late"]
+    package = Package(tmp_path, {"publish_date": "2025-10-01"})
+    assert image_feed.available(package)
+    delays, late = image_feed.delay_series(package), image_feed.late_series(package)
     assert delays.filter(pl.col("series") == "90th percentile")["value"].to_list() == [1.0, 19.5]  # no backfill
     assert late.filter(pl.col("series") == "created before the previous snapshot")["value"].to_list() == [1.0, 9.0]
-    assert len(delay_figure.data) == 2
+    assert late.filter(pl.col("series") == "created before the previous snapshot")["denominator"].to_list() == [12, 30]
