@@ -29,6 +29,10 @@ class HubwatchSettings(dg.ConfigurableResource):
         return Path(self.home).resolve() if self.home else hubwatch_home()
 
     @property
+    def warehouse(self) -> Path:
+        return self.home_path / "warehouse.duckdb"
+
+    @property
     def period(self) -> str:
         return self.images_period or os.environ.get("HUBWATCH_IMAGES_PERIOD", "Day")
 
