@@ -222,26 +222,61 @@ def build(full_refresh: bool) -> None:
 
 
 @main.command(name="publish")
-@click.option("--date", "publish_date", help="Date of the package (YYYY-MM-DD) [default: today, UTC].")
-@click.option("--force", is_flag=True, help="Replace a package already published for that date.")
+@click.option("--date", "publish_date", help="Date of the package (YYYY-MM-DD) [default: the build's last snapshot].")
+@click.option("--force", is_flag=True, help="Replace a package already published for that date (recorded).")
 @click.option("--include-names", is_flag=True, help="Keep depicted people's names (internal use only).")
 def publish_command(publish_date: str | None, force: bool, include_names: bool) -> None:
-    """Write publish/YYYY-MM-DD/ (Parquet, CSV, DuckDB, manifest, codebook) and its dashboards."""
-    if publish_date is not None:
-        try:
-            parse_as_of(publish_date)
-        except CrawlError:
-            fail(f"invalid --date {publish_date!r}: expected YYYY-MM-DD")
+    """Write publish/YYYY-MM-DD/ (data, DuckDB, site, manifest, citation, checksums) from the last good build."""
+    check_date(publish_date)
     config = {"publish_date": publish_date, "force": force, "include_names": include_names}
     outcome = run_job(hubwatch_home(), "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
     report_published(outcome)
 
 
 @main.command()
-def dashboards() -> None:
-    """Render the trend site from the latest published package."""
-    outcome = run_job(hubwatch_home(), "publish_job", asset_selection=[AssetKey(["dashboards", "site"])])
+@click.option("--date", "publish_date", help="The package to re-render (YYYY-MM-DD) [default: publish/latest].")
+@click.option("--force", is_flag=True, help="Replace that package with a new one holding the new site (recorded).")
+def dashboards(publish_date: str | None, force: bool) -> None:
+    """Render a published package's site again, as a new package (dated packages are never modified)."""
+    check_date(publish_date)
+    config = {"publish_date": publish_date, "force": force}
+    outcome = run_job(
+        hubwatch_home(),
+        "publish_job",
+        asset_selection=[AssetKey(["dashboards", "site"])],
+        run_config={"ops": {"publish__package": {"config": config}}},
+    )
     report_published(outcome)
+
+
+@main.command()
+@click.argument("package", type=click.Path(path_type=Path))
+@click.option(
+    "--raw-home",
+    type=click.Path(path_type=Path),
+    help="Where raw/ is, to check the input snapshots [default: the package's own home, else $HUBWATCH_HOME].",
+)
+def verify(package: Path, raw_home: Path | None) -> None:
+    """Check a package: checksums, manifest, citation files, datapackage, and its inputs against raw/."""
+    from publish.verify import VerifyError, raw_home_of
+    from publish.verify import verify as verify_package
+
+    home = raw_home if raw_home is not None else raw_home_of(package, hubwatch_home())
+    if raw_home is not None and not (raw_home / "raw").is_dir():
+        fail(f"no raw/ under {raw_home}")
+    try:
+        verified = verify_package(package, home)
+    except (VerifyError, OSError, ValueError) as error:
+        fail(f"{package}: {error}")
+    click.echo(verified.line(package))
+
+
+def check_date(value: str | None) -> None:
+    if value is not None:
+        try:
+            parse_as_of(value)
+        except CrawlError:
+            fail(f"invalid --date {value!r}: expected YYYY-MM-DD")
 
 
 def report_published(outcome: RunOutcome) -> None:
@@ -250,11 +285,14 @@ def report_published(outcome: RunOutcome) -> None:
     package = outcome.materialized.get("publish/package")
     if package:
         print(
-            f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']})", file=sys.stderr
+            f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']}; "
+            f"build {package['build']})",
+            file=sys.stderr,
         )
     site = outcome.materialized.get("dashboards/site")
     if site:
-        print(f"dashboards: {site['index']}", file=sys.stderr)
+        replaced = f" (a new package replacing manifest {site['replaces']})" if site.get("replaces") else ""
+        print(f"dashboards: {site['index']}{replaced}", file=sys.stderr)
 
 
 @main.command(name="import")

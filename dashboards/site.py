@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import plotly.graph_objects as go
 import plotly.offline
@@ -306,9 +307,12 @@ def index_body(p: Package) -> str:
     return f"<section>{headline}</section><ul>{links}</ul>{files}{table}"
 
 
-def render_site(package_path: Path) -> Path:
-    """Write package_path/dashboards/ from the package's own tables; returns the index path."""
-    package = open_package(package_path)
+def render_site(package_path: Path, manifest: dict[str, Any] | None = None) -> Path:
+    """Write package_path/dashboards/ from the package's own tables; returns the index path.
+
+    publish renders the site inside the package it is staging, before the manifest is written,
+    and passes the manifest so far; a dated package in place is never rendered into again."""
+    package = open_package(package_path) if manifest is None else Package(package_path.resolve(), manifest)
     target = package.path / "dashboards"
     staging = package.path / ".dashboards-staging"
     if staging.exists():
