@@ -15,7 +15,7 @@ SPECS = (
         deps=[dg.AssetKey(["marts", table]) for table in PUBLIC_TABLES],
         group_name="publish",
         kinds={"parquet", "duckdb"},
-        description="publish/YYYY-MM-DD/: public tables as Parquet and CSV, a DuckDB file, manifest, codebook, citation.",
+        description="publish/YYYY-MM-DD/: public tables as Parquet and CSV, a DuckDB file, manifest, codebook.",
         skippable=True,
     ),
     dg.AssetSpec(
