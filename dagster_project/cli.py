@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -18,7 +17,7 @@ from pathlib import Path
 import click
 from dagster import AssetKey
 
-from dagster_project.runs import RunOutcome, run_job
+from dagster_project.runs import RunOutcome, build_warehouse, run_job
 from ingest.civitai import IMAGE_PERIODS
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError
@@ -217,8 +216,7 @@ def build(full_refresh: bool) -> None:
         file=sys.stderr,
         flush=True,
     )
-    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
-    report_build(run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=warehouse_keys()))
+    report_build(build_warehouse(home, full_refresh=full_refresh))
 
 
 @main.command(name="publish")
@@ -357,18 +355,17 @@ def demo(home: Path | None, start: str, end: str) -> None:
         days = month_starts(parse_as_of(start), parse_as_of(end))
     except CrawlError as error:
         fail(str(error))
-    os.environ.update(HUBWATCH_RATE="0", HUBWATCH_BACKOFF_INITIAL="0.05", HUBWATCH_BACKOFF_MAX="0.5")
     print(f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True)
     world = build_world(seed=DEMO_SEED, n_models=1500, n_images=25_000, n_repos=300)
     started = time.monotonic()
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
-        os.environ.update(CIVITAI_API_BASE=hub.civitai_base, HF_ENDPOINT=hub.hf_endpoint)
+        # fakehub's address and an unpaced client, as the settings resource's config (no environment)
+        crawl = {"civitai_api_base": hub.civitai_base, "hf_endpoint": hub.hf_endpoint, "rate": 0.0}
+        crawl.update(backoff_initial=0.05, backoff_max=0.5, images_period="Month")
         print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
         for day in days:
             # simulated dates are in the past: the freshness checks (for live runs) would always warn
-            outcome = snapshot_sources(
-                home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",), images_period="Month"
-            )
+            outcome = snapshot_sources(home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",), **crawl)
             if not outcome.success:
                 fail(f"snapshots of {day}: {outcome.error}")
     print(
@@ -386,14 +383,6 @@ def demo(home: Path | None, start: str, end: str) -> None:
         flush=True,
     )
     print(f"demo: open {home / 'publish' / 'latest' / 'dashboards' / 'index.html'}", flush=True)
-
-
-def warehouse_keys() -> list[AssetKey]:
-    """The dbt assets alone (rebuild_from_raw_job also publishes)."""
-    from dagster_project.definitions import defs
-
-    definitions = defs()
-    return [key for key in definitions.resolve_all_asset_keys() if key.path[0] not in ("raw", "publish", "dashboards")]
 
 
 @main.command()

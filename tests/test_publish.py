@@ -2,8 +2,11 @@
 privacy (no creator or depicted person's name), and the site in a real headless browser."""
 
 import copy
+import hashlib
+import html
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,7 +17,8 @@ import pytest
 
 from ingest.fakehub import FakeHub
 from ingest.fakehub.world import FEMALE_NAMES, MALE_NAMES
-from publish.package import PARQUET_ONLY, verify_package
+from publish.package import PARQUET_ONLY
+from publish.verify import verify
 from tests.conftest import hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
@@ -45,10 +49,29 @@ def published(tmp_path_factory, small_world):
 
 def test_manifest_checksums_match_and_latest_points_to_it(published):
     home, _env, package = published
-    assert verify_package(package) == []
+    assert verify(package, home).inputs_checked == 6
     assert (home / "publish" / "latest").resolve() == package.resolve()
-    sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS", "--quiet"], cwd=package, capture_output=True, text=True)
+    sums = subprocess.run(["sha256sum", "-c", "SHA256SUMS", "--strict"], cwd=package, capture_output=True, text=True)
     assert sums.returncode == 0, sums.stdout + sums.stderr
+
+
+def test_the_site_is_inside_the_checksums_and_the_seals_follow_the_manifest(published):
+    """manifest.json covers every file but itself, SHA256SUMS, CITATION.cff and citation.js (the site
+    included); those two hold the manifest's sha256; SHA256SUMS lists every file but itself."""
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    on_disk = {p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file()}
+    seals = {"manifest.json", "SHA256SUMS", "CITATION.cff", "citation.js"}
+    assert set(manifest["files"]) == on_disk - seals
+    assert {n for n in on_disk if n.startswith("dashboards/")} >= {"dashboards/index.html", "dashboards/nsfw.html"}
+    listed = {line.split("  ", 1)[1] for line in (package / "SHA256SUMS").read_text().splitlines()}
+    assert listed == on_disk - {"SHA256SUMS"}
+    manifest_sha = hashlib.sha256((package / "manifest.json").read_bytes()).hexdigest()
+    assert f"sha256:{manifest_sha}" in (package / "CITATION.cff").read_text()
+    cite = json.loads((package / "citation.js").read_text().removeprefix("window.hubwatchCitation = ").rstrip(";\n"))
+    assert (
+        cite["manifest_sha256"] == manifest_sha and cite["simulated"] is True and cite["publish_date"] == "2025-06-01"
+    )
 
 
 def test_datapackage_is_valid_frictionless(published):
@@ -112,18 +135,18 @@ def test_include_names_keeps_them(published, tmp_path):
     home, env, _package = published
     copy_home = tmp_path / "home"
     shutil.copytree(home, copy_home, symlinks=True)
-    done = hubwatch("publish", "--date", "2025-06-02", "--include-names", env={**env, "HUBWATCH_HOME": str(copy_home)})
+    done = hubwatch("publish", "--date", "2025-05-30", "--include-names", env={**env, "HUBWATCH_HOME": str(copy_home)})
     assert done.returncode == 0, done.stderr
-    assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-06-02")]
+    assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-05-30")]
 
 
 def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
     home, env, _package = published
     quoted_home = tmp_path / "o'brien" / "home"
     shutil.copytree(home, quoted_home, symlinks=True)
-    done = hubwatch("publish", "--date", "2025-06-03", env={**env, "HUBWATCH_HOME": str(quoted_home)})
+    done = hubwatch("publish", "--date", "2025-05-29", env={**env, "HUBWATCH_HOME": str(quoted_home)})
     assert done.returncode == 0, done.stderr
-    assert verify_package(quoted_home / "publish" / "2025-06-03") == []
+    assert verify(quoted_home / "publish" / "2025-05-29").files > 0
 
 
 CHROMIUM_FLAGS = [
@@ -189,8 +212,47 @@ def test_a_hostile_model_name_is_shown_as_text_and_runs_nothing(published, tmp_p
     assert not console_errors(log)
 
 
+def plotted_traces(page: str, slug: str) -> list[dict]:
+    """The traces a page hands to Plotly.newPlot for one chart, as the browser receives them."""
+    call = page.index(f'Plotly.newPlot(                        "chart-{slug}"')
+    traces, _end = json.JSONDecoder().raw_decode(page, page.index("[", call))
+    return traces
+
+
+def csv_rows(path: Path) -> list[tuple[str, str, float]]:
+    import csv
+
+    with path.open() as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == ["x", "series", "value"], path.name
+        return [(row["x"], row["series"], float(row["value"])) for row in reader if row["value"] != ""]
+
+
+def trace_rows(trace: dict) -> list[tuple[str, str, float]]:
+    """A trace as (x, series, value) rows; labels unescaped (the CSV holds the raw hub text)."""
+    if trace["type"] == "heatmap":
+        return [
+            (str(x), html.unescape(str(y)), float(z))
+            for y, row in zip(trace["y"], trace["z"], strict=True)
+            for x, z in zip(trace["x"], row, strict=True)
+            if z is not None
+        ]
+    name = html.unescape(trace["name"])
+    return [
+        (html.unescape(str(x)), name, float(y)) for x, y in zip(trace["x"], trace["y"], strict=True) if y is not None
+    ]
+
+
 def test_plotted_csv_matches_the_chart(published):
+    """Every chart's downloadable CSV holds exactly the points its figure draws, no more, no less."""
     site = published[2] / "dashboards"
-    for csv_file in (site / "data").glob("*.csv"):
-        header = csv_file.read_text().splitlines()[0]
-        assert header == "x,series,value", csv_file.name
+    compared = 0
+    for page_file in sorted(site.glob("*.html")):
+        page = page_file.read_text()
+        for slug in re.findall(r'<section class="chart" id="([^"]+)">', page):
+            csv_file = site / "data" / f"{slug}.csv"
+            assert csv_file.is_file(), f"{page_file.name}: chart {slug} has no CSV"
+            plotted = sorted(row for trace in plotted_traces(page, slug) for row in trace_rows(trace))
+            assert plotted == sorted(csv_rows(csv_file)), (page_file.name, slug)
+            compared += bool(plotted)
+    assert compared >= 10  # the charts of a two-snapshot package do have points to compare
