@@ -193,13 +193,14 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
 
     after = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
     assert 0 < after < before  # the retake really dropped images
-    from_raw = query(
-        home,
-        f"""select cast(image_id as varchar), min(snapshot_date), max(snapshot_date),
-                   arg_max(browsing_level, snapshot_date), arg_max(created_at, snapshot_date)
-            from read_parquet('{home}/raw/civitai_images/*/images.parquet', hive_partitioning = true)
-            group by 1 order by 1""",  # noqa: S608 (a test's own path)
-    )
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        from_raw = con.execute(
+            """select cast(image_id as varchar), min(snapshot_date), max(snapshot_date),
+                      arg_max(browsing_level, snapshot_date), arg_max(created_at, snapshot_date)
+               from read_parquet(?, hive_partitioning = true)
+               group by 1 order by 1""",
+            [f"{home}/raw/civitai_images/*/images.parquet"],
+        ).fetchall()
     assert from_raw == query(
         home, "select image_id, first_seen, last_seen, browsing_level, created_at from marts.images order by 1"
     )
@@ -235,7 +236,7 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built,
         ("intermediate", "int_image_sightings", "loaded_at"),
     ):
         table = f"{schema}.{model}"
-        latest = f"{written} = (select max({written}) from {table})"
+        latest = f"{written} = (select max({written}) from {table})"  # noqa: S608 (fixed names)
         with duckdb.connect(str(home / "warehouse.duckdb")) as con:
             con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
         outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
