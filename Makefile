@@ -17,8 +17,10 @@ MANIFEST := dbt/target/manifest.json
 demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job)
 	$(BIN)/hubwatch demo
 
-test: install manifest browser ## run the whole offline test suite
+test: install manifest browser ## run the whole offline test suite (after lint, format and import contracts)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadscope
 
 dev: install manifest ## the Dagster UI on http://127.0.0.1:3000 with the project loaded
@@ -26,9 +28,10 @@ dev: install manifest ## the Dagster UI on http://127.0.0.1:3000 with the projec
 	test -f $(HUBWATCH_HOME)/dagster/dagster.yaml || cp dagster_project/dagster.yaml $(HUBWATCH_HOME)/dagster/
 	DAGSTER_HOME=$(HUBWATCH_HOME)/dagster $(BIN)/dg dev --host 127.0.0.1 --port 3000
 
-lint: install
+lint: install ## ruff, ruff format and the import contracts (pyproject.toml: [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

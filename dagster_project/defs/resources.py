@@ -9,7 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.defs.transform.project import dbt_project
+from dagster_project.defs.project import dbt_project
 from dagster_project.runs import no_progress
 from dagster_project.warehouse import DBT_EXECUTABLE
 from ingest.home import hubwatch_home

@@ -14,8 +14,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from dagster_project import build_record
+from dagster_project.defs.project import dbt_project
 from dagster_project.defs.resources import HubwatchSettings
-from dagster_project.defs.transform.project import dbt_project
 from dagster_project.warehouse import BuildError, build_args
 
 WRITER_POOL = "duckdb_writer"
