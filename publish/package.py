@@ -406,6 +406,7 @@ def _write_tables(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")  # months and timestamps in UTC whatever the machine's zone
         con.execute("set variable salt = ?", [salt])
+        missing_tables(con)
         build = build_info(con, record)
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
@@ -452,6 +453,19 @@ def _write_tables(
         "tables": tables,
     }
     return manifest, hashed
+
+
+def missing_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every public table must be in the warehouse (one that was never built is refused in one line,
+    instead of a query over a table that is not there)."""
+    present = {t for (t,) in con.sql("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    missing = [t for t in PUBLIC_TABLES if t not in present]
+    if missing:
+        raise PublishError(
+            f"the warehouse has no table marts.{missing[0]}"
+            + (f" (nor {len(missing) - 1} other public tables)" if len(missing) > 1 else "")
+            + ": it was never built; run `hubwatch build`"
+        )
 
 
 def build_info(con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> dict[str, Any]:

@@ -35,8 +35,10 @@ FIRST_PACKAGE = "2025-05-15"  # published by the fixture: `latest` before each t
 
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory, small_world):
-    """Two simulated days built and published as 2025-05-15; a third day's snapshots kept apart."""
-    base = tmp_path_factory.mktemp("integrity")
+    """Two simulated days built and published as 2025-05-15; a third day's snapshots kept apart. The
+    home is under a folder named o'brien: every path that reaches SQL (the warehouse, the creator
+    salt in dbt, the package files) must be quoted."""
+    base = tmp_path_factory.mktemp("integrity") / "o'brien"
     home, spare = base / "home", base / "spare"
     with FakeHub(small_world) as hub:
         env = hub_env(hub, home)
@@ -47,7 +49,8 @@ def origin(tmp_path_factory, small_world):
             "snapshot", "--as-of", SPARE_DAY, "--images-period", "Month", env={**env, "HUBWATCH_HOME": str(spare)}
         )
         assert done.returncode == 0, done.stderr
-        assert hubwatch("build", env=env, timeout=600).returncode == 0
+        done = hubwatch("build", env=env, timeout=600)
+        assert done.returncode == 0, done.stderr
         done = hubwatch("publish", "--date", FIRST_PACKAGE, env=env)
         assert done.returncode == 0, done.stderr
     return home, spare, env
@@ -158,6 +161,16 @@ def test_publish_is_refused_while_a_build_is_unfinished(origin, home):
     before = publish_state(home)
     line = last_error_line(hubwatch("publish", "--date", "2025-05-20", env=env_for(origin, home)))
     assert "the last build (run killed-run" in line and "never finished" in line, line
+    assert publish_state(home) == before
+
+
+def test_a_public_table_never_built_is_refused_in_one_line(origin, home):
+    """Where a table was never built (here: dropped), publish says so instead of failing on SQL."""
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("drop table marts.cross_platform_matches")
+    before = publish_state(home)
+    line = last_error_line(hubwatch("publish", env=env_for(origin, home)))
+    assert "no table marts.cross_platform_matches" in line and "hubwatch build" in line, line
     assert publish_state(home) == before
 
 
