@@ -59,10 +59,10 @@ def verify(package: Path, home: Path | None = None) -> Verified:
 def check_files(package: Path) -> tuple[dict[str, Any], str, int]:
     """SHA256SUMS and manifest.json against the files; the citation files against the manifest."""
     if not package.is_dir():
-        raise VerifyError(f"{package} is not a folder")
+        raise VerifyError("not a folder")
     for name in ("manifest.json", "SHA256SUMS"):
         if not (package / name).is_file():
-            raise VerifyError(f"{package} has no {name}: not a complete hubwatch package")
+            raise VerifyError(f"no {name}: not a complete hubwatch package")
     on_disk = sorted(p.relative_to(package).as_posix() for p in package.rglob("*") if p.is_file() or p.is_symlink())
     listed = parse_sums((package / "SHA256SUMS").read_text())
     unlisted = [n for n in on_disk if n not in listed and n != "SHA256SUMS"]
@@ -85,7 +85,7 @@ def check_files(package: Path) -> tuple[dict[str, Any], str, int]:
     manifest_sha256 = listed["manifest.json"]
     for name in ("CITATION.cff", "citation.js"):
         if name not in listed:
-            raise VerifyError(f"{package} has no {name}")
+            raise VerifyError(f"no {name} (a package written before citation files)")
         if manifest_sha256 not in (package / name).read_text():
             raise VerifyError(f"{name} does not name the sha256 of this manifest.json")
     return manifest, manifest_sha256, len(listed) + 1
