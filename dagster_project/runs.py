@@ -15,8 +15,11 @@ import shutil
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ingest.landing import PageEvent
 
@@ -176,3 +179,19 @@ def build_warehouse(home: Path, full_refresh: bool = False) -> RunOutcome:
     keys = [k for k in defs().resolve_all_asset_keys() if k.path[0] not in ("raw", "publish", "dashboards")]
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
     return run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys)
+
+
+def record_failed_run(home: Path, run_id: str, job: str, partition: str | None, message: str) -> None:
+    """One line in $HUBWATCH_HOME/logs/failed_runs.jsonl, where an operator (and the coverage page)
+    finds failed runs."""
+    path = home / "logs" / "failed_runs.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "at": datetime.now(UTC).isoformat(),
+        "run_id": run_id,
+        "job": job,
+        "partition": partition,
+        "error": message,
+    }
+    with path.open("ab") as handle:
+        handle.write(orjson.dumps(line) + b"\n")
