@@ -19,17 +19,20 @@ DEV_PORT ?= 3000
 demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job), in $(DEMO_HOME)
 	$(BIN)/hubwatch demo --home $(DEMO_HOME)
 
-test: install manifest browser ## run the whole offline test suite
+test: install manifest browser ## run the whole offline test suite (after lint, format and import contracts)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --dist loadscope
 
 # `make dev HUBWATCH_HOME=data/demo` shows the demo's runs; Ctrl-C or SIGTERM stops the UI and all it started.
 dev: install manifest ## the Dagster UI on http://127.0.0.1:$(DEV_PORT) over $(HUBWATCH_HOME)
 	exec $(BIN)/python -m dagster_project.dev --host 127.0.0.1 --port $(DEV_PORT)
 
-lint: install
+lint: install ## ruff, ruff format and the import contracts (pyproject.toml: [tool.importlinter])
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format .

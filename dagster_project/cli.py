@@ -186,10 +186,20 @@ class IsoDate(click.ParamType):
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
 
 
+HOME_KEY = "hubwatch.home"
+
+
 def _set_home(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
-    """--home is the process's $HUBWATCH_HOME: every layer (assets, dbt's profile) reads that."""
+    """--home, kept in the click context; each command passes it on (to runs as the settings
+    resource's home), so no environment variable is written."""
     if value is not None:
-        os.environ["HUBWATCH_HOME"] = str(value.expanduser().resolve())
+        ctx.meta[HOME_KEY] = value.expanduser().resolve()
+
+
+def command_home() -> Path:
+    """The data directory of this command: --home, else $HUBWATCH_HOME, else ./data."""
+    ctx = click.get_current_context(silent=True)
+    return (ctx.meta.get(HOME_KEY) if ctx else None) or hubwatch_home()
 
 
 HOME_OPTION = dict(
@@ -292,7 +302,7 @@ def snapshot(
         fail(str(error))
     with Reporter() as reporter:
         outcome = snapshot_sources(
-            hubwatch_home(),
+            command_home(),
             day,
             chosen,
             reporter,
@@ -326,9 +336,9 @@ def check_image_options(since: str | None, budget: str | None, day: date) -> Non
 @click.option("--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot).")
 def build(full_refresh: bool) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
-    from dagster_project.runs import run_job
+    from dagster_project.runs import build_warehouse
 
-    home = hubwatch_home()
+    home = command_home()
     if not any(home.glob("raw/*/snapshot_date=*/manifest.json")):  # before anything is created
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
     print(
@@ -337,19 +347,18 @@ def build(full_refresh: bool) -> None:
         file=sys.stderr,
         flush=True,
     )
-    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
-    report_build(run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=warehouse_keys()))
+    report_build(build_warehouse(home, full_refresh=full_refresh))
 
 
 @main.command(name="publish")
-@click.option("--date", "publish_date", type=IsoDate(), help="Date of the package [default: today, UTC].")
-@click.option("--force", is_flag=True, help="Replace a package already published for that date.")
+@click.option("--date", "publish_date", type=IsoDate(), help="Date of the package [default: the last snapshot built].")
+@click.option("--force", is_flag=True, help="Replace a package already published for that date (recorded).")
 @click.option("--include-names", is_flag=True, help="Keep depicted people's names (internal use only).")
 def publish_command(publish_date: date | None, force: bool, include_names: bool) -> None:
-    """Write publish/YYYY-MM-DD/ (Parquet, CSV, DuckDB, manifest, codebook) and its dashboards."""
+    """Write publish/YYYY-MM-DD/ (data, DuckDB, site, manifest, citation, checksums) from the last good build."""
     from dagster_project.runs import run_job
 
-    home = hubwatch_home()
+    home = command_home()
     if not (home / "warehouse.duckdb").is_file():  # before anything is created
         fail(f"no warehouse at {home / 'warehouse.duckdb'}: run `hubwatch build` first")
     day = publish_date.isoformat() if publish_date else None
@@ -359,17 +368,47 @@ def publish_command(publish_date: date | None, force: bool, include_names: bool)
 
 
 @main.command()
-def dashboards() -> None:
-    """Render the trend site from the latest published package."""
+@click.option("--date", "publish_date", type=IsoDate(), help="The package to re-render [default: publish/latest].")
+@click.option("--force", is_flag=True, help="Replace that package with a new one holding the new site (recorded).")
+def dashboards(publish_date: date | None, force: bool) -> None:
+    """Render a published package's site again, as a new package (dated packages are never modified)."""
     from dagster import AssetKey
 
     from dagster_project.runs import run_job
 
-    home = hubwatch_home()
+    home = command_home()
     if not (home / "publish" / "latest").is_dir():
         fail(f"no published package at {home / 'publish' / 'latest'}: run `hubwatch publish` first")
-    outcome = run_job(home, "publish_job", asset_selection=[AssetKey(["dashboards", "site"])])
+    config = {"publish_date": publish_date.isoformat() if publish_date else None, "force": force}
+    outcome = run_job(
+        home,
+        "publish_job",
+        asset_selection=[AssetKey(["dashboards", "site"])],
+        run_config={"ops": {"publish__package": {"config": config}}},
+    )
     report_published(outcome)
+
+
+@main.command()
+@click.argument("package", type=click.Path(path_type=Path))
+@click.option(
+    "--raw-home",
+    type=click.Path(path_type=Path),
+    help="Where raw/ is, to check the input snapshots [default: the package's own home, else $HUBWATCH_HOME].",
+)
+def verify(package: Path, raw_home: Path | None) -> None:
+    """Check a package: checksums, manifest, citation files, datapackage, and its inputs against raw/."""
+    from publish.verify import VerifyError, raw_home_of
+    from publish.verify import verify as verify_package
+
+    home = raw_home if raw_home is not None else raw_home_of(package, command_home())
+    if raw_home is not None and not (raw_home / "raw").is_dir():
+        fail(f"no raw/ under {raw_home}")
+    try:
+        verified = verify_package(package, home)
+    except (VerifyError, OSError, ValueError) as error:
+        fail(f"{package}: {error}")
+    click.echo(verified.line(package))
 
 
 def report_published(outcome: RunOutcome) -> None:
@@ -378,13 +417,16 @@ def report_published(outcome: RunOutcome) -> None:
     package = outcome.materialized.get("publish/package")
     if package:
         print(
-            f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']})", file=sys.stderr
+            f"publish: {package['path']} ({package['files']} files; simulated: {package['simulated']}; "
+            f"build {package['build']})",
+            file=sys.stderr,
         )
         if package.get("citation"):
             print(f"publish: cite as: {package['citation']}", file=sys.stderr)
     site = outcome.materialized.get("dashboards/site")
     if site:
-        print(f"dashboards: {site['index']}", file=sys.stderr)
+        replaced = f" (a new package replacing manifest {site['replaces']})" if site.get("replaces") else ""
+        print(f"dashboards: {site['index']}{replaced}", file=sys.stderr)
 
 
 @main.command(name="import")
@@ -409,7 +451,7 @@ def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> 
         result = import_crawl(
             kind,
             path,
-            home=hubwatch_home(),
+            home=command_home(),
             as_of=parse_as_of(as_of),
             source_url=source_url,
             note=note,
@@ -433,7 +475,7 @@ def run() -> None:
     """Today's daily job: snapshot every source, build, check, and what is built on them."""
     from dagster_project.runs import run_job
 
-    home = hubwatch_home()
+    home = command_home()
     day = datetime.now(UTC).date().isoformat()
     with Reporter() as reporter:
         outcome = run_job(home, "daily_snapshot_job", partition_key=day, on_page=reporter.page)
@@ -449,7 +491,7 @@ def demo(start: date, end: date) -> None:
     """fakehub on loopback, monthly simulated snapshots through the real crawlers and assets, build."""
     from dagster_project.runs import run_job
 
-    home = hubwatch_home()
+    home = command_home()
     if start > end:
         fail(f"--start {start} is after --end {end}")
     real = sorted(
@@ -464,18 +506,19 @@ def demo(start: date, end: date) -> None:
     days = month_starts(start, end)
     from ingest.fakehub import FakeHub, build_world
 
-    os.environ.update(HUBWATCH_RATE="0", HUBWATCH_BACKOFF_INITIAL="0.05", HUBWATCH_BACKOFF_MAX="0.5")
     print(f"demo: building the simulated world (seed {DEMO_SEED}) and starting fakehub on 127.0.0.1", flush=True)
     world = build_world(seed=DEMO_SEED, n_models=1500, n_images=25_000, n_repos=300)
     started = time.monotonic()
     outcomes = []
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
-        os.environ.update(CIVITAI_API_BASE=hub.civitai_base, HF_ENDPOINT=hub.hf_endpoint)
+        # fakehub's address and an unpaced client, as the settings resource's config (no environment)
+        crawl = {"civitai_api_base": hub.civitai_base, "hf_endpoint": hub.hf_endpoint, "rate": 0.0}
+        crawl.update(backoff_initial=0.05, backoff_max=0.5)
         print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
         for day in days:
             # simulated dates are in the past: the freshness checks (for live runs) would always warn
             # images: the feed since the previous month's snapshot (the default), so no day is missed
-            outcome = snapshot_sources(home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",))
+            outcome = snapshot_sources(home, day.isoformat(), list(SOURCES), reporter, quiet=("freshness",), **crawl)
             if not outcome.success:
                 fail(f"snapshots of {day}: {outcome.error}")
             outcomes.append((day, outcome))
@@ -524,14 +567,6 @@ def next_steps(home: Path) -> str:
     )
 
 
-def warehouse_keys() -> list:
-    """The dbt assets alone (rebuild_from_raw_job also publishes)."""
-    from dagster_project.definitions import defs
-
-    definitions = defs()
-    return [key for key in definitions.resolve_all_asset_keys() if key.path[0] not in ("raw", "publish", "dashboards")]
-
-
 PACKAGE_HELP = "a date published in the home, a package folder or a package's hubwatch.duckdb"
 
 
@@ -555,7 +590,7 @@ def sql(query: str, output: str | None, parquet_file: Path | None, package_spec:
 
     if parquet_file and output:
         fail(f"give one of --csv, --json and --parquet, not --{output} and --parquet")
-    home = hubwatch_home()
+    home = command_home()
     try:
         package = resolve_package(package_spec, home)
         run_query(
@@ -583,7 +618,7 @@ def diff(package_a: str, package_b: str, as_csv: bool, tables: tuple[str, ...], 
     from publish.diff import DiffError, diff_packages, summary_text, write_csv
     from publish.query import QueryError, resolve_package
 
-    home = hubwatch_home()
+    home = command_home()
     try:
         a, b = resolve_package(package_a, home), resolve_package(package_b, home)
         result = diff_packages(a.database, b.database, tables=tables or None, examples=0 if as_csv else examples)

@@ -15,16 +15,22 @@ import shutil
 import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 if TYPE_CHECKING:
     from ingest.landing import PageEvent
 
 INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 PID_TAG, HOST_TAG = "hubwatch/pid", "hubwatch/host"
-progress_hook: Callable[[PageEvent], None] | None = None  # set by the CLI while it runs assets
-partitions_floor: str | None = None  # the partition a CLI run asks for: the daily partitions reach it
+# What the code location's definitions are loaded for: the home whose first snapshot starts the daily
+# partitions, and the partition a CLI run asks for (a simulated or imported date may precede it).
+# Set by run_job just before it loads the definitions; `dg dev` leaves them unset ($HUBWATCH_HOME).
+partitions_home: Path | None = None
+partitions_floor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,13 +54,31 @@ def prepare_dagster_home(home: Path) -> Path:
 
 
 def use_instance(home: Path):
-    """DAGSTER_HOME under HUBWATCH_HOME, with hubwatch's instance config; the instance."""
+    """The instance in $HUBWATCH_HOME/dagster (what `make dev` uses as DAGSTER_HOME), with
+    hubwatch's instance config; opened from its folder, so no environment variable is set."""
     from dagster import DagsterInstance
 
-    dagster_home = prepare_dagster_home(home)
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    os.environ["HUBWATCH_HOME"] = str(home)
-    return DagsterInstance.get()
+    return DagsterInstance.from_config(str(prepare_dagster_home(home)))
+
+
+def no_progress(event: PageEvent) -> None:
+    """The `progress` resource where nobody watches (schedules, the UI)."""
+
+
+def with_progress(definitions, on_page: Callable[[PageEvent], None]):
+    """The code location with its `progress` resource bound to on_page (the CLI's display)."""
+    import dagster as dg
+
+    return dg.Definitions(
+        assets=definitions.assets,
+        asset_checks=definitions.asset_checks,
+        jobs=definitions.jobs,
+        schedules=definitions.schedules,
+        sensors=definitions.sensors,
+        resources={**(definitions.resources or {}), "progress": dg.ResourceDefinition.hardcoded_resource(on_page)},
+        loggers=definitions.loggers,
+        executor=definitions.executor,
+    )
 
 
 def reap_dead_runs(instance) -> list[str]:
@@ -96,38 +120,35 @@ def run_job(
     on_page: Callable[[PageEvent], None] | None = None,
     settings: dict[str, Any] | None = None,
 ) -> RunOutcome:
-    """Execute a job of the code location in this process and say how it went."""
-    global progress_hook, partitions_floor
+    """Execute a job of the code location in this process and say how it went. The home and any
+    settings go to the `settings` resource; on_page becomes the `progress` resource."""
+    global partitions_home, partitions_floor
     instance = use_instance(home)
     reap_dead_runs(instance)
-    # An attended CLI run relies on the HTTP client's retries; scheduled runs also retry steps.
-    os.environ.setdefault("HUBWATCH_STEP_RETRIES", "0")
     from dagster_project.definitions import defs
 
-    partitions_floor = partition_key  # a simulated or imported date may precede the home's first snapshot
+    partitions_home, partitions_floor = home, partition_key
     for name in ("dagster", "dagster.builtin", "dagster_dbt"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    job = defs().resolve_job_def(job_name)
+    job = with_progress(defs(), on_page or no_progress).resolve_job_def(job_name)
+    # An attended CLI run relies on the HTTP client's retries (scheduled runs also retry steps)
+    attended = {"step_retries": int(os.environ.get("HUBWATCH_STEP_RETRIES", "0"))}
     config = {
         "loggers": {"console": {"config": {"log_level": "CRITICAL"}}},
-        "resources": {"settings": {"config": {"home": str(home), **(settings or {})}}},
+        "resources": {"settings": {"config": {"home": str(home), **attended, **(settings or {})}}},
         **(run_config or {}),
     }
-    progress_hook = on_page
     log_path = home / "logs" / f"{job_name}.log"  # dbt's own output, re-emitted on stdout by dagster-dbt
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with log_path.open("w") as log, contextlib.redirect_stdout(log):
-            result = job.execute_in_process(
-                instance=instance,
-                partition_key=partition_key,
-                asset_selection=asset_selection,
-                run_config=config,
-                raise_on_error=False,
-                tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
-            )
-    finally:
-        progress_hook = None
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=partition_key,
+            asset_selection=asset_selection,
+            run_config=config,
+            raise_on_error=False,
+            tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+        )
     checks = {"passed": 0, "failed": 0, "warned": 0}
     failed_checks = []
     for evaluation in result.get_asset_check_evaluations():
@@ -161,3 +182,37 @@ def first_error(result) -> str:
             error = error.cause
         messages.append(error.message.strip().splitlines()[-1] if error.message.strip() else error.cls_name)
     return "; ".join(dict.fromkeys(messages)) or "the run failed"
+
+
+def build_warehouse(home: Path, full_refresh: bool = False, upstream_of: str | None = None) -> RunOutcome:
+    """`hubwatch build`: the dbt assets alone (rebuild_from_raw_job also publishes), as users,
+    tests and benchmarks all run them. upstream_of (a mart's name) builds only what that table needs:
+    a partial build, which its build record says and publish refuses."""
+    import dagster as dg
+
+    from dagster_project.definitions import defs
+
+    definitions = defs()
+    keys = [k for k in definitions.resolve_all_asset_keys() if k.path[0] not in ("raw", "publish", "dashboards")]
+    if upstream_of:
+        needed = dg.AssetSelection.assets(dg.AssetKey(["marts", upstream_of])).upstream()
+        wanted = needed.resolve(definitions.resolve_asset_graph())
+        keys = [k for k in keys if k in wanted]
+    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
+    return run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys)
+
+
+def record_failed_run(home: Path, run_id: str, job: str, partition: str | None, message: str) -> None:
+    """One line in $HUBWATCH_HOME/logs/failed_runs.jsonl, where an operator (and the coverage page)
+    finds failed runs."""
+    path = home / "logs" / "failed_runs.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    line = {
+        "at": datetime.now(UTC).isoformat(),
+        "run_id": run_id,
+        "job": job,
+        "partition": partition,
+        "error": message,
+    }
+    with path.open("ab") as handle:
+        handle.write(orjson.dumps(line) + b"\n")

@@ -1,19 +1,18 @@
-"""Everything `dbt build` needs that dbt cannot do itself, and running it.
+"""Everything `dbt build` needs that dbt cannot do itself (dbt itself runs in one place only:
+the `@dbt_assets` of dagster_project/defs/transform, which tests and benchmarks run too).
 
 dbt must read only complete, intact snapshots, and DuckDB errors on a glob that matches no
 file. So before every build: each raw/ partition is verified against its manifest (a ledger
 remembers verified manifests, so a daily build hashes only the new snapshot; --full-refresh
 verifies everything again), an empty Parquet file with the right schema stands in for a
-source that has no snapshot yet, and the verified locations are passed to dbt as vars.
+source that has no snapshot yet, and the verified locations are passed to dbt as vars, with
+the home, the salt's path and hubwatch's version (so nothing is passed through os.environ).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import subprocess
 import sys
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -39,14 +38,6 @@ LEDGER = "verified_snapshots.json"
 
 class BuildError(CrawlError):
     """The warehouse could not be built; the message says why in one line."""
-
-
-@dataclass(frozen=True)
-class BuildSummary:
-    ok: bool
-    counts: dict[str, int]
-    failures: list[str]
-    log_path: Path
 
 
 def empty_tables() -> dict[str, pl.DataFrame]:
@@ -109,59 +100,10 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     return {"raw_files": files}
 
 
-def dbt_env(home: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "HUBWATCH_HOME": str(home),
-        "HUBWATCH_VERSION": __version__,
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-
-
-def dbt_command(home: Path, *args: str) -> list[str]:
-    return [
-        str(DBT_EXECUTABLE),
-        *args,
-        "--project-dir",
-        str(DBT_DIR),
-        "--profiles-dir",
-        str(DBT_DIR),
-        "--target-path",
-        str(home / "dbt" / "target"),
-        "--log-path",
-        str(home / "dbt" / "logs"),
-    ]
-
-
-def build(home: Path, full_refresh: bool = False, select: str | None = None) -> BuildSummary:
-    """Verify raw/, then `dbt build` (models, seeds, tests, unit tests) into the warehouse."""
-    ensure_creator_salt(home)
-    dates = verify_raw(home, full=full_refresh)
-    args = ["build", "--vars", orjson.dumps(dbt_vars(home, dates)).decode()]
-    if full_refresh:
-        args.append("--full-refresh")
-    if select:
-        args += ["--select", select]
-    log_dir = home / "dbt" / "logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    log_path = log_dir / "build-output.log"
-    with log_path.open("w") as log:
-        done = subprocess.run(
-            dbt_command(home, *args), env=dbt_env(home), stdout=log, stderr=subprocess.STDOUT, check=False
-        )
-    return summarise(home / "dbt" / "target" / "run_results.json", done.returncode, log_path)
-
-
-def summarise(run_results: Path, returncode: int, log_path: Path) -> BuildSummary:
-    if not run_results.is_file():
-        tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] if log_path.is_file() else []
-        raise BuildError(f"dbt did not run ({' '.join(tail) or 'no output'}); see {log_path}")
-    results = orjson.loads(run_results.read_bytes())["results"]
-    counts: dict[str, int] = {}
-    failures = []
-    for result in results:
-        counts[result["status"]] = counts.get(result["status"], 0) + 1
-        if result["status"] in ("error", "fail"):
-            message = next((line for line in (result.get("message") or "").splitlines() if line.strip()), "")
-            failures.append(f"{result['unique_id']}: {message[:200]}")
-    return BuildSummary(returncode == 0 and not failures, counts, failures, log_path)
+def build_args(home: Path, full_refresh: bool = False) -> list[str]:
+    """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused)."""
+    salt = ensure_creator_salt(home)
+    raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
+    settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
+    args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
+    return [*args, "--full-refresh"] if full_refresh else args

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import orjson
 import plotly.offline
@@ -123,9 +124,12 @@ def sidecar(package: Package, chart: Chart) -> bytes:
     return orjson.dumps(meta) + b"\n"
 
 
-def render_site(package_path: Path) -> Path:
-    """Write package_path/dashboards/ from the package's own tables; returns the index path."""
-    package = open_package(package_path)
+def render_site(package_path: Path, manifest: dict[str, Any] | None = None) -> Path:
+    """Write package_path/dashboards/ from the package's own tables; returns the index path.
+
+    publish renders the site inside the package it is staging, before the manifest is written,
+    and passes the manifest so far; a dated package in place is never rendered into again."""
+    package = open_package(package_path) if manifest is None else Package(package_path.resolve(), manifest)
     target = package.path / "dashboards"
     staging = package.path / ".dashboards-staging"
     if staging.exists():

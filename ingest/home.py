@@ -2,8 +2,10 @@
 
 raw/<source>/snapshot_date=YYYY-MM-DD/      complete snapshots (readers look only here)
 staging/<source>/snapshot_date=YYYY-MM-DD/  snapshots being taken
+withdrawn/<source>/snapshot_date=…/         snapshots taken out of raw/, each with withdrawal.json
 secrets/creator_salt                        the salt of creator-name hashes (never published)
 warehouse.duckdb                            the warehouse dbt writes
+builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
 publish/YYYY-MM-DD/, publish/latest         the dated packages
 dagster/, logs/                             run history and logs
 """
@@ -33,6 +35,20 @@ def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:
 
 def staging_path(home: Path, source: str, snapshot_date: date) -> Path:
     return home / "staging" / source / partition_name(snapshot_date)
+
+
+def build_record_path(home: Path, run_id: str) -> Path:
+    return home / "builds" / f"{run_id}.json"
+
+
+def latest_build_path(home: Path) -> Path:
+    """The record of the last build that started (publish reads only this)."""
+    return home / "builds" / "latest.json"
+
+
+def withdrawal_files(home: Path) -> list[Path]:
+    """withdrawn/<source>/<partition>/withdrawal.json of every withdrawn snapshot, in path order."""
+    return sorted((home / "withdrawn").glob("*/*/withdrawal.json"))
 
 
 def ensure_creator_salt(home: Path) -> Path:

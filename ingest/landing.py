@@ -63,6 +63,25 @@ def complete_snapshots(home: Path, source: str) -> list[date]:
     return sorted(dates)
 
 
+def snapshot_inputs(home: Path) -> list[dict[str, Any]]:
+    """Every complete snapshot in raw/ as a build reads it: source, date, kind and the sha256 of its
+    manifest.json (which holds the sha256 of every file, so it names the snapshot's exact bytes)."""
+    inputs = []
+    for source in SOURCES:
+        for day in complete_snapshots(home, source):
+            manifest = snapshot_path(home, source, day) / MANIFEST
+            data = manifest.read_bytes()
+            inputs.append(
+                {
+                    "source": source,
+                    "snapshot_date": day.isoformat(),
+                    "kind": orjson.loads(data).get("kind"),
+                    "manifest_sha256": hashlib.sha256(data).hexdigest(),
+                }
+            )
+    return inputs
+
+
 def read_manifest(home: Path, source: str, snapshot_date: date) -> dict[str, Any]:
     return orjson.loads((snapshot_path(home, source, snapshot_date) / MANIFEST).read_bytes())
 

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import polars as pl
+
 from ingest import civitai, civitai_images, huggingface
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient, Politeness
@@ -24,6 +26,7 @@ from ingest.landing import (
     PageEvent,
     SnapshotExists,
     StagedSnapshot,
+    complete_snapshots,
     gc_paused,
     is_loopback,
 )
@@ -92,6 +95,29 @@ def snapshot_date_and_kind(base_url: str, as_of: str | None) -> tuple[date, str]
             "(live APIs show only the present)"
         )
     return day, "simulated"
+
+
+def as_of_for(partition: str, base_url: str) -> str | None:
+    """The as_of of a daily partition: None (a live crawl) for today's partition of a live host,
+    the partition's date otherwise (a loopback host: simulated)."""
+    day = date.fromisoformat(partition)
+    if day == datetime.now(UTC).date() and not is_loopback(base_url):
+        return None
+    return partition
+
+
+def vanished_share(home: Path, source: str, day: date) -> tuple[float, int, date | None]:
+    """Share and number of the previous complete snapshot's models that this one no longer lists,
+    and that previous snapshot's date (None: this is the first)."""
+    earlier = [d for d in complete_snapshots(home, source) if d < day]
+    if not earlier:
+        return 0.0, 0, None
+    ids = [
+        set(pl.read_parquet(snapshot_path(home, source, d) / "models.parquet", columns=["model_id"])["model_id"])
+        for d in (earlier[-1], day)
+    ]
+    gone = len(ids[0] - ids[1])
+    return gone / max(len(ids[0]), 1), gone, earlier[-1]
 
 
 def take_snapshot(

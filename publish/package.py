@@ -1,23 +1,35 @@
 """The dated, citable package: $HUBWATCH_HOME/publish/YYYY-MM-DD/.
 
 Every public `marts` table as Parquet (zstd) and, except the two row-per-item histories, CSV; a
-read-only DuckDB file holding them all;
-manifest.json (row counts, schema, sha256 of every file, rules, snapshot range, kinds, tool
-versions), SHA256SUMS, a Frictionless datapackage.json and CODEBOOK.md from the column
-descriptions dbt wrote into the warehouse. Names of depicted people are left out unless
-include_names: the `name` of a real-person model is nulled, a real-person Hugging Face repo id
-becomes a salted hash (the same in every table, so joins still work), and tags that are
+read-only DuckDB file holding them all; a Frictionless datapackage.json and CODEBOOK.md from the
+column descriptions dbt wrote into the warehouse; the dashboards (dashboards/); manifest.json
+(row counts, schema, sha256 of every file but itself, SHA256SUMS, CITATION.cff and citation.js;
+the build record and the input snapshots with their manifest sha256, withdrawn snapshots, rules,
+tool versions); then CITATION.cff and citation.js holding the manifest's sha256 (the citation
+id); SHA256SUMS last, listing every file but itself. Names of depicted people are left out
+unless include_names: the `name` of a real-person model is nulled, a real-person Hugging Face
+repo id becomes a salted hash (the same in every table, so joins still work), and tags that are
 public figures' names are hashed too. Creator names never reach the warehouse's marts at all.
 
-A publish is atomic: it is written to a staging folder and renamed; `latest` is re-pointed
-after; an existing date is never replaced without force.
+Only a build that succeeded over every complete snapshot in raw/ is published (publish/build.py).
+A publish is one atomic step: the whole package, site included, is written and checksummed in
+publish/.staging-*, moved into place in one rename (an existing date, only with force, is
+swapped in one step), then `latest` is re-pointed by renaming a new symlink over it: a kill or
+a full disk at any instant leaves the previous state or the new one. A dated package is never
+modified in place: re-rendering its site (`hubwatch dashboards --force`) makes a new package that
+replaces it, and says so in its manifest. The next publish cleans what a stopped one left.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import platform
+import re
 import shutil
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,10 +38,12 @@ from typing import Any
 import duckdb
 import orjson
 
+from dashboards.site import render_site
 from ingest import __version__
-from ingest.files import dumps, file_entry, replace_dir, sql_text, write_atomic
-from ingest.home import ensure_creator_salt
+from ingest.files import dumps, exchange_dirs, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
+from ingest.home import ensure_creator_salt, withdrawal_files
 from publish import citation
+from publish.build import PublishError, build_reference, last_snapshot, usable_build
 
 PUBLIC_TABLES = (
     "model_snapshots",
@@ -61,10 +75,10 @@ FRICTIONLESS_TYPES = {
     "DATE": "date",
     "TIMESTAMP WITH TIME ZONE": "datetime",
 }
-
-
-class PublishError(RuntimeError):
-    """The package cannot be written; the message says why in one line."""
+SEALS = ("manifest.json", "CITATION.cff", "citation.js", "SHA256SUMS")
+"""Written after the manifest, so it covers every other file; SHA256SUMS covers these too."""
+DATED = re.compile(r"\d{4}-\d{2}-\d{2}")
+WITHDRAWAL_FIELDS = ("source", "snapshot_date", "reason", "withdrawn_at", "manifest_sha256")
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ def table_select(con: duckdb.DuckDBPyConnection, table: str, replace: dict[str, 
             [table],
         ).fetchall()
     ]
+    if not columns:
+        raise PublishError(f"the warehouse has no table marts.{table}: its build predates it; run `hubwatch build`")
     expressions = [f"{replace[c]} as {c}" if c in replace else c for c in columns]
     return f"select {', '.join(expressions)} from marts.{table}"  # noqa: S608 (identifiers from the catalog)
 
@@ -115,38 +131,264 @@ def table_select(con: duckdb.DuckDBPyConnection, table: str, replace: dict[str, 
 def publish(
     home: Path, *, publish_date: date | None = None, force: bool = False, include_names: bool = False
 ) -> Published:
-    warehouse = home / "warehouse.duckdb"
-    if not warehouse.is_file():
-        raise PublishError(f"no warehouse at {warehouse}: run `hubwatch build` first")
-    day = publish_date or datetime.now(UTC).date()
+    """Write publish/<date>/ from the last build, if it succeeded over every complete snapshot in
+    raw/; the date defaults to the build's last snapshot and may be neither later nor in the future."""
     root = home / "publish"
-    final = root / day.isoformat()
-    if final.exists() and not force:
-        raise PublishError(f"{final} is already published (use --force to replace it)")
-    staging = root / f".staging-{day.isoformat()}-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    (staging / "data").mkdir(parents=True)
-    salt = ensure_creator_salt(home).read_text().strip()
-    try:
-        manifest = _write_package(warehouse, staging, day, salt, include_names)
-        replace_dir(staging, final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _point_latest(root, final)
+    with publishing(root):
+        record = usable_build(home)
+        warehouse = home / "warehouse.duckdb"
+        if not warehouse.is_file():
+            raise PublishError(f"no warehouse at {warehouse}: run `hubwatch build` first")
+        day = package_date(publish_date, record)
+        final = root / day.isoformat()
+        replaces = replaced(final, force, "hubwatch publish --force")
+        salt = ensure_creator_salt(home).read_text().strip()
+
+        def fill(staging: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+            manifest, hashed = _write_tables(warehouse, staging, day, salt, include_names, record)
+            manifest.update(
+                build=build_reference(home, record),
+                inputs=record["inputs"],
+                withdrawn=withdrawn_snapshots(home),
+                replaces=replaces,
+            )
+            write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
+            write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
+            return manifest, hashed
+
+        manifest = stage_and_move(root, final, fill)
     return Published(final, manifest)
 
 
-def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include_names: bool) -> dict[str, Any]:
+def rerender(home: Path, *, publish_date: date | None = None, force: bool = False) -> Published:
+    """Render the site of a published package again (default: latest) as a new package of the same
+    date that replaces it, only with force (recorded in its manifest): a dated package is never
+    modified in place. Its data files are hard links to the old package's (never written to)."""
+    root = home / "publish"
+    with publishing(root):
+        source = root / publish_date.isoformat() if publish_date else latest_package(root)
+        if source is None or not (source / "manifest.json").is_file():
+            raise PublishError(f"no published package at {source or root / 'latest'}: run `hubwatch publish` first")
+        final = root / source.name
+        if not force:
+            raise PublishError(
+                f"{final} is published and never modified in place: `hubwatch dashboards --force` renders its "
+                "site into a new package that replaces it (recorded in its manifest)"
+            )
+        replaces = replaced(final, force, "hubwatch dashboards --force")
+        old = orjson.loads((final / "manifest.json").read_bytes())
+
+        def fill(staging: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+            hashed = {}
+            for name, entry in old["files"].items():
+                if name.startswith("dashboards/"):
+                    continue
+                if not (final / name).is_file() or sha256_file(final / name) != entry["sha256"]:
+                    raise PublishError(f"{final / name} does not match its manifest: the package is not re-rendered")
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                os.link(final / name, staging / name)
+                hashed[name] = entry
+            manifest = {k: v for k, v in old.items() if k != "files"}
+            manifest.update(published_at=datetime.now(UTC).isoformat(), replaces=replaces)
+            return manifest, hashed
+
+        manifest = stage_and_move(root, final, fill)
+    return Published(final, manifest)
+
+
+def package_date(requested: date | None, record: dict[str, Any]) -> date:
+    """A package is dated by its data: by default the build's last snapshot; never after it, and
+    never in the future (such a package would hold `latest` for ever)."""
+    today, last = datetime.now(UTC).date(), last_snapshot(record)
+    day = requested or min(last, today)
+    if day > today:
+        raise PublishError(f"--date {day} is in the future (today is {today}, UTC): a package is dated by its data")
+    if day > last:
+        raise PublishError(
+            f"--date {day} is after the last snapshot the build read ({last}): a package is dated by its data"
+        )
+    return day
+
+
+def replaced(final: Path, force: bool, how: str) -> dict[str, Any] | None:
+    """What a forced publish replaces (the old manifest's sha256, recorded in the new manifest);
+    without force a published date is refused."""
+    if not final.exists():
+        return None
+    if not force:
+        raise PublishError(
+            f"{final} is already published and never modified in place (use --force to replace it with a new package)"
+        )
+    old = final / "manifest.json"
+    return {"manifest_sha256": sha256_file(old) if old.is_file() else None, "by": how}
+
+
+def withdrawn_snapshots(home: Path) -> list[dict[str, Any]]:
+    """Every snapshot withdrawn from raw/ (withdrawn/*/*/withdrawal.json), for the manifest."""
+    withdrawn = []
+    for path in withdrawal_files(home):
+        try:
+            data = orjson.loads(path.read_bytes())
+        except orjson.JSONDecodeError:
+            raise PublishError(f"{path} is not valid JSON: fix or remove that withdrawal record") from None
+        withdrawn.append({k: data.get(k) for k in WITHDRAWAL_FIELDS})
+    return withdrawn
+
+
+Fill = Callable[[Path], tuple[dict[str, Any], dict[str, Any]]]
+
+
+def stage_and_move(root: Path, final: Path, fill: Fill) -> dict[str, Any]:
+    """The whole package in publish/.staging-*: data (fill), site, manifest, citation files and
+    SHA256SUMS, flushed to disk; then moved into place in one step and `latest` re-pointed."""
+    staging = root / f".staging-{final.name}-{os.getpid()}"
+    staging.mkdir(parents=True)
+    try:
+        manifest, hashed = fill(staging)
+        render_site(staging, manifest)  # inside the package, before anything is checksummed
+        manifest = seal(staging, manifest, hashed)
+        fsync_tree(staging)
+        move_into_place(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # after a swap it holds the replaced package
+    point_latest(root)
+    return manifest
+
+
+def seal(staging: Path, manifest: dict[str, Any], hashed: dict[str, Any]) -> dict[str, Any]:
+    """manifest.json over every file but the seals, then CITATION.cff and citation.js (holding the
+    manifest's sha256), then SHA256SUMS over every file but itself."""
+    manifest["files"] = {
+        name: hashed.get(name) or file_entry(staging / name) for name in package_files(staging) if name not in SEALS
+    }
+    write_atomic(staging / "manifest.json", dumps(manifest))
+    manifest_sha256 = sha256_file(staging / "manifest.json")
+    cff = citation.citation_cff(manifest["citation"], manifest_sha256, manifest["tools"]["publisher"]["hubwatch"])
+    write_atomic(staging / "CITATION.cff", cff.encode())
+    write_atomic(staging / "citation.js", citation_js(manifest, manifest_sha256).encode())
+    sums = {**{n: e["sha256"] for n, e in manifest["files"].items()}}
+    for name in SEALS[:-1]:
+        sums[name] = sha256_file(staging / name)
+    write_atomic(staging / "SHA256SUMS", "".join(f"{sha}  {name}\n" for name, sha in sorted(sums.items())).encode())
+    return manifest
+
+
+def package_files(folder: Path) -> list[str]:
+    """Every file of a package, as relative POSIX names, sorted."""
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def citation_fields(manifest: dict[str, Any], manifest_sha256: str) -> dict[str, Any]:
+    """What citing this package takes (citation.js, for the site): its title and date, rules,
+    licence, whether simulated, and the manifest's sha256, which names every file's bytes."""
+    cited = manifest["citation"]
+    return {
+        "title": cited["title"],
+        "publish_date": manifest["publish_date"],
+        "rules_version": manifest["rules_version"],
+        "snapshot_range": manifest["snapshot_range"],
+        "manifest_sha256": manifest_sha256,
+        "simulated": manifest["simulated"],
+        "licenses": [licence["name"] for licence in cited["licenses"]],
+        "text": citation.citation_text(cited, manifest_sha256),
+        **({"homepage": cited["homepage"]} if cited.get("homepage") else {}),
+    }
+
+
+def citation_js(manifest: dict[str, Any], manifest_sha256: str) -> str:
+    """For the static site's "cite this package" block, offline (`<script src="../citation.js">`)."""
+    data = orjson.dumps(citation_fields(manifest, manifest_sha256), option=orjson.OPT_SORT_KEYS).decode()
+    return "window.hubwatchCitation = " + data.replace("<", "\\u003c") + ";\n"
+
+
+def move_into_place(staging: Path, final: Path) -> None:
+    """A new date: one rename. A replaced date: the two folders swapped in one step where the
+    system can (else two renames; an interrupted pair is rolled back by the next publish)."""
+    if not final.exists():
+        staging.rename(final)
+    elif not exchange_dirs(staging, final):
+        replace_dir(staging, final)
+
+
+def latest_package(root: Path) -> Path | None:
+    """The newest complete package by date, never one dated in the future (`latest` points here)."""
+    today = datetime.now(UTC).date().isoformat()
+    dated = [
+        p
+        for p in root.iterdir()
+        if DATED.fullmatch(p.name)
+        and p.name <= today
+        and p.is_dir()
+        and not p.is_symlink()
+        and (p / "manifest.json").is_file()
+        and (p / "SHA256SUMS").is_file()
+    ]
+    return max(dated, key=lambda p: p.name) if dated else None
+
+
+def point_latest(root: Path) -> None:
+    """publish/latest -> the newest complete package (a relative symlink, swapped by one rename)."""
+    newest = latest_package(root)
+    link = root / "latest"
+    if newest is None or (link.is_symlink() and os.readlink(link) == newest.name):
+        return
+    tmp = root / f".latest-{os.getpid()}.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(newest.name)
+    tmp.replace(link)
+
+
+@contextmanager
+def publishing(root: Path) -> Iterator[None]:
+    """One publish at a time (a lock in publish/), starting from a clean folder: what a stopped
+    publish left is removed or rolled back, and `latest` repaired."""
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PublishError(f"another publish is running in {root}") from None
+        try:
+            clean_orphans(root)
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def clean_orphans(root: Path) -> None:
+    """Remove staging folders and temporary links of stopped publishes; put back a package whose
+    replacement was interrupted between two renames; remove a legacy site staging folder left
+    inside a package; re-point `latest` at the newest complete package."""
+    for staging in root.glob(".staging-*"):
+        shutil.rmtree(staging, ignore_errors=True)
+    for tmp in [*root.glob(".latest-*.tmp"), root / ".latest.tmp"]:
+        if tmp.is_symlink() or tmp.exists():
+            tmp.unlink()
+    for aside in root.glob(".replaced-*"):
+        final = root / aside.name.removeprefix(".replaced-")
+        if final.exists():
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            aside.rename(final)
+    for leftover in root.glob("*/.dashboards-staging"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    point_latest(root)
+
+
+def _write_tables(
+    warehouse: Path, staging: Path, day: date, salt: str, include_names: bool, record: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The data: the package's DuckDB file straight from the warehouse, Parquet and CSV copied from
+    it; returns the manifest so far and the files hashed on the way."""
     replace = redactions(include_names)
     database = staging / "hubwatch.duckdb"
+    (staging / "data").mkdir()
     tables: dict[str, Any] = {}
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")  # months and timestamps in UTC whatever the machine's zone
         con.execute("set variable salt = ?", [salt])
-        info = con.sql("select * from marts.build_info").fetchall()
-        build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
+        missing_tables(con)
+        build = build_info(con, record)
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
         read = citation.snapshot_sources(con)
@@ -182,7 +424,6 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
                     base.parent / f"{table}.csv.meta.json", citation.sidecar_bytes(citation.csv_sidecar(cited, table))
                 )
         hashed = {name: entry.result() for name, entry in hashing.items()}
-    simulated = "simulated" in kinds
     manifest = {
         "title": f"hubwatch snapshot package {day.isoformat()}",
         "publish_date": day.isoformat(),
@@ -190,39 +431,64 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         "rules_version": build["rules_version"],
         "snapshot_range": [str(build["first_snapshot"]), str(build["last_snapshot"])],
         "kinds": kinds,
-        "simulated": simulated,
+        "simulated": "simulated" in kinds,
         "names_included": include_names,
         "tools": {
-            "hubwatch": __version__,
+            "hubwatch": build["hubwatch_version"],
             "dbt": build["dbt_version"],
             "duckdb": build["duckdb_version"],
+            "publisher": {"hubwatch": __version__, "duckdb": duckdb.__version__, "python": platform.python_version()},
         },
         "tables": tables,
         "citation": cited,
     }
-    write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
-    write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
-    files = {}  # every file in the package; the data files and the database were hashed above
-    for path in sorted(staging.rglob("*")):
-        if path.is_file():
-            name = path.relative_to(staging).as_posix()
-            files[name] = hashed.get(name) or file_entry(path)
-    manifest["files"] = files
-    write_atomic(staging / "manifest.json", dumps(manifest))
-    cff = citation.citation_cff(cited, file_entry(staging / "manifest.json")["sha256"], __version__)
-    write_atomic(staging / "CITATION.cff", cff.encode())  # after the manifest: it cites the manifest's sha256
-    listed = {**files, **{name: file_entry(staging / name) for name in ("manifest.json", "CITATION.cff")}}
-    sums = "".join(f"{entry['sha256']}  {name}\n" for name, entry in sorted(listed.items()))
-    write_atomic(staging / "SHA256SUMS", sums.encode())  # last: every file but itself
-    return manifest
+    return manifest, hashed
+
+
+def missing_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every public table must be in the warehouse (one that was never built is refused in one line,
+    instead of a query over a table that is not there)."""
+    present = {t for (t,) in con.sql("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()}
+    missing = [t for t in PUBLIC_TABLES if t not in present]
+    if missing:
+        raise PublishError(
+            f"the warehouse has no table marts.{missing[0]}"
+            + (f" (nor {len(missing) - 1} other public tables)" if len(missing) > 1 else "")
+            + ": it was never built; run `hubwatch build`"
+        )
+
+
+def build_info(con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> dict[str, Any]:
+    """marts.build_info, which must have been written by the dbt invocation the record names (else
+    the warehouse is not what the build record says, e.g. dbt was run by hand since)."""
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'marts' and table_name = 'build_info'"
+        ).fetchall()
+    ]
+    if "dbt_invocation_id" not in columns:
+        raise PublishError(
+            "the warehouse's build_info names no dbt invocation (built by an older hubwatch): run `hubwatch build`"
+        )
+    rows = con.sql("select * from marts.build_info").fetchall()
+    if len(rows) != 1:
+        raise PublishError(f"marts.build_info holds {len(rows)} rows instead of one: run `hubwatch build`")
+    info = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], rows[0], strict=True))
+    if info["dbt_invocation_id"] != record.get("dbt_invocation_id"):
+        raise PublishError(
+            f"the warehouse was written by dbt invocation {info['dbt_invocation_id']}, not by the last recorded "
+            f"build (run {record['run_id']}, invocation {record.get('dbt_invocation_id')}): run `hubwatch build`"
+        )
+    return info
 
 
 def _names_in(table: str | None) -> str:
     """Sets `names`: the public-figure names found among the table's tags (all of them if None)."""
     names = "select name from rules.rules_real_person_names"
     if table is not None:
-        names = f"select distinct tag from (select unnest(tags) as tag from marts.{table}) where tag in ({names})"
-    return f"set variable names = (select coalesce(list(name), []::varchar[]) from ({names}) as found(name))"
+        names = f"select distinct tag from (select unnest(tags) as tag from marts.{table}) where tag in ({names})"  # noqa: S608 (a name from PUBLIC_TABLES)
+    return f"set variable names = (select coalesce(list(name), []::varchar[]) from ({names}) as found(name))"  # noqa: S608 (built above)
 
 
 def _has_column(con, table: str, column: str) -> bool:
@@ -254,13 +520,13 @@ def _describe(con, table: str, docs: dict[str, str]) -> dict[str, Any]:
     qualified = f"package.{table}"
     schema = [
         {"name": name, "type": kind, "description": docs.get(name, "")}
-        for name, kind, *_ in con.sql(f"describe {qualified}").fetchall()  # noqa: S608
+        for name, kind, *_ in con.sql(f"describe {qualified}").fetchall()  # noqa: S608 (a name from PUBLIC_TABLES)
     ]
     con.execute(f"comment on table {qualified} is '{sql_text(docs.get('', ''))}'")
     for column in schema:
         con.execute(f"comment on column {qualified}.{column['name']} is '{sql_text(column['description'])}'")
     return {
-        "rows": con.sql(f"select count(*) from {qualified}").fetchall()[0][0],  # noqa: S608
+        "rows": con.sql(f"select count(*) from {qualified}").fetchall()[0][0],  # noqa: S608 (a name from PUBLIC_TABLES)
         "description": docs.get("", ""),
         "files": [f"data/{table}.parquet"] + ([] if table in PARQUET_ONLY else [f"data/{table}.csv"]),
         "schema": schema,
@@ -317,8 +583,8 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
         f"The row-per-item tables {' and '.join(PARQUET_ONLY)} are in data/*.parquet and hubwatch.duckdb only.",
         "version": manifest["publish_date"],
         "created": manifest["published_at"],
-        "resources": resources,
         **citation.datapackage_fields(manifest["citation"]),
+        "resources": resources,
     }
 
 
@@ -366,19 +632,3 @@ def codebook(manifest: dict[str, Any]) -> str:
         ]
         lines += [f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]]
     return "\n".join(lines) + "\n"
-
-
-def _point_latest(root: Path, final: Path) -> None:
-    """publish/latest -> the newest dated package (a relative symlink, swapped atomically)."""
-    newest = max(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and p.name != "latest")
-    tmp = root / ".latest.tmp"
-    if tmp.is_symlink() or tmp.exists():
-        tmp.unlink()
-    tmp.symlink_to(newest)
-    tmp.replace(root / "latest")
-
-
-def verify_package(path: Path) -> list[str]:
-    """Files whose sha256 differs from the manifest (empty when the package is intact)."""
-    manifest = orjson.loads((path / "manifest.json").read_bytes())
-    return [name for name, entry in manifest["files"].items() if file_entry(path / name)["sha256"] != entry["sha256"]]

@@ -12,10 +12,8 @@ import pytest
 
 from ingest.fakehub import FakeHub, Faults, build_world
 
-# Whole-step retries (minutes apart, for the scheduled pipeline) are read when the asset
-# definitions are imported; tests that want them set them for a subprocess of their own.
-os.environ["HUBWATCH_STEP_RETRIES"] = "0"
-
+# Whole-step retries (minutes apart, for the scheduled pipeline) are a setting of each run: CLI
+# and run_job runs default to none (HUBWATCH_STEP_RETRIES), so tests wait for no retry.
 FIXTURES = Path(__file__).parent / "fixtures"
 HUBWATCH = str(Path(sys.executable).with_name("hubwatch"))  # the installed command, as a user runs it
 REAL = FIXTURES / "real"

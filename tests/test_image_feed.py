@@ -15,7 +15,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from dagster_project.warehouse import build
+from dagster_project.runs import build_warehouse
 from dashboards import image_feed
 from dashboards.queries import Package
 from ingest.civitai_images import FeedSettings, advance, parse_duration
@@ -86,8 +86,8 @@ def schedules(tmp_path_factory, world):
     finally:
         mp.undo()
     for home in homes.values():
-        summary = build(home, select="+image_feed_delay")
-        assert summary.ok, summary.failures
+        built = build_warehouse(home, upstream_of="image_feed_delay")
+        assert built.success, built.error
     return homes
 
 

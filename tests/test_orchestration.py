@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -48,8 +49,8 @@ def test_definitions_load_with_the_prepared_manifest():
 
 def test_schedule_requests_todays_partition():
     schedule = defs().resolve_schedule_def("daily_snapshot_job_schedule")
-    assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone in (None, "UTC")
-    today = datetime.now(UTC).date()
+    assert schedule.cron_schedule == "0 6 * * *" and schedule.execution_timezone == "UTC"
+    today = datetime.now(UTC).date()  # the partitions start at the home's first snapshot, else today
     context = dg.build_schedule_context(
         scheduled_execution_time=datetime(today.year, today.month, today.day, 6, 0, tzinfo=UTC)
     )
@@ -221,16 +222,44 @@ def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakeh
 
 
 def test_two_builds_at_once_queue_on_the_writer_pool(daily_runs, fakehub):
+    """The second build is started while the first one's dbt step runs: its run is under way
+    before that step ends, and its own dbt step starts only after (the pool's one slot), so both
+    succeed with no lock error. Timestamps from the instance's event log."""
     home, _ = daily_runs
     env = hub_env(fakehub, home)
-    procs = [
-        subprocess.Popen([HUBWATCH, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    results = [p.communicate(timeout=600) for p in procs]
-    for proc, (_out, err) in zip(procs, results, strict=True):
+    record_path = home / "builds" / "latest.json"
+    before = orjson.loads(record_path.read_bytes())["run_id"]
+    first = subprocess.Popen([HUBWATCH, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # the first build's dbt step has begun (its record says running)
+        record = orjson.loads(record_path.read_bytes()) if record_path.is_file() else {}
+        if record.get("run_id") != before and record.get("result") == "running":
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("the first build never started its dbt step")
+    second = subprocess.Popen([HUBWATCH, "build"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for proc in (first, second):
+        _out, err = proc.communicate(timeout=600)
         assert proc.returncode == 0, err
         assert "lock" not in err.lower()
+
+    instance = use_instance(home)
+    runs = sorted(instance.get_runs(limit=2), key=lambda run: event_time(instance, run.run_id, "RUN_START"))
+    a, b = (run.run_id for run in runs)
+    assert a == record["run_id"]
+    assert event_time(instance, b, "RUN_START") < event_time(instance, a, "STEP_SUCCESS", "warehouse")
+    assert event_time(instance, b, "STEP_START", "warehouse") >= event_time(instance, a, "STEP_SUCCESS", "warehouse")
+
+
+def event_time(instance, run_id: str, event_type: str, step_key: str | None = None) -> float:
+    """When a run's event of that type (for that step) was logged."""
+    [entry] = [
+        e
+        for e in instance.all_logs(run_id, of_type=dg.DagsterEventType[event_type])
+        if step_key is None or e.step_key == step_key
+    ]
+    return entry.timestamp
 
 
 def test_a_failing_daily_run_leaves_the_last_publish_untouched(daily_runs, fakehub, monkeypatch):

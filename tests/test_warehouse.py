@@ -2,17 +2,21 @@
 marts equal to the world's ground truth; incremental equals full refresh; bad raw refused."""
 
 import csv
+import hashlib
 import re
 import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
+import orjson
 import pytest
 
-from dagster_project.warehouse import BuildError, build, verify_raw
-from ingest import civitai
+from dagster_project.runs import run_job
+from dagster_project.warehouse import BuildError, verify_raw
+from ingest import __version__, civitai
 from ingest.fakehub import truth
 from ingest.fakehub.world import NAME_WORDS
 from ingest.home import snapshot_path
@@ -190,13 +194,14 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
 
     after = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
     assert 0 < after < before  # the retake really dropped images
-    from_raw = query(
-        home,
-        f"""select cast(image_id as varchar), min(snapshot_date), max(snapshot_date),
-                   arg_max(browsing_level, snapshot_date), arg_max(created_at, snapshot_date)
-            from read_parquet('{home}/raw/civitai_images/*/images.parquet', hive_partitioning = true)
-            group by 1 order by 1""",  # noqa: S608 (a test's own path)
-    )
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        from_raw = con.execute(
+            """select cast(image_id as varchar), min(snapshot_date), max(snapshot_date),
+                      arg_max(browsing_level, snapshot_date), arg_max(created_at, snapshot_date)
+               from read_parquet(?, hive_partitioning = true)
+               group by 1 order by 1""",
+            [f"{home}/raw/civitai_images/*/images.parquet"],
+        ).fetchall()
     assert from_raw == query(
         home, "select image_id, first_seen, last_seen, browsing_level, created_at from marts.images order by 1"
     )
@@ -219,8 +224,10 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
 def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built, tmp_path):
     """The grain tests of the per-image tables look only at the keys the latest build wrote
     (regrouping 40M keys daily would cost more than the day's load), yet across the whole table.
-    One table at a time: a failing test on int_image_sightings skips everything downstream of it.
-    (A repeated image also breaks the row-count match of images and int_image_last_seen.)"""
+    One table at a time, through the dbt assets as `hubwatch build` runs them (the table alone
+    selected: with no new snapshot it keeps the repeated row, and its tests run). A failing test
+    on int_image_sightings skips everything downstream of it. (A repeated image also breaks the
+    match of images and int_image_last_seen.)"""
     home = tmp_path / "home"
     shutil.copytree(built[0], home)
     # each table, and its column that tells the rows the last build wrote
@@ -230,15 +237,34 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built,
         ("intermediate", "int_image_sightings", "loaded_at"),
     ):
         table = f"{schema}.{model}"
-        latest = f"{written} = (select max({written}) from {table})"
+        latest = f"{written} = (select max({written}) from {table})"  # noqa: S608 (fixed names)
         with duckdb.connect(str(home / "warehouse.duckdb")) as con:
             con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
-        summary = build(home, select=f"test_type:data,{model}")
-        assert not summary.ok
-        failed = [f.split(":")[0] for f in summary.failures]
-        grain = [f for f in failed if f.startswith(f"test.hubwatch.unique_combination_{model}_")]
+        outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
+        assert not outcome.success
+        failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
+        grain = [name for name in failed if name.startswith(f"unique_combination_{model}_")]
         others = set(failed) - set(grain)
-        assert len(grain) == 1 and others <= {"test.hubwatch.images_match_their_last_sightings"}, failed
+        assert len(grain) == 1 and others <= {"images_match_their_last_sightings"}, failed
+        record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+        assert record["run_id"] == outcome.run_id and record["result"] == "failed", record
+
+
+def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built):
+    """Each input the record lists is a complete snapshot on disk, with its manifest's sha256; the
+    warehouse's build_info names the record's dbt invocation and this hubwatch's version."""
+    home = built[0]
+    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["result"] == "succeeded" and record["selection"] == "all" and record["rules_version"] == "v1"
+    assert orjson.loads((home / "builds" / f"{record['run_id']}.json").read_bytes()) == record
+    on_disk = {
+        (p.parent.parent.name, p.parent.name.removeprefix("snapshot_date=")): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in (home / "raw").glob("*/snapshot_date=*/manifest.json")
+    }
+    assert {(i["source"], i["snapshot_date"]): i["manifest_sha256"] for i in record["inputs"]} == on_disk
+    assert len(on_disk) == 3 * len(DAYS)
+    [(version, invocation)] = query(home, "select hubwatch_version, dbt_invocation_id from marts.build_info")
+    assert version == __version__ != "unknown" and invocation == record["dbt_invocation_id"]
 
 
 def test_downloads_delta_is_computed_between_consecutive_snapshots(built):

@@ -1,13 +1,17 @@
-"""Resources shared by every asset: where hubwatch keeps its data, and the dbt CLI."""
+"""Resources shared by every asset: where hubwatch keeps its data and how it crawls (settings), the
+dbt CLI, and where crawl progress goes (`progress`: nowhere, unless the CLI passes its display)."""
 
+import dataclasses
 import os
+import random
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from dagster_project.defs.transform.project import dbt_project
+from dagster_project.defs.project import dbt_project
+from dagster_project.runs import no_progress
 from dagster_project.warehouse import DBT_EXECUTABLE
 from ingest.civitai_images import FeedSettings
 from ingest.home import hubwatch_home
@@ -16,7 +20,8 @@ from ingest.snapshots import Endpoints
 
 
 class HubwatchSettings(dg.ConfigurableResource):
-    """Data directory and crawl settings; unset fields come from the environment.
+    """Data directory and crawl settings; unset fields come from the environment (read, never
+    written: the CLI and the demo pass theirs as resource config).
 
     Credentials (CIVITAI_API_KEY, HF_TOKEN) are read from the environment at crawl time and
     never become resource config, so they are not stored with runs.
@@ -28,10 +33,21 @@ class HubwatchSettings(dg.ConfigurableResource):
     images_budget: str | None = None  # e.g. 4h; 0 = no limit [HUBWATCH_IMAGES_BUDGET, default 4h]
     images_overlap: str | None = None  # e.g. 6h [HUBWATCH_IMAGES_OVERLAP]
     drop_threshold: float | None = None
+    civitai_api_base: str | None = None  # else CIVITAI_API_BASE
+    hf_endpoint: str | None = None  # else HF_ENDPOINT
+    rate: float | None = None  # requests per second (else HUBWATCH_RATE)
+    backoff_initial: float | None = None  # else HUBWATCH_BACKOFF_INITIAL
+    backoff_max: float | None = None  # else HUBWATCH_BACKOFF_MAX
+    step_retries: int | None = None  # whole-step retries of a snapshot (else HUBWATCH_STEP_RETRIES, 2)
+    step_retry_delay: float | None = None  # seconds before the first (else HUBWATCH_STEP_RETRY_DELAY, 120)
 
     @property
     def home_path(self) -> Path:
         return Path(self.home).resolve() if self.home else hubwatch_home()
+
+    @property
+    def warehouse(self) -> Path:
+        return self.home_path / "warehouse.duckdb"
 
     @property
     def period(self) -> str | None:
@@ -53,11 +69,30 @@ class HubwatchSettings(dg.ConfigurableResource):
             return self.drop_threshold
         return float(os.environ.get("HUBWATCH_DROP_THRESHOLD", "0.05"))
 
+    @property
+    def max_step_retries(self) -> int:
+        if self.step_retries is not None:
+            return self.step_retries
+        return int(os.environ.get("HUBWATCH_STEP_RETRIES", "2"))
+
+    def step_retry_wait(self, retry_number: int) -> float:
+        """Exponential backoff with jitter between whole-step retries (minutes apart by default)."""
+        base = self.step_retry_delay
+        if base is None:
+            base = float(os.environ.get("HUBWATCH_STEP_RETRY_DELAY", "120"))
+        return base * 2**retry_number * random.uniform(0.75, 1.25)
+
     def endpoints(self) -> Endpoints:
-        return Endpoints.from_env()
+        overrides = {"civitai_base": self.civitai_api_base, "hf_endpoint": self.hf_endpoint}
+        return dataclasses.replace(Endpoints.from_env(), **{k: v for k, v in overrides.items() if v is not None})
 
     def politeness(self) -> Politeness:
-        return Politeness.from_env()
+        overrides = {
+            "requests_per_second": self.rate,
+            "backoff_initial": self.backoff_initial,
+            "backoff_max": self.backoff_max,
+        }
+        return dataclasses.replace(Politeness.from_env(), **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dg.definitions
@@ -66,5 +101,6 @@ def resources() -> dg.Definitions:
         resources={
             "settings": HubwatchSettings(),
             "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
+            "progress": dg.ResourceDefinition.hardcoded_resource(no_progress, "Where crawl progress goes."),
         }
     )

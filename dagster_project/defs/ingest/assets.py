@@ -12,24 +12,18 @@ each time the definitions load (a @definitions function), so they follow the hom
 
 import os
 import warnings
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 import dagster as dg
-import polars as pl
 
 from dagster_project import runs
 from dagster_project.defs.resources import HubwatchSettings
-from ingest.home import hubwatch_home, snapshot_path
+from ingest.home import hubwatch_home
 from ingest.http import CrawlError
-from ingest.landing import SOURCES, complete_snapshots, is_loopback, read_manifest
-from ingest.snapshots import take_snapshot
+from ingest.landing import SOURCES, PageEvent, complete_snapshots, read_manifest
+from ingest.snapshots import as_of_for, take_snapshot, vanished_share
 
-RETRY = dg.RetryPolicy(
-    max_retries=int(os.environ.get("HUBWATCH_STEP_RETRIES", "2")),
-    delay=float(os.environ.get("HUBWATCH_STEP_RETRY_DELAY", "120")),
-    backoff=dg.Backoff.EXPONENTIAL,
-    jitter=dg.Jitter.PLUS_MINUS,
-)
 DESCRIPTIONS = {
     "civitai_models": "Every Civitai model the public API lists (all NSFW levels, archived included).",
     "civitai_images": (
@@ -38,27 +32,6 @@ DESCRIPTIONS = {
     ),
     "hf_models": "Hugging Face text-to-image models and image adapters, with LoRA file hashes.",
 }
-
-
-def as_of_for(partition: str, base_url: str) -> str | None:
-    """None (a live crawl) for today's partition of a live host; the date otherwise."""
-    day = date.fromisoformat(partition)
-    if day == datetime.now(UTC).date() and not is_loopback(base_url):
-        return None
-    return partition
-
-
-def vanished_share(home, source: str, day: date) -> tuple[float, int, date | None]:
-    """Share of the previous snapshot's models that this snapshot no longer lists."""
-    earlier = [d for d in complete_snapshots(home, source) if d < day]
-    if not earlier:
-        return 0.0, 0, None
-    ids = [
-        set(pl.read_parquet(snapshot_path(home, source, d) / "models.parquet", columns=["model_id"])["model_id"])
-        for d in (earlier[-1], day)
-    ]
-    gone = len(ids[0] - ids[1])
-    return gone / max(len(ids[0]), 1), gone, earlier[-1]
 
 
 class SnapshotConfig(dg.Config):
@@ -97,22 +70,25 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
     @dg.asset(
         key=key,
         partitions_def=daily,
-        retry_policy=RETRY,
         pool=f"api_{source.split('_')[0]}",
         group_name="ingest",
         kinds={"python", "parquet"},
         description=DESCRIPTIONS[source],
         check_specs=checks,
     )
-    def _snapshot(context: dg.AssetExecutionContext, settings: HubwatchSettings, config: SnapshotConfig):
+    def _snapshot(
+        context: dg.AssetExecutionContext,
+        settings: HubwatchSettings,
+        config: SnapshotConfig,
+        progress: dg.ResourceParam[Callable[[PageEvent], None]],
+    ):
         endpoints = settings.endpoints()
         partition = context.partition_key
 
         def on_page(event):
             if event.pages % 50 == 0:
                 context.log.info(f"{source}: {event.pages} pages, {event.items} items")
-            if runs.progress_hook:
-                runs.progress_hook(event)
+            progress(event)
 
         try:
             result = take_snapshot(
@@ -128,6 +104,10 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                 on_page=on_page,
             )
         except CrawlError as error:
+            retries, attempt = settings.max_step_retries, context.retry_number
+            if attempt < retries:  # the hub may recover: the whole step again, minutes later
+                wait = settings.step_retry_wait(attempt)
+                raise dg.RetryRequested(max_retries=retries, seconds_to_wait=wait) from error
             raise dg.Failure(description=f"{source}: {error}") from None
         earlier = [r.snapshot_date.isoformat() for r in result.finished_earlier]
         if result.status == "paused":
@@ -192,7 +172,8 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
 @dg.definitions
 def snapshot_definitions() -> dg.Definitions:
     """The snapshot assets, their checks and the manifests they write, partitioned from the home."""
-    start = partitions_start(hubwatch_home(), os.environ.get("HUBWATCH_PARTITIONS_START"), runs.partitions_floor)
+    home = runs.partitions_home or hubwatch_home()
+    start = partitions_start(home, os.environ.get("HUBWATCH_PARTITIONS_START"), runs.partitions_floor)
     daily = dg.DailyPartitionsDefinition(start_date=start, end_offset=1, timezone="UTC")
     snapshots = [snapshot_asset(source, daily) for source in SOURCES]
     freshness = dg.build_time_partition_freshness_checks(

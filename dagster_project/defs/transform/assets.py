@@ -3,24 +3,23 @@
 One writer at a time: the assets share the `duckdb_writer` pool (limit 1 in dagster.yaml) and
 dbt runs with one thread. There is no partition window: each incremental model finds the
 snapshots it has not loaded yet, so a daily run, a retaken snapshot or a backfill of raw/ are
-all the same `dbt build`.
+all the same `dbt build`. Each build writes its build record (dagster_project/build_record.py),
+the only thing publish trusts: `running` first, then how it ended.
 """
 
-import os
 from collections.abc import Iterator
 from typing import Any
 
 import dagster as dg
-import orjson
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from dagster_project import build_record
+from dagster_project.defs.project import dbt_project
 from dagster_project.defs.resources import HubwatchSettings
-from dagster_project.defs.transform.project import dbt_project
-from dagster_project.warehouse import BuildError, dbt_vars, verify_raw
-from ingest import __version__
-from ingest.home import ensure_creator_salt
+from dagster_project.warehouse import BuildError, build_args
 
 WRITER_POOL = "duckdb_writer"
+ENGINE = "duckdb"  # the dbt adapter of dbt/profiles.yml
 
 
 class BuildConfig(dg.Config):
@@ -50,14 +49,19 @@ def warehouse(
 ) -> Iterator[Any]:
     """Verify raw/ against manifests, then `dbt build` (models, seeds, tests, unit tests)."""
     home = settings.home_path
-    os.environ["HUBWATCH_HOME"] = str(home)  # the dbt profile reads it
-    os.environ["HUBWATCH_VERSION"] = __version__  # build_info.hubwatch_version: the version `--version` prints
-    ensure_creator_salt(home)
+    record = build_record.start(
+        home, context.run_id, full_refresh=config.full_refresh, partial=context.is_subset, engine=ENGINE
+    )
     try:
-        raw_vars = dbt_vars(home, verify_raw(home, full=config.full_refresh))
+        args = build_args(home, full_refresh=config.full_refresh)
     except BuildError as error:
+        build_record.refused(home, record, str(error))
         raise dg.Failure(description=str(error)) from None
-    args = ["build", "--vars", orjson.dumps(raw_vars).decode()]
-    if config.full_refresh:
-        args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    record = build_record.read_inputs(home, record)
+    invocation = dbt.cli(args, context=context, raise_on_error=False)
+    try:
+        yield from invocation.stream()
+    finally:
+        record = build_record.finished(home, record, invocation.target_path / "run_results.json", settings.warehouse)
+    if record["result"] == "failed":
+        raise dg.Failure(description=f"{record['error']} (build record {record['run_id']})")

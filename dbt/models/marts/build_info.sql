@@ -1,10 +1,12 @@
--- The one row that says under which rules and from which snapshots these tables were built.
+-- The one row that says under which rules, from which snapshots and by which dbt invocation
+-- these tables were built (publish checks the invocation against the build record).
 select
-    '{{ var("rules_version") }}' as rules_version,
+    {{ sql_string(var("rules_version")) }} as rules_version,
     current_timestamp as built_at,
     (select min(snapshot_date) from {{ ref('int_snapshots') }}) as first_snapshot,
     (select max(snapshot_date) from {{ ref('int_snapshots') }}) as last_snapshot,
     (select list(distinct kind order by kind) from {{ ref('int_snapshots') }}) as snapshot_kinds,
-    '{{ env_var("HUBWATCH_VERSION", "unknown") }}' as hubwatch_version,
-    '{{ dbt_version }}' as dbt_version,
-    (select library_version from pragma_version()) as duckdb_version
+    {{ sql_string(var("hubwatch_version")) }} as hubwatch_version,
+    {{ sql_string(dbt_version) }} as dbt_version,
+    (select library_version from pragma_version()) as duckdb_version,
+    {{ sql_string(invocation_id) }} as dbt_invocation_id

@@ -1,0 +1,126 @@
+"""The build record: what a build read and whether it succeeded ($HUBWATCH_HOME/builds/).
+
+The transform assets write it: `running` before anything is touched, then `succeeded`,
+`partial` (only a selection of the warehouse was built) or `failed` (raw/ refused, dbt failed
+or was stopped). A build killed outright stays `running`. Each record is kept as
+builds/<run_id>.json and copied to builds/latest.json; publish reads that file alone
+(publish/build.py) and publishes only a `succeeded` build over every complete snapshot that is
+in raw/ at that moment, so a package never mixes two builds. Plain Python, no Dagster import.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+
+from ingest import __version__
+from ingest.files import dumps, write_atomic
+from ingest.home import build_record_path, latest_build_path
+from ingest.landing import snapshot_inputs
+
+FAILED_STATUSES = ("error", "fail", "runtime error")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def save(home: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """builds/<run_id>.json, then builds/latest.json (each written whole)."""
+    data = dumps(record)
+    path = build_record_path(home, record["run_id"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, data)
+    write_atomic(latest_build_path(home), data)
+    return record
+
+
+def start(home: Path, run_id: str, *, full_refresh: bool, partial: bool, engine: str) -> dict[str, Any]:
+    """Record a build that has begun: until it finishes, publish refuses the warehouse."""
+    return save(
+        home,
+        {
+            "run_id": run_id,
+            "result": "running",
+            "started_at": _now(),
+            "finished_at": None,
+            "full_refresh": full_refresh,
+            "selection": "part" if partial else "all",
+            "engine": engine,
+            "hubwatch_version": __version__,
+            "dbt_invocation_id": None,
+            "dbt_version": None,
+            "rules_version": None,
+            "inputs": [],
+            "dbt_results": {},
+            "failures": [],
+            "error": None,
+        },
+    )
+
+
+def refused(home: Path, record: dict[str, Any], error: str) -> dict[str, Any]:
+    """raw/ could not be read (a partition refused): dbt never ran."""
+    return save(home, {**record, "result": "failed", "finished_at": _now(), "error": error})
+
+
+def read_inputs(home: Path, record: dict[str, Any]) -> dict[str, Any]:
+    """The complete snapshots this build reads (verified just before), with their manifests' sha256."""
+    return save(home, {**record, "inputs": snapshot_inputs(home)})
+
+
+def finished(home: Path, record: dict[str, Any], run_results_path: Path, warehouse: Path) -> dict[str, Any]:
+    """Record how dbt went, from its run_results.json (none: dbt did not run or was stopped), and
+    the rule set the warehouse's build_info names."""
+    run_results = orjson.loads(run_results_path.read_bytes()) if run_results_path.is_file() else None
+    if run_results is None:
+        return save(
+            home,
+            {**record, "result": "failed", "finished_at": _now(), "error": "dbt did not run (no run_results.json)"},
+        )
+    results = run_results.get("results", [])
+    counts = Counter(r["status"] for r in results)
+    failures = [
+        f"{r['unique_id']}: {_first_line(r.get('message'))}"[:300] for r in results if r["status"] in FAILED_STATUSES
+    ]
+    metadata = run_results.get("metadata", {})
+    ok = not failures and bool(results)
+    result = "failed" if not ok else ("partial" if record["selection"] != "all" else "succeeded")
+    error = None
+    if not ok:
+        skipped = counts.get("skipped", 0)
+        error = (
+            f"dbt: {len(failures)} node(s) failed"
+            + (f", {skipped} skipped" if skipped else "")
+            + (f"; first: {failures[0]}" if failures else "; no node ran")
+        )
+    record = {
+        **record,
+        "result": result,
+        "finished_at": _now(),
+        "dbt_invocation_id": metadata.get("invocation_id"),
+        "dbt_version": metadata.get("dbt_version"),
+        "dbt_results": dict(sorted(counts.items())),
+        "failures": failures[:20],
+        "error": error,
+    }
+    return save(home, {**record, "rules_version": _rules_version(warehouse) if ok else None})
+
+
+def _rules_version(warehouse: Path) -> str | None:
+    """The rule set marts.build_info names (read-only; None where it cannot be read)."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            rows = con.sql("select rules_version from marts.build_info").fetchall()
+    except duckdb.Error:
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def _first_line(message: str | None) -> str:
+    return next((line.strip() for line in (message or "").splitlines() if line.strip()), "")

@@ -1,0 +1,168 @@
+"""The dbt project's own tests and quoting macros, on small hand-made tables: each test fails on the
+violation its comment names and passes on a valid case, and the one SQL-literal macro quotes.
+
+The SQL is the project's, rendered with Jinja as dbt would (ref() -> a table name), and run in
+DuckDB; no dbt run is needed, so each case costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pytest
+
+DBT = Path(__file__).parent.parent / "dbt"
+
+
+def render(sql: str, **context) -> str:
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701 (SQL, not HTML)
+    return environment.from_string(sql).render(**context)
+
+
+def singular(name: str) -> str:
+    return render((DBT / "tests" / f"{name}.sql").read_text(), ref=lambda model: model)
+
+
+def generic(name: str, model: str) -> str:
+    text = (DBT / "tests" / "generic" / f"{name}.sql").read_text()
+    body = re.search(r"{%\s*test\s+\w+\(.*?\)\s*%}(.*?){%\s*endtest\s*%}", text, re.S).group(1)
+    return render(body, model=model)
+
+
+def macros(*files: str) -> str:
+    return "".join((DBT / "macros" / f"{f}.sql").read_text() for f in files)
+
+
+@pytest.fixture
+def con():
+    with duckdb.connect() as connection:
+        yield connection
+
+
+# -- build_info: exactly one row --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("rows", "fails"), [(0, True), (1, False), (2, True)])
+def test_exactly_one_row_fails_on_none_and_on_two(con, rows, fails):
+    con.execute("create table build_info as select 'v1' as rules_version from range(?)", [rows])
+    assert bool(con.sql(generic("exactly_one_row", "build_info")).fetchall()) is fails
+
+
+# -- lifecycle: the counts add up, exactly ----------------------------------------------------
+
+D1, D2, D3 = date(2025, 1, 1), date(2025, 2, 1), date(2025, 3, 1)
+
+
+def lifecycle_world(con) -> None:
+    """m1 stays; m2 is removed at D2; m3 is taken down at D1 and gone at D2 (left with a mode);
+    m4 is seen at D1, absent at D2, back at D3; m5 is new at D2; m6 is new at D3."""
+    con.execute(
+        "create table int_snapshots (platform varchar, entity varchar, snapshot_date date, prev_snapshot_date date)"
+    )
+    con.execute(
+        "insert into int_snapshots values ('civitai', 'model', ?, null), ('civitai', 'model', ?, ?), "
+        "('civitai', 'model', ?, ?), ('civitai', 'image', ?, null)",
+        [D1, D2, D1, D3, D2, D1],
+    )
+    con.execute("create table model_snapshots (platform varchar, model_id varchar, snapshot_date date, status varchar)")
+    sightings = {
+        D1: [("m1", "active"), ("m2", "active"), ("m3", "taken_down"), ("m4", "active")],
+        D2: [("m1", "active"), ("m5", "active")],
+        D3: [("m1", "active"), ("m4", "active"), ("m5", "active"), ("m6", "active")],
+    }
+    for day, models in sightings.items():
+        for model_id, status in models:
+            con.execute("insert into model_snapshots values ('civitai', ?, ?, ?)", [model_id, day, status])
+    # platform, snapshot_date, n_visible, n_new, n_removed, n_taken_down, n_archived, n_real_person_removed
+    con.execute(
+        """create table lifecycle_by_snapshot as select * from (values
+            ('civitai', date '2025-01-01', 4, 4, 0, 1, 0, 0),
+            ('civitai', date '2025-02-01', 2, 1, 2, 0, 0, 0),
+            ('civitai', date '2025-03-01', 4, 1, 0, 0, 0, 0)
+        ) as t(platform, snapshot_date, n_visible, n_new, n_removed, n_taken_down, n_archived, n_real_person_removed)"""
+    )
+
+
+def test_lifecycle_counts_add_up_on_a_consistent_history(con):
+    lifecycle_world(con)
+    assert con.sql(singular("lifecycle_counts_add_up")).fetchall() == []
+
+
+@pytest.mark.parametrize(
+    ("day", "column", "change"), [(D2, "n_visible", -1), (D3, "n_visible", 1), (D2, "n_removed", 1)]
+)
+def test_lifecycle_counts_that_do_not_add_up_fail(con, day, column, change):
+    """Too few visible models (the old upper-bound check let that pass), too many, or a removal
+    counted twice: each breaks the equality on that snapshot's row."""
+    lifecycle_world(con)
+    con.execute(f"update lifecycle_by_snapshot set {column} = {column} + ? where snapshot_date = ?", [change, day])  # noqa: S608 (a column name of this test)
+    failing = [row[1] for row in con.sql(singular("lifecycle_counts_add_up")).fetchall()]
+    assert day in failing and set(failing) <= {day, D3}  # a visible count is also the next row's "before"
+
+
+# -- images and their last sightings ---------------------------------------------------------
+
+LAST_SIGHTINGS = """
+create table int_image_last_seen as select * from (values
+    (1, date '2025-01-01', date '2025-02-01', 'v2', date '2024-12-01', true, false, timestamp '2025-02-02 00:00'),
+    (2, date '2025-01-01', date '2025-01-01', 'v1', date '2024-12-01', false, false, timestamp '2025-01-02 00:00'),
+    (3, date '2025-02-01', date '2025-02-01', 'v2', date '2025-01-01', true, true, timestamp '2025-02-02 00:00')
+) as t(image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict, loaded_at)
+"""
+
+
+def images_world(con) -> None:
+    con.execute(LAST_SIGHTINGS)
+    con.execute(
+        """create table images as
+           select 'civitai' as platform, cast(image_id as varchar) as image_id, first_seen, last_seen,
+                  last_seen_version, month, nsfw_any, nsfw_strict
+           from int_image_last_seen"""
+    )
+
+
+def test_images_that_match_their_last_sightings_pass(con):
+    images_world(con)
+    assert con.sql(singular("images_match_their_last_sightings")).fetchall() == []
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "update images set nsfw_any = not nsfw_any where image_id = '3'",  # same count, another sighting's tier
+        "update images set month = date '2020-01-01' where image_id = '1'",
+        "update images set image_id = '4' where image_id = '3'",  # a different image in its place
+        "delete from images where image_id = '2'",  # one missing (an older one: the count catches it)
+    ],
+)
+def test_images_that_differ_from_their_last_sightings_fail(con, change):
+    """The old test compared row counts only: the first three cases kept the count and passed."""
+    images_world(con)
+    con.execute(change)
+    assert con.sql(singular("images_match_their_last_sightings")).fetchall()
+
+
+# -- SQL literals from paths and settings -----------------------------------------------------
+
+
+def test_sql_string_quotes_a_path_with_a_quote():
+    sql = render(macros("sql_string") + "{{ sql_string(value) }}", value="/data/o'brien/home")
+    assert sql.strip() == "'/data/o''brien/home'"
+
+
+def test_creator_hash_reads_a_salt_under_a_home_with_a_quote(con, tmp_path):
+    salt = tmp_path / "o'brien" / "home" / "secrets" / "creator_salt"
+    salt.parent.mkdir(parents=True)
+    salt.write_text("pepper")
+    expression = render(
+        macros("sql_string", "creator_hash") + "{{ creator_hash('name') }}",
+        var=lambda name: {"creator_salt_path": str(salt)}[name],
+    )
+    [(hashed, expected)] = con.sql(
+        f"select {expression}, sha256('pepper' || name) from (select 'alice' as name)"  # noqa: S608 (the macro's own SQL)
+    ).fetchall()
+    assert hashed == expected
