@@ -42,7 +42,9 @@ PUBLIC_TABLES = (
     "base_model_mix_monthly",
     "lifecycle_by_snapshot",
     "cross_platform_matches",
+    "monthly_coverage",
     "snapshot_coverage",
+    "rules_changelog",
     "build_info",
 )
 PARQUET_ONLY = ("images", "model_snapshots")
@@ -146,6 +148,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         build = dict(zip([d[0] for d in con.sql("select * from marts.build_info").description], info[0], strict=True))
         kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
         docs = _column_docs(con)
+        changelog = _changelog(con)
         # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
         # straight from the warehouse; the Parquet and CSV files are then copied from that file
         con.execute(f"attach '{sql_text(str(database))}' as package (read_write)")
@@ -188,7 +191,7 @@ def _write_package(warehouse: Path, staging: Path, day: date, salt: str, include
         },
         "tables": tables,
     }
-    write_atomic(staging / "CODEBOOK.md", codebook(manifest).encode())
+    write_atomic(staging / "CODEBOOK.md", codebook(manifest, changelog).encode())
     write_atomic(staging / "datapackage.json", dumps(datapackage(manifest, hashed)))
     files = {}  # every file in the package; the data files and the database were hashed above
     for path in sorted(staging.rglob("*")):
@@ -208,6 +211,17 @@ def _names_in(table: str | None) -> str:
     if table is not None:
         names = f"select distinct tag from (select unnest(tags) as tag from marts.{table}) where tag in ({names})"
     return f"set variable names = (select coalesce(list(name), []::varchar[]) from ({names}) as found(name))"
+
+
+def _changelog(con) -> list[dict[str, Any]]:
+    """The rules changelog, oldest first (none in a warehouse built before it existed)."""
+    if not con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'marts' and table_name = 'rules_changelog'"
+    ).fetchall():
+        return []
+    cursor = con.execute("select * from marts.rules_changelog order by changed_on, rules_version, measure")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _has_column(con, table: str, column: str) -> bool:
@@ -307,8 +321,9 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
     }
 
 
-def codebook(manifest: dict[str, Any]) -> str:
-    """CODEBOOK.md: every table and column, in the words dbt documents them with."""
+def codebook(manifest: dict[str, Any], changelog: list[dict[str, Any]] | None = None) -> str:
+    """CODEBOOK.md: every table and column, in the words dbt documents them with, and what changed
+    in the rules between rule sets (the rules_changelog table's rows)."""
     lines = [
         f"# hubwatch codebook — package {manifest['publish_date']}",
         "",
@@ -333,6 +348,22 @@ def codebook(manifest: dict[str, Any]) -> str:
         "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
         f"{manifest['publish_date']} (rules {manifest['rules_version']}).",
     ]
+    if changelog:
+        lines += [
+            "",
+            "## Rules changelog",
+            "",
+            "| rules | since | measure | change | reason |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            "| "
+            + " | ".join(
+                str(row[k]).replace("|", "/") for k in ("rules_version", "changed_on", "measure", "change", "reason")
+            )
+            + " |"
+            for row in changelog
+        ]
     for table, meta in manifest["tables"].items():
         lines += [
             "",
@@ -346,7 +377,10 @@ def codebook(manifest: dict[str, Any]) -> str:
             "| column | type | description |",
             "|---|---|---|",
         ]
-        lines += [f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]]
+        lines += [
+            f"| {c['name']} | {c['type']} | {' '.join(c['description'].split()).replace('|', '/')} |"
+            for c in meta["schema"]
+        ]
     return "\n".join(lines) + "\n"
 
 
