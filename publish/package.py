@@ -93,7 +93,12 @@ def redactions(include_names: bool) -> dict[str, str]:
             f"list_transform(tags, lambda t: case when {is_name.format(col='t')} then {hashed('t')} else t end) "
             "else tags end"
         ),
-        "hf_model_id": f"case when civitai_real_person then {hashed('hf_model_id')} else hf_model_id end",
+        # cross_platform_matches: the repo of a real-person re-upload, and the matching file (often
+        # named after the person)
+        **{
+            col: f"case when civitai_real_person then {hashed(col)} else {col} end"
+            for col in ("hf_model_id", "civitai_file_name", "hf_file_name")
+        },
         "tag": f"case when {is_name.format(col='tag')} then {hashed('tag')} else tag end",
     }
 
@@ -341,8 +346,8 @@ def codebook(manifest: dict[str, Any], changelog: list[dict[str, Any]] | None = 
         + (
             "included in this package."
             if manifest["names_included"]
-            else "left out: real-person models' names are empty; their Hugging Face repo ids, and any tag "
-            "that is a public figure's name, are salted hashes."
+            else "left out: real-person models' names are empty; their Hugging Face repo ids, the names of "
+            "their matching files, and any tag that is a public figure's name, are salted hashes."
         ),
         "",
         "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
