@@ -57,8 +57,10 @@ PUBLIC_TABLES = (
     "base_model_mix_monthly",
     "lifecycle_by_snapshot",
     "cross_platform_matches",
+    "monthly_coverage",
     "snapshot_coverage",
     "image_feed_delay",
+    "rules_changelog",
     "build_info",
     "policy_events",
 )
@@ -108,7 +110,12 @@ def redactions(include_names: bool) -> dict[str, str]:
             f"list_transform(tags, lambda t: case when {is_name.format(col='t')} then {hashed('t')} else t end) "
             "else tags end"
         ),
-        "hf_model_id": f"case when civitai_real_person then {hashed('hf_model_id')} else hf_model_id end",
+        # cross_platform_matches: the repo of a real-person re-upload, and the matching file (often
+        # named after the person)
+        **{
+            col: f"case when civitai_real_person then {hashed(col)} else {col} end"
+            for col in ("hf_model_id", "civitai_file_name", "hf_file_name")
+        },
         "tag": f"case when {is_name.format(col='tag')} then {hashed('tag')} else tag end",
     }
 
@@ -395,6 +402,7 @@ def _write_tables(
         cited = citation.package_citation(
             day, build["rules_version"], "simulated" in kinds, read, citation.CitationConfig.from_env()
         )
+        changelog = _changelog(con)
         # each table's SELECT (with its redactions) runs once, into the package's DuckDB file, read
         # straight from the warehouse; the Parquet and CSV files are then copied from that file
         con.execute(f"attach '{sql_text(str(database))}' as package (read_write)")
@@ -440,6 +448,7 @@ def _write_tables(
             "publisher": {"hubwatch": __version__, "duckdb": duckdb.__version__, "python": platform.python_version()},
         },
         "tables": tables,
+        "rules_changelog": changelog,
         "citation": cited,
     }
     return manifest, hashed
@@ -489,6 +498,17 @@ def _names_in(table: str | None) -> str:
     if table is not None:
         names = f"select distinct tag from (select unnest(tags) as tag from marts.{table}) where tag in ({names})"  # noqa: S608 (a name from PUBLIC_TABLES)
     return f"set variable names = (select coalesce(list(name), []::varchar[]) from ({names}) as found(name))"  # noqa: S608 (built above)
+
+
+def _changelog(con) -> list[dict[str, Any]]:
+    """The rules changelog, oldest first (none in a warehouse built before it existed)."""
+    if not con.execute(
+        "select 1 from duckdb_tables() where schema_name = 'marts' and table_name = 'rules_changelog'"
+    ).fetchall():
+        return []
+    cursor = con.execute("select * from marts.rules_changelog order by changed_on, rules_version, measure")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _has_column(con, table: str, column: str) -> bool:
@@ -589,7 +609,8 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
 
 
 def codebook(manifest: dict[str, Any]) -> str:
-    """CODEBOOK.md: every table and column, in the words dbt documents them with."""
+    """CODEBOOK.md: every table and column, in the words dbt documents them with, and what changed
+    in the rules between rule sets (the rules_changelog table's rows)."""
     lines = [
         f"# hubwatch codebook — package {manifest['publish_date']}",
         "",
@@ -607,8 +628,8 @@ def codebook(manifest: dict[str, Any]) -> str:
         + (
             "included in this package."
             if manifest["names_included"]
-            else "left out: real-person models' names are empty; their Hugging Face repo ids, and any tag "
-            "that is a public figure's name, are salted hashes."
+            else "left out: real-person models' names are empty; their Hugging Face repo ids, the names of "
+            "their matching files, and any tag that is a public figure's name, are salted hashes."
         ),
         "",
         "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
@@ -617,6 +638,23 @@ def codebook(manifest: dict[str, Any]) -> str:
         "the hubs' own terms are named in datapackage.json (`sources`). Each Parquet file carries the package "
         "date, rule set and simulated flag in its key-value metadata, each CSV in `<table>.csv.meta.json`.",
     ]
+    changelog = manifest.get("rules_changelog") or []
+    if changelog:
+        lines += [
+            "",
+            "## Rules changelog",
+            "",
+            "| rules | since | measure | change | reason |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            "| "
+            + " | ".join(
+                str(row[k]).replace("|", "/") for k in ("rules_version", "changed_on", "measure", "change", "reason")
+            )
+            + " |"
+            for row in changelog
+        ]
     for table, meta in manifest["tables"].items():
         lines += [
             "",
@@ -630,5 +668,8 @@ def codebook(manifest: dict[str, Any]) -> str:
             "| column | type | description |",
             "|---|---|---|",
         ]
-        lines += [f"| {c['name']} | {c['type']} | {c['description'].replace('|', '/')} |" for c in meta["schema"]]
+        lines += [
+            f"| {c['name']} | {c['type']} | {' '.join(c['description'].split()).replace('|', '/')} |"
+            for c in meta["schema"]
+        ]
     return "\n".join(lines) + "\n"

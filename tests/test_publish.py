@@ -141,6 +141,23 @@ def test_include_names_keeps_them(published, tmp_path):
     assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-05-30")]
 
 
+def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
+    """The population the monthly tables count, and what changed between rule sets: as tables,
+    and the changelog in CODEBOOK.md too."""
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    assert manifest["rules_version"] == "v2"
+    assert manifest["tables"]["monthly_coverage"]["rows"] > 0
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        versions = [v for (v,) in con.sql("select distinct rules_version from rules_changelog order by 1").fetchall()]
+    assert versions == ["v1", "v2"]
+    codebook = (package / "CODEBOOK.md").read_text()
+    changelog = codebook.split("## Rules changelog", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in changelog.splitlines() if line.startswith("| v")]
+    assert len(rows) == manifest["tables"]["rules_changelog"]["rows"] and any("file-hash tier" in r for r in rows)
+    assert "## monthly_coverage" in codebook and "## rules_changelog" in codebook
+
+
 def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
     home, env, _package = published
     quoted_home = tmp_path / "o'brien" / "home"

@@ -14,11 +14,11 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import run_job
+from dagster_project.runs import build_warehouse, run_job
 from dagster_project.warehouse import BuildError, verify_raw
 from ingest import __version__, civitai
 from ingest.fakehub import truth
-from ingest.fakehub.world import NAME_WORDS
+from ingest.fakehub.world import FEMALE_NAMES, MALE_NAMES, NAME_WORDS, NAMESAKES, SHARED_CONFIG, SHARED_VAE
 from ingest.home import snapshot_path
 from ingest.http import Politeness
 from ingest.landing import StagedSnapshot
@@ -119,14 +119,57 @@ def test_lifecycle_shows_the_ban_and_equals_truth(built, small_world):
 
 
 def test_cross_platform_matches_equal_truth(built, small_world):
+    """Re-uploads only: the VAE that Civitai checkpoints and real-person models ship and that some
+    Hugging Face repos hold (rule set v1 paired every one of them) makes no match."""
     home = built[0]
     expected = truth.cross_platform_matches(small_world, DAYS, DAYS)
     got = {(r[0], r[1]) for r in marts(home, "cross_platform_matches", "1, 2")}
     assert got == expected and expected
     assert all(r[0] for r in query(home, "select civitai_real_person from marts.cross_platform_matches"))
+    vae = SHARED_VAE[1].lower()
+    assert query(home, f"select count(*) from marts.cross_platform_matches where sha256 = '{vae}'") == [(0,)]  # noqa: S608
+    # the matching file is kept, by its id and name on both sides
+    files = query(
+        home,
+        """select civitai_file_id, civitai_file_name, hf_file_name, n_matching_files
+           from marts.cross_platform_matches""",
+    )
+    assert all(f[0] is not None and f[1].endswith(".safetensors") and f[1] == f[2] and f[3] == 1 for f in files)
+
+
+def test_shared_files_and_fictional_namesakes_make_no_real_person(built, small_world):
+    """The world's planted real shapes, model by model: every carrier of the shared VAE or config
+    that no other tier flags stays not real-person; the plain-named Civitai re-upload of a
+    real-person model's weights is found by the hash tier; fictional namesakes of public figures
+    are not name matches (on Civitai and on the Hub)."""
+    home = built[0]
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            home, "select model_id, real_person, real_person_name_match, real_person_hash_match from marts.models"
+        )
+    }
+    carriers = {
+        str(m.model_id)
+        for m in small_world.models
+        if any(f.sha256 in (SHARED_VAE[1], SHARED_CONFIG[1]) for v in m.versions for f in v.files)
+        and not (m.poi or m.real_person_name or set(m.tags) & truth.REAL_PERSON_TAG_SET)
+    }
+    seen_carriers = carriers & set(rows)
+    assert len(seen_carriers) > 20 and not [c for c in seen_carriers if rows[c][0]]
+    hf_carriers = {r.repo_id for r in small_world.repos if any(sha == SHARED_VAE[1].lower() for _n, _s, sha in r.files)}
+    assert hf_carriers & set(rows) and not [r for r in hf_carriers & set(rows) if rows[r][2]]
+    by_name = {m.name: str(m.model_id) for m in small_world.models}
+    assert rows[by_name["Dreamy Portrait LORA"]] == (True, False, True)
+    for name, _word, repo_id in NAMESAKES:
+        assert rows[by_name[name]] == (False, False, False), name
+        if repo_id:
+            assert rows[repo_id] == (False, False, False), repo_id
 
 
 PUBLIC = {
+    "monthly_coverage": "1, 2",
+    "rules_changelog": "1, 2, 3, 4",
     "model_snapshots": "platform, model_id, snapshot_date",
     "models": "platform, model_id",
     "images": "platform, image_id",
@@ -255,7 +298,7 @@ def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built)
     warehouse's build_info names the record's dbt invocation and this hubwatch's version."""
     home = built[0]
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
-    assert record["result"] == "succeeded" and record["selection"] == "all" and record["rules_version"] == "v1"
+    assert record["result"] == "succeeded" and record["selection"] == "all" and record["rules_version"] == "v2"
     assert orjson.loads((home / "builds" / f"{record['run_id']}.json").read_bytes()) == record
     on_disk = {
         (p.parent.parent.name, p.parent.name.removeprefix("snapshot_date=")): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -265,6 +308,27 @@ def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built)
     assert len(on_disk) == 3 * len(DAYS)
     [(version, invocation)] = query(home, "select hubwatch_version, dbt_invocation_id from marts.build_info")
     assert version == __version__ != "unknown" and invocation == record["dbt_invocation_id"]
+
+
+def test_a_snapshot_with_many_undatable_items_fails_the_build(built, tmp_path):
+    """Undatable items warn; a snapshot where more than 1% and more than 10 of the items have no
+    creation date (a parser that lost a field, not an odd item) fails its coverage check."""
+    home = tmp_path / "home"
+    shutil.copytree(built[0], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute(
+            """update marts.model_snapshots set created_at = null
+               where platform = 'civitai' and snapshot_date = date '2025-04-01'"""
+        )
+    outcome = build_warehouse(home, upstream_of="snapshot_coverage")
+    assert not outcome.success
+    failed = [check for check in outcome.failed_checks if check.endswith("(ERROR)")]
+    assert len(failed) == 1 and "share_within_limit_snapshot_coverage" in failed[0], outcome.failed_checks
+    n_models = query(
+        home,
+        "select count(*) from marts.model_snapshots where platform = 'civitai' and snapshot_date = date '2025-04-01'",
+    )
+    assert query(home, "select n_undated from marts.snapshot_coverage where n_undated > 0") == n_models
 
 
 def test_downloads_delta_is_computed_between_consecutive_snapshots(built):
@@ -292,7 +356,54 @@ def test_sql_command_reads_the_published_copy_only(built, fakehub):
     ):
         refused = hubwatch("sql", statement, env=env)
         assert refused.returncode != 0 and "read-only" in refused.stderr, refused.stderr
-    assert marts(built[0], "build_info", "1")[0][0] == "v1"
+    assert marts(built[0], "build_info", "1")[0][0] == "v2"
+
+
+def test_monthly_coverage_equals_truth(built, small_world):
+    home = built[0]
+    models = truth.model_truth(small_world, DAYS, DAYS)
+    images = truth.image_truth(small_world, DAYS, PERIOD)
+    expected = {k: (*v, v[2] / v[0]) for k, v in truth.monthly_coverage(models, images).items()}
+    assert {(r[0], r[1]): tuple(r[2:]) for r in marts(home, "monthly_coverage", "1, 2")} == expected
+
+
+def test_planted_names_are_not_ambiguous_and_namesakes_are():
+    """The truth counts a name match exactly where the world planted a public figure's name: none of
+    those may be in the ambiguous-names seed, and every fictional namesake must be."""
+    with (SEEDS / "rules_ambiguous_names.csv").open() as handle:
+        ambiguous = {row["name"] for row in csv.DictReader(handle)}
+    assert not ambiguous & set(FEMALE_NAMES + MALE_NAMES)
+    assert {"queen elizabeth", "drake"} <= ambiguous
+
+
+def test_every_civitai_file_type_is_classified_for_the_hash_tier():
+    """Each file type of Civitai's own enum (real /api/v1/enums) is in the seed, weight or not."""
+    with (SEEDS / "rules_civitai_file_types.csv").open() as handle:
+        seeded = {row["file_type"]: row["is_weight"] for row in csv.DictReader(handle)}
+    assert set(load_real("civitai_v1_enums_2026-03.json")["ModelFileType"]) == set(seeded)
+    assert {t for t, weight in seeded.items() if weight == "true"} == {"Model", "Pruned Model"}
+
+
+NAME_LABELS = Path(__file__).parent / "fixtures" / "real" / "name_tier_labels_2023-07.csv"
+
+
+def test_ambiguous_names_remove_only_false_name_matches_of_the_labelled_sample():
+    """The hand-labelled name-tier matches of the real 2023 crawl: every match the ambiguous-names
+    seed takes away was labelled not a real person, and the tier's precision goes up."""
+    with NAME_LABELS.open(newline="") as handle:
+        labels = list(csv.DictReader(handle))
+    with (SEEDS / "rules_ambiguous_names.csv").open() as handle:
+        ambiguous = {row["name"] for row in csv.DictReader(handle)}
+    assert len(labels) >= 200 and all(row["reason"].strip() for row in labels)
+    assert {row["real_person"] for row in labels} == {"true", "false"}
+    kept = [row for row in labels if set(row["matched_names"].split(";")) - ambiguous]
+    dropped = [row for row in labels if row not in kept]
+    assert dropped and all(row["real_person"] == "false" for row in dropped)
+
+    def precision(rows):
+        return sum(row["real_person"] == "true" for row in rows) / len(rows)
+
+    assert precision(kept) > precision(labels)
 
 
 def test_simulated_names_never_match_the_seed_by_accident():
@@ -384,3 +495,63 @@ def test_real_samples_classify_as_their_fields_say(tmp_path, fakehub):
     assert rows["12671"][2:4] == ("taken_down", date(2025, 8, 14))  # TakenDown, gone by 2025
     assert rows["43331"][4:] == (True, True)  # nsfw:false with nsfwLevel 31
     assert rows["3760"][2:4] == ("absent", date(2025, 8, 14))
+
+
+REAL_2023_V2 = "civitai_v1_models_items_2023-07_rules_v2_selection.json"
+EMPTY_VERSION_LISTS = {"47551", "61016", "79185", "81398", "84616", "96216", "98409"}
+
+
+@pytest.fixture(scope="module")
+def real_2023(tmp_path_factory, small_world):
+    """The real 2023 items behind issue #15, imported as one snapshot and built as a user would."""
+    from ingest.fakehub import FakeHub
+
+    home = tmp_path_factory.mktemp("real2023") / "home"
+    stage(home, "civitai_models", date(2023, 7, 5), load_real(REAL_2023_V2), kind="imported")
+    with FakeHub(small_world) as hub:
+        done = hubwatch("build", env=hub_env(hub, home), timeout=600)
+    return home, done
+
+
+def test_real_2023_items_build_without_failure_and_undated_models_are_counted(real_2023):
+    """Seven real 2023 models have `modelVersions: []` and so no creation date: the build must
+    pass (a warning, not an error), keep them in models/model_snapshots with a null month, count
+    them per snapshot and in monthly_coverage, and leave them out of the monthly tables."""
+    home, done = real_2023
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"checks: \d+ passed, 0 failed, [1-9]\d* warned", done.stderr), done.stderr
+    undated = {r[0] for r in query(home, "select model_id from marts.models where month is null")}
+    assert undated == EMPTY_VERSION_LISTS
+    assert query(home, "select count(*) from marts.model_snapshots where created_at is null") == [(7,)]
+    assert query(home, "select source, n_undated from marts.snapshot_coverage") == [("civitai_models", 7)]
+    coverage = query(home, "select * from marts.monthly_coverage")
+    assert coverage == [("civitai", "model", 19, 12, 7, 7 / 19)]
+    assert query(
+        home, "select sum(n_items) from marts.nsfw_share_monthly where platform = 'civitai' and entity = 'model'"
+    ) == [(12,)]
+    assert query(home, "select sum(n_models) from marts.real_person_monthly") == [(12,)]
+
+
+def test_real_2023_shared_vae_and_fictional_names_make_no_real_person_match(real_2023):
+    """Rule set v2 on the real items behind issue #15: a VAE (vae-ft-mse-840000-ema-pruned,
+    the NAI VAE as orangemix.vae.pt / Anything-V3.0.vae.pt) shipped beside real-person models no
+    longer makes Realistic Vision V3.0 (4201), AOM3 (9942), Anything V3 (66) or a VAE uploaded as a
+    model (varOrangemix, 14052) real-person; Azur Lane's Queen Elizabeth (8325, 75513) and the Drakes
+    of Azur Lane and NIKKE (28123, 29847) are not public figures. A real re-upload still matches:
+    MilaKunis (39106) ships the very embedding file of Mila Kunis Embedding (4318)."""
+    home, done = real_2023
+    assert done.returncode == 0, done.stderr
+    rows = {
+        r[0]: r[1:]
+        for r in query(
+            home,
+            "select model_id, real_person, real_person_name_match, real_person_hash_match from marts.models",
+        )
+    }
+    for model_id in ("4201", "9942", "66", "14052"):
+        assert rows[model_id] == (False, False, False), model_id
+    for model_id in ("8325", "75513", "28123", "29847"):
+        assert rows[model_id] == (False, False, False), model_id
+    assert rows["4318"][:2] == (True, True)  # the name tier still finds Mila Kunis
+    assert rows["39106"] == (True, False, True)  # "MilaKunis" is no whole-word name; its file is hers
+    assert query(home, "select rules_version from marts.build_info") == [("v2",)]

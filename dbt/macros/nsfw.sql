@@ -1,5 +1,5 @@
 {#
-  NSFW rules, rule set v1. Civitai levels are bit flags: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX, 32 Blocked.
+  NSFW rules (rule set v1, unchanged in v2). Civitai levels are bit flags: 1 PG, 2 PG-13, 4 R, 8 X, 16 XXX, 32 Blocked.
   "any" = PG-13 or above (the API's own image `nsfw` boolean, comparable with Civiverse);
   "strict" = R or above (Civitai's own NSFW group); "explicit" = X or XXX.
   Models: a bit in the model's nsfwLevel bitmask, or the creator/moderator `nsfw` toggle.

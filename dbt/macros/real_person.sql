@@ -1,5 +1,5 @@
 {#
-  The real-person and gender rules (rule set v1), written once for both platforms.
+  The real-person and gender rules, written once for both platforms (the hash tier: hash_tier.sql).
   Each takes the name of a CTE and returns a SELECT over it.
 #}
 

@@ -110,8 +110,10 @@ def hf_file_hashes(world: World, day: date) -> set[tuple[str, str]]:
 
 # -- the marts ------------------------------------------------------------------------------
 # What the warehouse must compute from complete snapshots taken on `days`, per the rules in
-# dbt/ (rule set v1), derived here from the world's own truth (who is a real person, whose
-# name is planted, which file was re-uploaded) rather than by re-running those rules.
+# dbt/ (rule set v2), derived here from the world's own truth (who is a real person, whose
+# name is planted, which file was re-uploaded) rather than by re-running those rules. The one
+# rule spelled out again here is the file-hash tier's, because it is about files, not people:
+# only a model's own weight files count, and a file shared in a snapshot never matches.
 
 REAL_PERSON_TAG_SET = {
     "actor",
@@ -124,10 +126,13 @@ REAL_PERSON_TAG_SET = {
     "deepfake",
     "public figure",
 }
+WEIGHT_FILE_TYPES = {"Model", "Pruned Model"}  # dbt/seeds/rules_civitai_file_types.csv
+WEIGHT_FILE_EXTENSIONS = (".safetensors", ".ckpt", ".pt", ".pth", ".bin", ".gguf")
+MAX_CARRIERS = 3  # more models of one platform than this carrying a file in a snapshot: shared
 
 
-def _month(t) -> date:
-    return date(t.year, t.month, 1)
+def _month(t) -> date | None:
+    return date(t.year, t.month, 1) if t is not None else None
 
 
 def _civitai_sightings(world: World, days: list[date]) -> dict[date, dict[int, str | None]]:
@@ -143,57 +148,107 @@ def _hf_sightings(world: World, days: list[date]) -> dict[date, set[str]]:
     return {day: {r.repo_id for r in world.repos if r.in_scope and r.exists_at(clock_of(day))} for day in sorted(days)}
 
 
-def _flagged_files(world: World, civitai_days: list[date]) -> dict[str, date]:
-    """SHA-256 of files of real-person Civitai models -> the first snapshot that listed them."""
-    first: dict[str, date] = {}
-    for day in sorted(civitai_days):
-        t = clock_of(day)
-        for m in world.models:
-            if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None and _civitai_flagged(m):
-                for v in m.versions_at(t):
-                    for f in v.files:
-                        first.setdefault(f.sha256.lower(), day)
-    return first
-
-
 def _civitai_flagged(m) -> bool:
     return m.poi or bool(REAL_PERSON_TAG_SET & set(m.tags)) or m.real_person_name is not None
 
 
-def _hf_files(repo) -> set[str]:
-    return {sha for _n, _s, sha in repo.files if sha and "lora" in repo.tags}
+# A file as a snapshot shows it: (model or repo id, sha256 lower-case, is one of its own weights).
+File = tuple[str, str, bool]
+
+
+def _civitai_files_on(world: World, day: date) -> list[File]:
+    """Files of the models a Civitai snapshot lists (a model under moderation shows none)."""
+    t = clock_of(day)
+    return [
+        (str(m.model_id), f.sha256.lower(), f.type in WEIGHT_FILE_TYPES)
+        for m in world.models
+        if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None
+        for v in m.versions_at(t)
+        for f in v.files
+    ]
+
+
+def _hf_files_on(world: World, day: date) -> list[File]:
+    """LFS files of the in-scope LoRA repos a Hugging Face snapshot lists (the ones it fetches)."""
+    t = clock_of(day)
+    return [
+        (r.repo_id, sha, name.lower().endswith(WEIGHT_FILE_EXTENSIONS))
+        for r in world.repos
+        if r.in_scope and r.exists_at(t) and "lora" in r.tags
+        for name, _size, sha in r.files
+        if sha
+    ]
+
+
+def _shared(files: list[File]) -> set[str]:
+    """Hashes shared in one snapshot: some model ships them as a non-weight file, or more than
+    MAX_CARRIERS models carry them."""
+    carriers: dict[str, set[str]] = {}
+    companions = set()
+    for model_id, sha, is_weight in files:
+        carriers.setdefault(sha, set()).add(model_id)
+        if not is_weight:
+            companions.add(sha)
+    return companions | {sha for sha, ids in carriers.items() if len(ids) > MAX_CARRIERS}
+
+
+def _flagged_files(world: World, civitai_days: list[date]) -> dict[tuple[str, str], date]:
+    """(sha256, flagged model) -> the first snapshot that listed it: the own weight files of
+    real-person Civitai models, not shared in that snapshot."""
+    by_id = {str(m.model_id): m for m in world.models}
+    first: dict[tuple[str, str], date] = {}
+    for day in sorted(civitai_days):
+        files = _civitai_files_on(world, day)
+        shared = _shared(files)
+        for model_id, sha, is_weight in files:
+            if is_weight and sha not in shared and _civitai_flagged(by_id[model_id]):
+                first.setdefault((sha, model_id), day)
+    return first
+
+
+def _hash_matches(files: list[File], flagged: dict[tuple[str, str], date], day: date, platform: str) -> set[str]:
+    """Models of one snapshot with an own, unshared weight file flagged by then on another model."""
+    shared = _shared(files)
+    known: dict[str, set[str]] = {}
+    for (sha, flagged_id), since in flagged.items():
+        if since <= day:
+            known.setdefault(sha, set()).add(flagged_id)
+    return {
+        model_id
+        for model_id, sha, is_weight in files
+        if is_weight and sha not in shared and known.get(sha, set()) - ({model_id} if platform == "civitai" else set())
+    }
 
 
 def model_truth(world: World, civitai_days: list[date], hf_days: list[date]) -> dict[tuple[str, str], dict]:
     """Every model ever seen, with the attributes the `models` mart must hold."""
     out: dict[tuple[str, str], dict] = {}
-    sightings = _civitai_sightings(world, civitai_days)
+    flagged = _flagged_files(world, civitai_days)
     by_id = {m.model_id: m for m in world.models}
-    for day, listed in sightings.items():
+    for day, listed in _civitai_sightings(world, civitai_days).items():
         t = clock_of(day)
+        matched = _hash_matches(_civitai_files_on(world, day), flagged, day, "civitai")
         for model_id in listed:
             m = by_id[model_id]
             level = m.nsfw_level_at(t)
-            out[("civitai", str(model_id))] = {
+            key = ("civitai", str(model_id))
+            out[key] = {
                 "month": _month(m.created_at),
                 "nsfw_any": m.nsfw or bool(level & 62),
                 "nsfw_strict": m.nsfw or bool(level & 60),
                 "declared": m.poi,
                 "tagged": bool(REAL_PERSON_TAG_SET & set(m.tags)),
-                "name_match": m.real_person_name is not None,
-                "hash_match": False,  # every simulated Civitai file is unique to its model
+                "name_match": m.real_person_name is not None,  # planted namesakes of fiction have none
+                "hash_match": str(model_id) in matched or out.get(key, {}).get("hash_match", False),
                 "gender": m.target_gender,
             }
-    flagged = _flagged_files(world, civitai_days)
     repos = {r.repo_id: r for r in world.repos}
-    by_model = {m.model_id: m for m in world.models}
     for day, listed in _hf_sightings(world, hf_days).items():
+        matched = _hash_matches(_hf_files_on(world, day), flagged, day, "huggingface")
         for repo_id in listed:
             r = repos[repo_id]
-            source = by_model.get(r.reupload_of)
+            source = by_id.get(r.reupload_of)
             key = ("huggingface", repo_id)
-            hash_match = any(flagged.get(sha, date.max) <= day for sha in _hf_files(r))
-            previous = out.get(key, {})
             out[key] = {
                 "month": _month(r.created_at),
                 "nsfw_any": "not-for-all-audiences" in r.tags,
@@ -201,7 +256,7 @@ def model_truth(world: World, civitai_days: list[date], hf_days: list[date]) -> 
                 "declared": False,
                 "tagged": bool(REAL_PERSON_TAG_SET & set(r.tags)),
                 "name_match": bool(source and source.real_person_name),
-                "hash_match": hash_match or previous.get("hash_match", False),
+                "hash_match": repo_id in matched or out.get(key, {}).get("hash_match", False),
                 "gender": "female" if "woman" in r.tags else "unknown",
             }
     for row in out.values():
@@ -228,6 +283,8 @@ def nsfw_share_monthly(models: dict, images: dict) -> dict[tuple[str, str, date]
     out: dict[tuple[str, str, date], list[int]] = {}
     rows = [(p, "model", r) for (p, _id), r in models.items()] + [("civitai", "image", r) for r in images.values()]
     for platform, entity, r in rows:
+        if r["month"] is None:  # undated: counted in monthly_coverage only
+            continue
         counts = out.setdefault((platform, entity, r["month"]), [0, 0, 0])
         counts[0] += 1
         counts[1] += r["nsfw_any"]
@@ -252,6 +309,8 @@ REAL_PERSON_COUNTS = (
 def real_person_monthly(models: dict) -> dict[tuple[str, date], dict[str, int]]:
     out: dict[tuple[str, date], dict[str, int]] = {}
     for (platform, _id), r in models.items():
+        if r["month"] is None:
+            continue
         c = out.setdefault((platform, r["month"]), dict.fromkeys(REAL_PERSON_COUNTS, 0))
         c["n_models"] += 1
         c["n_real_person"] += r["real_person"]
@@ -297,7 +356,13 @@ def lifecycle_by_snapshot(world: World, civitai_days: list[date], hf_days: list[
 
 
 def cross_platform_matches(world: World, civitai_days: list[date], hf_days: list[date]) -> set[tuple[str, int]]:
-    """(hf repo, civitai version) pairs sharing a file's SHA-256, among what snapshots listed."""
+    """(hf repo, civitai version) pairs sharing an own weight file that no snapshot of either
+    platform shows shared, among what snapshots listed."""
+    shared: set[str] = set()
+    for day in civitai_days:
+        shared |= _shared(_civitai_files_on(world, day))
+    for day in hf_days:
+        shared |= _shared(_hf_files_on(world, day))
     civitai_files: dict[str, set[int]] = {}
     for day in civitai_days:
         t = clock_of(day)
@@ -305,12 +370,18 @@ def cross_platform_matches(world: World, civitai_days: list[date], hf_days: list
             if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None:
                 for v in m.versions_at(t):
                     for f in v.files:
-                        civitai_files.setdefault(f.sha256.lower(), set()).add(v.version_id)
-    repos = {r.repo_id: r for r in world.repos}
-    listed = set().union(*_hf_sightings(world, hf_days).values()) if hf_days else set()
-    return {
-        (repo_id, version_id)
-        for repo_id in listed
-        for sha in _hf_files(repos[repo_id])
-        for version_id in civitai_files.get(sha, ())
-    }
+                        if f.type in WEIGHT_FILE_TYPES and f.sha256.lower() not in shared:
+                            civitai_files.setdefault(f.sha256.lower(), set()).add(v.version_id)
+    hf_files = {(repo_id, sha) for day in hf_days for repo_id, sha, is_weight in _hf_files_on(world, day) if is_weight}
+    return {(repo_id, version_id) for repo_id, sha in hf_files for version_id in civitai_files.get(sha, ())}
+
+
+def monthly_coverage(models: dict, images: dict) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(platform, entity) -> (n_items, n_dated, n_undated) of the population the monthly tables count."""
+    out: dict[tuple[str, str], list[int]] = {}
+    rows = [(p, "model", r) for (p, _id), r in models.items()] + [("civitai", "image", r) for r in images.values()]
+    for platform, entity, r in rows:
+        counts = out.setdefault((platform, entity), [0, 0, 0])
+        counts[0] += 1
+        counts[1 if r["month"] is not None else 2] += 1
+    return {k: tuple(v) for k, v in out.items()}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -293,6 +294,8 @@ def build_world(seed: int = 7, n_models: int = 400, n_images: int = 3000, n_repo
     images = _build_images(rng, models, n_images)
     _rate_images(random.Random(f"ratings-{seed}"), images)  # its own generator: nothing else moves
     repos = _build_repos(rng, models, n_repos)
+    # with a stream of their own, so the rest of the world stays as it was
+    _plant_real_shapes(random.Random(f"real-shapes-{seed}"), models, repos)
     return World(models=models, images=images, repos=repos, seed=seed)
 
 
@@ -610,4 +613,123 @@ def _repo(rng, repo_id, t, tags, pipeline_tag, library, *, in_scope, base) -> Hf
         likes=rng.randint(0, 300),
         in_scope=in_scope,
         modified_at=sorted(m for m in modified if m < WORLD_END),
+    )
+
+
+# -- real shapes the rules must survive (issue #15) ----------------------------------------------
+# In the real July 2023 crawl one VAE file, shipped beside checkpoints and real-person models
+# alike, made ~170 unrelated models "real-person" by file hash, and fictional characters named
+# like public figures matched the name list. The world plants the same shapes.
+SHARED_VAE = ("vae-ft-mse-840000-ema-pruned.safetensors", sha256_hex("shared-file-vae-ft-mse-840000").upper())
+SHARED_CONFIG = ("v1-inference.yaml", sha256_hex("shared-file-v1-inference-yaml").upper())
+# Fictional characters whose names are on Civitai's public-figure list (and in hubwatch's
+# ambiguous-names seed): (model name, trained word, Hugging Face repo of the same character).
+NAMESAKES = (
+    ("Queen Elizabeth - Azur Lane", "queen elizabeth (azur lane)", "artist3/queen-elizabeth-azur-lane-lora"),
+    ("Drake (NIKKE)", "drake_(nikke)", None),
+)
+PLANTED_IDS = 900_000_000  # ids of planted files and versions: far from the world's own
+
+
+def _plant_real_shapes(rng: random.Random, models: list[CivitaiModel], repos: list[HfRepo]) -> None:
+    """A VAE and a config many unrelated models ship (real-person ones among them, one with the
+    VAE uploaded as its weights), the VAE inside some Hugging Face pipelines, a real-person model's
+    weights re-uploaded on Civitai under a plain name, and fictional characters named like public
+    figures."""
+    ids = iter(range(PLANTED_IDS, PLANTED_IDS + 100_000))
+
+    def companion(name_sha: tuple[str, str], kind: str) -> CivitaiFile:
+        return CivitaiFile(next(ids), name_sha[0], name_sha[1], 334_641.2, False, kind)
+
+    real_person = [m for m in models if m.poi or m.real_person_name or "celebrity" in m.tags]
+    for model in models:
+        version = model.versions[0]
+        if model.type == "Checkpoint" or rng.random() < 0.2 or model in real_person[:6]:
+            version.files.append(companion(SHARED_VAE, "VAE"))
+        if model.type == "Checkpoint" or (model in real_person and rng.random() < 0.2):
+            version.files.append(companion(SHARED_CONFIG, "Config"))
+    # a VAE uploaded as a model's own weights (the real crawl's varOrangemix), on a real-person model
+    for poi in [m for m in models if m.poi and m.created_at < BAN][:1]:
+        poi.versions[-1].files.append(CivitaiFile(next(ids), "vae.safetensors", SHARED_VAE[1], 334_641.2, False))
+    # Hugging Face pipelines and LoRA repos holding the same VAE
+    loras = [r for r in repos if "lora" in r.tags and r.in_scope and r.reupload_of is None]
+    for repo in rng.sample(loras, min(6, len(loras))):
+        repo.files.append(("vae/diffusion_pytorch_model.safetensors", 334_643_268, SHARED_VAE[1].lower()))
+    # a real-person model's weights re-uploaded on Civitai under a plain name, without any tag
+    # (of a model that stays listed long enough for snapshots to see both)
+    source = next(
+        (
+            m
+            for m in models
+            if m.poi
+            and m.real_person_name
+            and m.created_at < BAN - timedelta(days=200)
+            and not (m.deleted_at or m.taken_down_at or m.archived_at or m.never_listed)
+        ),
+        None,
+    )
+    next_id = max(m.model_id for m in models) + 7
+    if source is not None:
+        weights = source.versions[0].files[0]
+        models.append(
+            _planted_model(
+                ids,
+                next_id,
+                "Dreamy Portrait LORA",
+                source.created_at + timedelta(days=30),
+                ["photorealistic"],
+                [],
+                [CivitaiFile(next(ids), "dreamy_portrait.safetensors", weights.sha256, weights.size_kb, True)],
+                source.versions[0].base_model,
+            )
+        )
+    for k, (name, trained_word, repo_id) in enumerate(NAMESAKES):
+        t = WORLD_START + timedelta(days=200 + 150 * k)
+        files = [
+            CivitaiFile(next(ids), f"namesake_{k}.safetensors", sha256_hex(f"namesake-{k}").upper(), 9_000.0, True)
+        ]
+        models.append(
+            _planted_model(ids, next_id + 7 * (k + 1), name, t, ["anime", "character"], [trained_word], files, "SD 1.5")
+        )
+        if repo_id:
+            base = BASE_MODELS[0][3]
+            tags = [
+                "lora",
+                "text-to-image",
+                "diffusers",
+                "template:sd-lora",
+                f"base_model:{base}",
+                f"base_model:adapter:{base}",
+            ]
+            repos.append(
+                _repo(
+                    rng, repo_id, t + timedelta(days=20), tags, "text-to-image", "diffusers", in_scope=True, base=base
+                )
+            )
+
+
+def _planted_model(
+    ids: Iterator[int],
+    model_id: int,
+    name: str,
+    t: datetime,
+    tags: list[str],
+    trained: list[str],
+    files: list[CivitaiFile],
+    base: str,
+) -> CivitaiModel:
+    version = CivitaiVersion(next(ids), "v1.0", base, t, 3, list(trained), files, 5.0)
+    return CivitaiModel(
+        model_id=model_id,
+        name=name,
+        type="LORA",
+        creator="creator000",
+        tags=tags,
+        versions=[version],
+        nsfw=False,
+        poi=False,
+        minor=False,
+        family="photoreal" if "photorealistic" in tags else "anime",
+        target_gender="unknown",
+        real_person_name=None,
     )

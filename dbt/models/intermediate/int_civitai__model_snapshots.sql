@@ -4,7 +4,7 @@
     unique_key='snapshot_date',
     on_schema_change='fail',
 ) }}
--- One row per Civitai model per snapshot, classified under rule set v1 (all but the hash
+-- One row per Civitai model per snapshot, classified under the rule set (all but the hash
 -- tier, which needs every other tier first: see model_snapshots).
 -- depends_on: {{ ref('int_snapshots') }}
 

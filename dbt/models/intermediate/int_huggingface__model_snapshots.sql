@@ -4,7 +4,7 @@
     unique_key='snapshot_date',
     on_schema_change='fail',
 ) }}
--- One row per Hugging Face model per snapshot, classified under rule set v1. The Hub has no
+-- One row per Hugging Face model per snapshot, classified under the rule set. The Hub has no
 -- declared real-person flag; names are matched in the repo id, gender from tags only.
 -- depends_on: {{ ref('int_snapshots') }}
 

@@ -5,7 +5,8 @@
     on_schema_change='fail',
 ) }}
 -- One row per model per complete snapshot, both platforms, every tier side by side, with the
--- hash tier and the download delta since the previous snapshot of the same source and scope.
+-- hash tier (see the hash_tier_rules docs) and the download delta since the previous snapshot
+-- of the same source and scope.
 -- depends_on: {{ ref('int_snapshots') }}
 
 with classified as (
@@ -16,27 +17,34 @@ with classified as (
     where snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
 ),
 
-files as (  -- this model's files in this snapshot, both platforms
-    select 'civitai' as platform, cast(model_id as varchar) as model_id, snapshot_date, sha256
-    from {{ ref('stg_civitai__model_files') }}
-    where sha256 is not null and snapshot_date >= {{ reload_from('civitai_models', 'civitai') }}
-    union all
-    select 'huggingface', model_id, snapshot_date, sha256
-    from {{ ref('stg_huggingface__model_files') }}
-    where sha256 is not null and snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
+flagged as (  -- the registry: each flagged weight file, the model it was flagged on, and since when
+    select sha256, civitai_model_id, min(snapshot_date) as first_flagged_on
+    from {{ ref('int_real_person_file_sightings') }}
+    group by all
 ),
 
-hash_matches as (  -- a file of a model flagged by another tier, known by this snapshot's date
+files as (  -- every file of this snapshot whose hash the registry holds, both platforms, of any type
+    select platform, model_id, snapshot_date, sha256, is_weight
+    from {{ ref('int_model_files') }}
+    where ((platform = 'civitai' and snapshot_date >= {{ reload_from('civitai_models', 'civitai') }})
+            or (platform = 'huggingface' and snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}))
+        and sha256 in (select sha256 from flagged)
+),
+
+shared as ({{ shared_files('files') }}),
+
+hash_matches as (  -- an own weight file, not shared in this snapshot, of another model flagged by this date
     select distinct files.platform, files.model_id, files.snapshot_date
     from files
-    inner join (
-        select sha256, civitai_model_id, min(snapshot_date) as first_flagged_on
-        from {{ ref('int_real_person_file_sightings') }}
-        group by all
-    ) as flagged
+    inner join flagged
         on flagged.sha256 = files.sha256
         and flagged.first_flagged_on <= files.snapshot_date
         and not (files.platform = 'civitai' and flagged.civitai_model_id = files.model_id)
+    left join shared
+        on shared.platform = files.platform
+        and shared.snapshot_date = files.snapshot_date
+        and shared.sha256 = files.sha256
+    where files.is_weight and shared.sha256 is null
 ),
 
 chain as (
