@@ -100,10 +100,14 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     return {"raw_files": files}
 
 
-def build_args(home: Path, full_refresh: bool = False) -> list[str]:
-    """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused)."""
+def build_args(home: Path, full_refresh: bool = False, partial: bool = False) -> list[str]:
+    """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
+    build runs only the tests whose every parent it builds (dbt's cautious indirect selection): a
+    test that also reads a table outside the selection may find it missing or stale."""
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
+    if partial:
+        args += ["--indirect-selection", "cautious"]
     return [*args, "--full-refresh"] if full_refresh else args

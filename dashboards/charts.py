@@ -396,7 +396,7 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
                 "count",
             )
     undated_series = s.undated(p)
-    if undated_series.height:
+    if (undated_series["numerator"] > 0).any():  # else the note under the monthly charts says none is left out
         add(
             "coverage.html",
             "undated-items",

@@ -333,7 +333,7 @@ elif step == "site":  # half a site rendered into the staging folder
         die()
     package.render_site = render
 elif step == "seal":  # the manifest written, the citation files and SHA256SUMS not
-    package.citation_cff = die
+    package.citation.citation_cff = die
 elif step == "move":  # everything written and flushed, not yet in place
     package.move_into_place = die
 elif step == "latest":  # in place, latest not yet switched (the first call is the cleanup's)

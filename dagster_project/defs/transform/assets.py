@@ -53,7 +53,7 @@ def warehouse(
         home, context.run_id, full_refresh=config.full_refresh, partial=context.is_subset, engine=ENGINE
     )
     try:
-        args = build_args(home, full_refresh=config.full_refresh)
+        args = build_args(home, full_refresh=config.full_refresh, partial=context.is_subset)
     except BuildError as error:
         build_record.refused(home, record, str(error))
         raise dg.Failure(description=str(error)) from None
