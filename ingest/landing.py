@@ -42,6 +42,7 @@ from ingest import __version__
 from ingest.files import dumps, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched
+from ingest.quality import Quality, typed_values
 
 SOURCES = ("civitai_models", "civitai_images", "hf_models")
 KINDS = ("live", "simulated", "imported")
@@ -122,12 +123,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def rows_to_frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def rows_to_frame(
+    rows: list[dict[str, Any]], schema: dict[str, pl.DataType], quality: Quality | None = None, table: str = ""
+) -> pl.DataFrame:
     """Rows (dicts) -> a typed frame, built column by column.
 
-    List cells go through JSON and Polars' own decoder: building a list column from Python
-    lists costs a Series per cell, which made normalisation several times slower.
+    A value of the wrong type becomes null and is counted in `quality` as `table.column` (list
+    columns are built by the normalisers from already-checked lists). List cells go through JSON
+    and Polars' own decoder: building a list column from Python lists costs a Series per cell,
+    which made normalisation several times slower.
     """
+    quality = quality or Quality()
     transposed = zip(*map(operator.itemgetter(*schema), rows), strict=True) if rows else ([] for _ in schema)
     columns = []
     for (name, dtype), values in zip(schema.items(), transposed, strict=True):
@@ -135,7 +141,8 @@ def rows_to_frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) ->
             encoded = pl.Series(name, [orjson.dumps(v).decode() for v in values], pl.String)
             columns.append(encoded.str.json_decode(dtype))
         else:
-            columns.append(pl.Series(name, values, dtype=dtype, strict=False))
+            typed = typed_values(values, dtype, f"{table}.{name}", quality)
+            columns.append(pl.Series(name, typed, dtype=dtype, strict=False))
     return pl.DataFrame(columns)
 
 
