@@ -37,6 +37,7 @@ class Reporter:
         self.tty = self.stream.isatty()
         self.every_seconds = every_seconds
         self._last_line = 0.0
+        self._started = time.monotonic()  # a step shorter than every_seconds prints no progress
         self._run_start: dict[str, tuple[float, int]] = {}
         self._progress = None
         self._tasks: dict[str, int] = {}
@@ -93,6 +94,25 @@ class Reporter:
                 f"{source} {day}: stopped at --max-pages; incomplete, staged at {meta.get('path')} "
                 "(run again to resume)"
             )
+
+    def status(self, key: str, text: str) -> None:
+        """Progress of a step without pages (an import): live on a terminal, a line every few
+        seconds otherwise."""
+        if self._progress:
+            task = self._tasks.get(key)
+            if task is None:
+                self._tasks[key] = self._progress.add_task(text, total=None)
+            else:
+                self._progress.update(task, description=text)
+        elif time.monotonic() - max(self._last_line, self._started) >= self.every_seconds:
+            self._last_line = time.monotonic()
+            self.line(text)
+
+    def close(self) -> None:
+        """Stop the live display (before a one-line error, so it is not drawn over)."""
+        if self._progress:
+            self._progress.stop()
+            self._progress = None
 
     def line(self, text: str) -> None:
         if self._progress:
@@ -267,31 +287,51 @@ def report_published(outcome: RunOutcome) -> None:
 @click.option(
     "--mapping", "mapping_path", type=click.Path(path_type=Path), help="Column mapping (civitai-images-table)."
 )
-def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> None:
-    """Load a third-party crawl into raw/ as a dated snapshot labelled imported."""
+@click.option(
+    "--skip-invalid", is_flag=True, help="Leave out invalid items (counted in the manifest) instead of refusing."
+)
+@click.option("--force", is_flag=True, help="Discard a staged (paused or failed) crawl of that date.")
+def import_command(kind, path, as_of, source_url, note, scope, mapping_path, skip_invalid, force) -> None:
+    """Load a third-party crawl into raw/ as a dated snapshot labelled imported.
+
+    Every item is validated before anything is written; the files are read one at a time."""
     from ingest.importers import import_crawl
 
-    try:
-        result = import_crawl(
-            kind,
-            path,
-            home=hubwatch_home(),
-            as_of=parse_as_of(as_of),
-            source_url=source_url,
-            note=note,
-            scope=scope,
-            mapping_path=mapping_path,
-        )
-    except CrawlError as error:
-        fail(str(error))
+    with Reporter() as reporter:
+        try:
+            result = import_crawl(
+                kind,
+                path,
+                home=hubwatch_home(),
+                as_of=parse_as_of(as_of),
+                source_url=source_url,
+                note=note,
+                scope=scope,
+                mapping_path=mapping_path,
+                skip_invalid=skip_invalid,
+                force=force,
+                progress=lambda text: reporter.status("import", f"import: {text}"),
+            )
+        except CrawlError as error:
+            reporter.close()
+            fail(str(error))
     if result.status == "unchanged":
         print(
             f"import: {result.source} {result.snapshot_date}: these files are already imported; nothing to do",
             file=sys.stderr,
         )
         return
-    counts = ", ".join(f"{n} {table}" for table, n in result.manifest["items"].items())
-    print(f"import: {result.source} {result.snapshot_date}: {counts} (imported) → {result.path}", file=sys.stderr)
+    manifest = result.manifest
+    counts = ", ".join(f"{n} {table}" for table, n in manifest["items"].items())
+    invalid = manifest.get("invalid", {}).get("items", 0)
+    notes = [f"{invalid} invalid items left out"] if invalid else []
+    notes += [f"{n} undated {table}" for table, n in manifest.get("undated", {}).items() if n]
+    print(
+        f"import: {result.source} {result.snapshot_date}: {counts} (imported"
+        + "".join(f"; {note}" for note in notes)
+        + f") → {result.path}",
+        file=sys.stderr,
+    )
 
 
 @main.command()

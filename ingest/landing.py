@@ -146,6 +146,12 @@ def rows_to_frame(
     return pl.DataFrame(columns)
 
 
+def plan_key(kind: str, host: str, plan: dict[str, Any]) -> str:
+    """What a staged crawl must match to be resumed (else it was taken with other parameters)."""
+    identity = {"kind": kind, "host": host, "plan": plan}
+    return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 class SnapshotExists(CrawlError):
     """The complete snapshot is already there; it is never overwritten without --force."""
 
@@ -220,8 +226,7 @@ class StagedSnapshot:
             self._lock_handle.close()
 
     def _plan_key(self) -> str:
-        identity = {"kind": self.kind, "host": self.host, "plan": self.plan}
-        return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return plan_key(self.kind, self.host, self.plan)
 
     def _load_or_start(self) -> dict[str, Any]:
         checkpoint_file = self.dir / CHECKPOINT
@@ -345,12 +350,22 @@ class StagedSnapshot:
             write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
 
     # -- publish -------------------------------------------------------------------------
-    def publish(self, tables: dict[str, pl.DataFrame], *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write the normalised tables and the manifest (last), then move into raw/."""
+    def publish(
+        self, tables: dict[str, pl.DataFrame | pl.LazyFrame], *, extra: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Write the normalised tables and the manifest (last), then move into raw/.
+
+        A LazyFrame (an import's Parquet parts) is streamed into its file, never held whole."""
+        counts = {}
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
             tmp = target.with_name(f".{target.name}.tmp")
-            frame.write_parquet(tmp, compression="zstd", statistics=True)
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(tmp, compression="zstd", statistics=True)
+                counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+            else:
+                frame.write_parquet(tmp, compression="zstd", statistics=True)
+                counts[name] = frame.height
             tmp.replace(target)
         files = {
             path.relative_to(self.dir).as_posix(): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
@@ -364,7 +379,7 @@ class StagedSnapshot:
             "host": self.host,
             "params": self.plan,
             "pages": self.pages_done,
-            "items": {name: frame.height for name, frame in tables.items()},
+            "items": counts,
             "complete": True,
             "errors": self.checkpoint["errors"],
             "resumes": self.checkpoint["resumes"],

@@ -40,9 +40,7 @@ def test_real_crawls_become_imported_history(fakehub, tmp_path):
     assert second.returncode == 0, second.stderr
     manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))
     assert manifest["kind"] == "imported" and manifest["source_url"] == "https://github.com/dfanr/CivitaiModelList"
-    assert manifest["params"]["input_sha256"] == {
-        SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()
-    }
+    assert manifest["inputs"]["files"] == {SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()}
     built = hubwatch("build", env=env, timeout=600)
     assert built.returncode == 0, built.stderr
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
