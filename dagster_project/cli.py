@@ -230,10 +230,15 @@ def snapshot(sources: str, as_of: str | None, max_pages: int | None, force: bool
 @click.option("--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot).")
 def build(full_refresh: bool) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
+    from dagster_project.warehouse import describe_vanished, vanished_snapshots
+
     home = hubwatch_home()
+    vanished = vanished_snapshots(home)
+    if vanished:
+        print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
     print(
         f"build: verifying snapshots under {home / 'raw'} and running dbt"
-        + (" (full refresh)…" if full_refresh else "…"),
+        + (" (full refresh)…" if full_refresh or vanished else "…"),
         file=sys.stderr,
         flush=True,
     )
@@ -330,6 +335,27 @@ def import_command(kind, path, as_of, source_url, note, scope, mapping_path, ski
         f"import: {result.source} {result.snapshot_date}: {counts} (imported"
         + "".join(f"; {note}" for note in notes)
         + f") → {result.path}",
+        file=sys.stderr,
+    )
+
+
+@main.command()
+@click.argument("source", metavar="SOURCE")
+@click.argument("snapshot_date", metavar="DATE")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept with it, listed in every later package).")
+def withdraw(source: str, snapshot_date: str, reason: str) -> None:
+    """Move SOURCE's snapshot of DATE out of raw/ into withdrawn/ (never deleted); the next build
+    leaves it out. SOURCE: civitai_models, civitai_images or hf_models."""
+    from ingest.withdraw import withdraw as withdraw_snapshot
+
+    home = hubwatch_home()
+    try:
+        target = withdraw_snapshot(home, source, parse_as_of(snapshot_date), reason)
+    except CrawlError as error:
+        fail(str(error))
+    print(
+        f"withdraw: {source} {snapshot_date} moved to {target}; the next `hubwatch build` rebuilds without it, "
+        "and the date can be imported or taken again",
         file=sys.stderr,
     )
 

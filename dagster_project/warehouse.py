@@ -35,6 +35,7 @@ TABLES = {
     "hf_models": ("models", "model_files"),
 }
 LEDGER = "verified_snapshots.json"
+PENDING_REFRESH = "full_refresh_pending.json"
 
 
 class BuildError(CrawlError):
@@ -82,6 +83,42 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
             dates.setdefault(source, []).append(date.fromisoformat(partition.name.split("=", 1)[1]))
     write_atomic(ledger_path, dumps(ledger))
     return dates
+
+
+def vanished_snapshots(home: Path) -> list[str]:
+    """Snapshots an earlier build loaded that are no longer in raw/ as they were: withdrawn (or
+    removed by hand), even if the date was imported or taken again since. Incremental models
+    keep the rows of such a snapshot, so the build must rebuild every table (a full refresh);
+    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried."""
+    ledger_path, pending_path = home / LEDGER, home / PENDING_REFRESH
+    ledger = orjson.loads(ledger_path.read_bytes()) if ledger_path.is_file() else {}
+    pending = orjson.loads(pending_path.read_bytes()) if pending_path.is_file() else []
+    withdrawn = {
+        orjson.loads(p.read_bytes()).get("manifest_sha256") for p in home.glob("withdrawn/*/*/withdrawal.json")
+    }
+    gone = []
+    for key, stamp in ledger.items():
+        manifest = home / key / "manifest.json"
+        retaken = manifest.is_file() and hashlib.sha256(manifest.read_bytes()).hexdigest() != stamp
+        if not manifest.is_file() or (retaken and stamp in withdrawn):
+            gone.append(key)
+    vanished = sorted(set(pending) | set(gone))
+    if vanished != pending:
+        write_atomic(pending_path, dumps(vanished))
+    return vanished
+
+
+def refreshed(home: Path) -> None:
+    """A full refresh succeeded: no vanished snapshot's rows are left in the warehouse."""
+    (home / PENDING_REFRESH).unlink(missing_ok=True)
+
+
+def describe_vanished(keys: list[str]) -> str:
+    """One line for the operator: which snapshots left raw/, and what the build does about it."""
+    names = [key.removeprefix("raw/").replace("/snapshot_date=", " ") for key in keys]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    them = "it" if len(names) == 1 else "them"
+    return f"{shown} left raw/ (withdrawn) since an earlier build: rebuilding every table without {them} (full refresh)"
 
 
 def sql_list(paths: list[str]) -> str:
@@ -136,6 +173,7 @@ def dbt_command(home: Path, *args: str) -> list[str]:
 def build(home: Path, full_refresh: bool = False, select: str | None = None) -> BuildSummary:
     """Verify raw/, then `dbt build` (models, seeds, tests, unit tests) into the warehouse."""
     ensure_creator_salt(home)
+    full_refresh = full_refresh or bool(vanished_snapshots(home))
     dates = verify_raw(home, full=full_refresh)
     args = ["build", "--vars", orjson.dumps(dbt_vars(home, dates)).decode()]
     if full_refresh:
@@ -149,7 +187,10 @@ def build(home: Path, full_refresh: bool = False, select: str | None = None) -> 
         done = subprocess.run(
             dbt_command(home, *args), env=dbt_env(home), stdout=log, stderr=subprocess.STDOUT, check=False
         )
-    return summarise(home / "dbt" / "target" / "run_results.json", done.returncode, log_path)
+    summary = summarise(home / "dbt" / "target" / "run_results.json", done.returncode, log_path)
+    if summary.ok and full_refresh and not select:
+        refreshed(home)
+    return summary
 
 
 def summarise(run_results: Path, returncode: int, log_path: Path) -> BuildSummary:

@@ -351,17 +351,22 @@ class StagedSnapshot:
 
     # -- publish -------------------------------------------------------------------------
     def publish(
-        self, tables: dict[str, pl.DataFrame | pl.LazyFrame], *, extra: dict[str, Any] | None = None
+        self,
+        tables: dict[str, pl.DataFrame | pl.LazyFrame],
+        *,
+        extra: dict[str, Any] | None = None,
+        row_group_size: int | None = None,
     ) -> dict[str, Any]:
         """Write the normalised tables and the manifest (last), then move into raw/.
 
-        A LazyFrame (an import's Parquet parts) is streamed into its file, never held whole."""
+        A LazyFrame (an import's Parquet parts) is streamed into its file, never held whole, in
+        row groups of row_group_size rows (memory grows with the row group)."""
         counts = {}
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
             tmp = target.with_name(f".{target.name}.tmp")
             if isinstance(frame, pl.LazyFrame):
-                frame.sink_parquet(tmp, compression="zstd", statistics=True)
+                frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
                 counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
             else:
                 frame.write_parquet(tmp, compression="zstd", statistics=True)

@@ -66,7 +66,8 @@ KINDS = {
     "civitai-images-table": "civitai_images",
     "hf-models-json": "hf_models",
 }
-BATCH_BYTES = 16 * 1024 * 1024  # source bytes normalised at once (HUBWATCH_IMPORT_BATCH_BYTES)
+BATCH_BYTES = 8 * 1024 * 1024  # source bytes normalised at once (HUBWATCH_IMPORT_BATCH_BYTES)
+ROW_GROUP_BYTES = 8 * 1024 * 1024  # source bytes per row group of the combined tables
 INVALID_EXAMPLES = 20
 
 __all__ = ["KINDS", "ImportError_", "ImportResult", "check_as_of", "import_crawl"]
@@ -378,10 +379,18 @@ def import_crawl(
                     "invalid": {"items": checked.invalid, "examples": checked.examples},
                     **quality.manifest(),
                 },
+                row_group_size=rows_per_group(inputs["bytes"], len(checked.winners)),
             )
     finally:
         shutil.rmtree(parts, ignore_errors=True)
     return ImportResult(source, as_of, "imported", snapshot_path(home, source, as_of), manifest)
+
+
+def rows_per_group(total_bytes: int, items: int) -> int:
+    """Rows per Parquet row group holding about ROW_GROUP_BYTES of source: the combining sink
+    holds a few row groups at once, so this, not the crawl's size, bounds its memory."""
+    average = max(total_bytes / max(items, 1), 1)
+    return int(min(max(ROW_GROUP_BYTES / average, 64), 65_536))
 
 
 def refuse_staged_crawl(home: Path, source: str, as_of: date, key: str, force: bool) -> None:

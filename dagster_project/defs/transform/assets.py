@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.warehouse import BuildError, dbt_vars, verify_raw
+from dagster_project.warehouse import BuildError, dbt_vars, describe_vanished, refreshed, vanished_snapshots, verify_raw
 from ingest.home import ensure_creator_salt
 
 WRITER_POOL = "duckdb_writer"
@@ -51,11 +51,17 @@ def warehouse(
     home = settings.home_path
     os.environ["HUBWATCH_HOME"] = str(home)  # the dbt profile reads it
     ensure_creator_salt(home)
+    vanished = vanished_snapshots(home)  # a withdrawn snapshot's rows must leave every table
+    if vanished:
+        context.log.warning(describe_vanished(vanished))
+    full_refresh = config.full_refresh or bool(vanished)
     try:
-        raw_vars = dbt_vars(home, verify_raw(home, full=config.full_refresh))
+        raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     except BuildError as error:
         raise dg.Failure(description=str(error)) from None
     args = ["build", "--vars", orjson.dumps(raw_vars).decode()]
-    if config.full_refresh:
+    if full_refresh:
         args.append("--full-refresh")
     yield from dbt.cli(args, context=context).stream()
+    if full_refresh and not context.is_subset:  # every table rebuilt: nothing withdrawn is left
+        refreshed(home)
