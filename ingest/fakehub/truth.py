@@ -12,6 +12,12 @@ from ingest.fakehub.api import PERIOD_DAYS
 from ingest.fakehub.world import World, clock_of
 
 
+def civitai_undated_model_ids(world: World, day: date) -> set[int]:
+    """Listed models a crawl cannot date: `modelVersions: []` (a real 2023 shape)."""
+    t = clock_of(day)
+    return {m.model_id for m in world.models if m.listed_at(t, 31, archived=True) and m.hides_versions}
+
+
 def civitai_model_ids(world: World, day: date) -> set[int]:
     """Models a complete `/models?nsfw=true&archived=true` crawl sees."""
     t = clock_of(day)
@@ -86,7 +92,7 @@ def _flagged_files(world: World, civitai_days: list[date]) -> dict[str, date]:
         t = clock_of(day)
         for m in world.models:
             if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None and _civitai_flagged(m):
-                for v in m.versions_at(t):
+                for v in m.listed_versions_at(t):
                     for f in v.files:
                         first.setdefault(f.sha256.lower(), day)
     return first
@@ -111,7 +117,7 @@ def model_truth(world: World, civitai_days: list[date], hf_days: list[date]) -> 
             m = by_id[model_id]
             level = m.nsfw_level_at(t)
             out[("civitai", str(model_id))] = {
-                "month": _month(m.created_at),
+                "month": m.crawl_month,  # None: listed without versions, so undated
                 "nsfw_any": m.nsfw or bool(level & 62),
                 "nsfw_strict": m.nsfw or bool(level & 60),
                 "declared": m.poi,
@@ -164,6 +170,8 @@ def nsfw_share_monthly(models: dict, images: dict) -> dict[tuple[str, str, date]
     out: dict[tuple[str, str, date], list[int]] = {}
     rows = [(p, "model", r) for (p, _id), r in models.items()] + [("civitai", "image", r) for r in images.values()]
     for platform, entity, r in rows:
+        if r["month"] is None:  # undated items are left out of the monthly tables
+            continue
         counts = out.setdefault((platform, entity, r["month"]), [0, 0, 0])
         counts[0] += 1
         counts[1] += r["nsfw_any"]
@@ -188,6 +196,8 @@ REAL_PERSON_COUNTS = (
 def real_person_monthly(models: dict) -> dict[tuple[str, date], dict[str, int]]:
     out: dict[tuple[str, date], dict[str, int]] = {}
     for (platform, _id), r in models.items():
+        if r["month"] is None:  # undated items are left out of the monthly tables
+            continue
         c = out.setdefault((platform, r["month"]), dict.fromkeys(REAL_PERSON_COUNTS, 0))
         c["n_models"] += 1
         c["n_real_person"] += r["real_person"]
@@ -239,7 +249,7 @@ def cross_platform_matches(world: World, civitai_days: list[date], hf_days: list
         t = clock_of(day)
         for m in world.models:
             if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None:
-                for v in m.versions_at(t):
+                for v in m.listed_versions_at(t):
                     for f in v.files:
                         civitai_files.setdefault(f.sha256.lower(), set()).add(v.version_id)
     repos = {r.repo_id: r for r in world.repos}

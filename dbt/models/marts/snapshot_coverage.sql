@@ -11,5 +11,10 @@ select
     complete,
     cast(errors as bigint) as errors,
     started_at,
-    finished_at
+    finished_at,
+    n_unparsed_timestamps,
+    n_odd_values,
+    n_skipped_invalid,
+    n_input_files,
+    inputs_sha256
 from {{ ref('stg_hubwatch__snapshots') }}
