@@ -120,7 +120,7 @@ def test_reimporting_the_same_file_is_a_no_op(fakehub, tmp_path):
     assert (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes() == before
 
 
-@pytest.mark.parametrize("case", ["wrong kind", "not json", "missing column", "date conflict"])
+@pytest.mark.parametrize("case", ["wrong kind", "not json", "missing column", "date conflict", "no json in a tree"])
 def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, case):
     home = tmp_path / "home"
     env = hub_env(fakehub, home)
@@ -145,11 +145,17 @@ def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, ca
             ("civitai-images-table", str(table), "--as-of", "2024-11-27", "--mapping", str(mapping)),
             "base_model -> baseModel",
         )
-    else:
+    elif case == "date conflict":
         args, named = (
             ("civitai-models-json", str(REAL / "civitai_v1_models_list_limit10_2025-08.json"), "--as-of", "2023-07-05"),
             "already has a complete",
         )
+    else:  # pointed at a big unrelated tree (say /tmp): refused, not walked silently into an import
+        tree = tmp_path / "tree"
+        for n in range(300):
+            (tree / f"d{n % 7}" / f"e{n % 3}").mkdir(parents=True, exist_ok=True)
+            (tree / f"d{n % 7}" / f"e{n % 3}" / f"f{n}.txt").write_text("x")
+        args, named = ("civitai-models-json", str(tree), "--as-of", "2024-11-27"), "holds no .json file (300 other"
     done = hubwatch("import", *args, env=env)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
