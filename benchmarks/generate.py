@@ -74,6 +74,7 @@ def models_frame(n: int, day_index: int) -> dict[str, pl.DataFrame]:
         tipped_amount_count=pl.lit(None, pl.Int64),
         n_versions=pl.lit(1, pl.Int64),
         created_at=(pl.lit(START) - pl.duration(days=pl.col("model_id") % 900)).cast(pl.Datetime("ms", "UTC")),
+        created_at_source=pl.lit("version.createdAt"),
         last_version_at=(pl.lit(START) - pl.duration(days=pl.col("model_id") % 900)).cast(pl.Datetime("ms", "UTC")),
     )
     frame = frame.with_columns(

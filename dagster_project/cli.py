@@ -42,6 +42,7 @@ class Reporter:
         self.tty = self.stream.isatty()
         self.every_seconds = every_seconds
         self._last_line = 0.0
+        self._started = time.monotonic()  # a step shorter than every_seconds prints no progress
         self._run_start: dict[str, tuple[float, int]] = {}
         self._progress = None
         self._tasks: dict[str, int] = {}
@@ -103,6 +104,25 @@ class Reporter:
             )
         for earlier in (meta or {}).get("finished_earlier") or []:
             self.line(f"{source} {earlier}: complete — a crawl staged by an earlier run, finished by this one")
+
+    def status(self, key: str, text: str) -> None:
+        """Progress of a step without pages (an import): live on a terminal, a line every few
+        seconds otherwise."""
+        if self._progress:
+            task = self._tasks.get(key)
+            if task is None:
+                self._tasks[key] = self._progress.add_task(text, total=None)
+            else:
+                self._progress.update(task, description=text)
+        elif time.monotonic() - max(self._last_line, self._started) >= self.every_seconds:
+            self._last_line = time.monotonic()
+            self.line(text)
+
+    def close(self) -> None:
+        """Stop the live display (before a one-line error, so it is not drawn over)."""
+        if self._progress:
+            self._progress.stop()
+            self._progress = None
 
     def line(self, text: str) -> None:
         if self._progress:
@@ -337,13 +357,17 @@ def check_image_options(since: str | None, budget: str | None, day: date) -> Non
 def build(full_refresh: bool) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
     from dagster_project.runs import build_warehouse
+    from dagster_project.warehouse import describe_vanished, vanished_snapshots
 
     home = command_home()
     if not any(home.glob("raw/*/snapshot_date=*/manifest.json")):  # before anything is created
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
+    vanished = vanished_snapshots(home)
+    if vanished:
+        print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
     print(
         f"build: verifying snapshots under {home / 'raw'} and running dbt"
-        + (" (full refresh)…" if full_refresh else "…"),
+        + (" (full refresh)…" if full_refresh or vanished else "…"),
         file=sys.stderr,
         flush=True,
     )
@@ -442,32 +466,74 @@ def report_published(outcome: RunOutcome) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Column mapping (civitai-images-table).",
 )
-def import_command(kind, path, as_of, source_url, note, scope, mapping_path) -> None:
-    """Load a third-party crawl into raw/ as a dated snapshot labelled imported."""
+@click.option(
+    "--skip-invalid", is_flag=True, help="Leave out invalid items (counted in the manifest) instead of refusing."
+)
+@click.option("--force", is_flag=True, help="Discard a staged (paused or failed) crawl of that date.")
+def import_command(kind, path, as_of, source_url, note, scope, mapping_path, skip_invalid, force) -> None:
+    """Load a third-party crawl into raw/ as a dated snapshot labelled imported.
+
+    Every item is validated before anything is written; the files are read one at a time."""
     from ingest.importers import import_crawl
     from ingest.snapshots import parse_as_of
 
-    try:
-        result = import_crawl(
-            kind,
-            path,
-            home=command_home(),
-            as_of=parse_as_of(as_of),
-            source_url=source_url,
-            note=note,
-            scope=scope,
-            mapping_path=mapping_path,
-        )
-    except CrawlError as error:
-        fail(str(error))
+    with Reporter() as reporter:
+        try:
+            result = import_crawl(
+                kind,
+                path,
+                home=command_home(),
+                as_of=parse_as_of(as_of),
+                source_url=source_url,
+                note=note,
+                scope=scope,
+                mapping_path=mapping_path,
+                skip_invalid=skip_invalid,
+                force=force,
+                progress=lambda text: reporter.status("import", f"import: {text}"),
+            )
+        except CrawlError as error:
+            reporter.close()
+            fail(str(error))
     if result.status == "unchanged":
         print(
             f"import: {result.source} {result.snapshot_date}: these files are already imported; nothing to do",
             file=sys.stderr,
         )
         return
-    counts = ", ".join(f"{n} {table}" for table, n in result.manifest["items"].items())
-    print(f"import: {result.source} {result.snapshot_date}: {counts} (imported) → {result.path}", file=sys.stderr)
+    manifest = result.manifest
+    counts = ", ".join(f"{n} {table}" for table, n in manifest["items"].items())
+    invalid = manifest.get("invalid", {}).get("items", 0)
+    notes = [f"{invalid} invalid items left out"] if invalid else []
+    notes += [f"{n} undated {table}" for table, n in manifest.get("undated", {}).items() if n]
+    print(
+        f"import: {result.source} {result.snapshot_date}: {counts} (imported"
+        + "".join(f"; {note}" for note in notes)
+        + f") → {result.path}",
+        file=sys.stderr,
+    )
+
+
+@main.command()
+@click.argument("source", metavar="SOURCE")
+@click.argument("snapshot_date", metavar="DATE")
+@click.option("--reason", required=True, help="Why it is withdrawn (kept with it, listed in every later package).")
+def withdraw(source: str, snapshot_date: str, reason: str) -> None:
+    """Move SOURCE's snapshot of DATE out of raw/ into withdrawn/ (never deleted); the next build
+    leaves it out. SOURCE: civitai_models, civitai_images or hf_models."""
+    from ingest.snapshots import parse_as_of
+    from ingest.withdraw import withdraw as withdraw_snapshot
+
+    home = command_home()
+    try:
+        target = withdraw_snapshot(home, source, parse_as_of(snapshot_date), reason)
+    except CrawlError as error:
+        fail(str(error))
+    print(
+        f"withdraw: {source} {snapshot_date} moved to {target}; the next `hubwatch build` rebuilds without it, "
+        "and the date can be imported or taken again",
+        file=sys.stderr,
+    )
 
 
 @main.command()

@@ -34,6 +34,7 @@ TABLES = {
     "hf_models": ("models", "model_files"),
 }
 LEDGER = "verified_snapshots.json"
+PENDING_REFRESH = "full_refresh_pending.json"
 
 
 class BuildError(CrawlError):
@@ -73,6 +74,42 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
             dates.setdefault(source, []).append(date.fromisoformat(partition.name.split("=", 1)[1]))
     write_atomic(ledger_path, dumps(ledger))
     return dates
+
+
+def vanished_snapshots(home: Path) -> list[str]:
+    """Snapshots an earlier build loaded that are no longer in raw/ as they were: withdrawn (or
+    removed by hand), even if the date was imported or taken again since. Incremental models
+    keep the rows of such a snapshot, so the build must rebuild every table (a full refresh);
+    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried."""
+    ledger_path, pending_path = home / LEDGER, home / PENDING_REFRESH
+    ledger = orjson.loads(ledger_path.read_bytes()) if ledger_path.is_file() else {}
+    pending = orjson.loads(pending_path.read_bytes()) if pending_path.is_file() else []
+    withdrawn = {
+        orjson.loads(p.read_bytes()).get("manifest_sha256") for p in home.glob("withdrawn/*/*/withdrawal.json")
+    }
+    gone = []
+    for key, stamp in ledger.items():
+        manifest = home / key / "manifest.json"
+        retaken = manifest.is_file() and hashlib.sha256(manifest.read_bytes()).hexdigest() != stamp
+        if not manifest.is_file() or (retaken and stamp in withdrawn):
+            gone.append(key)
+    vanished = sorted(set(pending) | set(gone))
+    if vanished != pending:
+        write_atomic(pending_path, dumps(vanished))
+    return vanished
+
+
+def refreshed(home: Path) -> None:
+    """A full refresh succeeded: no vanished snapshot's rows are left in the warehouse."""
+    (home / PENDING_REFRESH).unlink(missing_ok=True)
+
+
+def describe_vanished(keys: list[str]) -> str:
+    """One line for the operator: which snapshots left raw/, and what the build does about it."""
+    names = [key.removeprefix("raw/").replace("/snapshot_date=", " ") for key in keys]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    them = "it" if len(names) == 1 else "them"
+    return f"{shown} left raw/ (withdrawn) since an earlier build: rebuilding every table without {them} (full refresh)"
 
 
 def sql_list(paths: list[str]) -> str:

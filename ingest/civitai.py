@@ -26,7 +26,9 @@ import polars as pl
 
 from ingest.http import CrawlError, PoliteClient
 from ingest.landing import StagedSnapshot, rows_to_frame
+from ingest.quality import Quality, as_dict, as_list, dicts_in, ints_in, strings_in
 from ingest.sources import IMAGE_PERIODS
+from ingest.timestamps import parse_timestamps, unparsed
 
 MODELS_PARAMS = {"limit": 100, "nsfw": "true", "archived": "true", "sort": "Oldest"}
 
@@ -75,6 +77,7 @@ def page_items(payload: Any, url: str) -> tuple[list[dict[str, Any]], str | None
 
 
 # -- normalisation ---------------------------------------------------------------------------
+UTC_MS = pl.Datetime("ms", "UTC")
 MODEL_SCHEMA = {
     "model_id": pl.Int64,
     "name": pl.String,
@@ -96,8 +99,9 @@ MODEL_SCHEMA = {
     "comment_count": pl.Int64,
     "tipped_amount_count": pl.Int64,
     "n_versions": pl.Int64,
-    "created_at": pl.String,  # parsed to datetime below
-    "last_version_at": pl.String,
+    "created_at": UTC_MS,  # see CREATION_DATE_ORDER
+    "created_at_source": pl.String,  # which field gave created_at (null: undated)
+    "last_version_at": UTC_MS,
     "raw_json": pl.String,
 }
 VERSION_SCHEMA = {
@@ -108,8 +112,8 @@ VERSION_SCHEMA = {
     "nsfw_level": pl.Int64,
     "trained_words": pl.List(pl.String),
     "download_count": pl.Int64,
-    "created_at": pl.String,
-    "published_at": pl.String,
+    "created_at": UTC_MS,
+    "published_at": UTC_MS,
 }
 FILE_SCHEMA = {
     "model_id": pl.Int64,
@@ -124,7 +128,7 @@ FILE_SCHEMA = {
 }
 IMAGE_SCHEMA = {
     "image_id": pl.Int64,
-    "created_at": pl.String,
+    "created_at": UTC_MS,
     "browsing_level": pl.Int64,
     "nsfw_level_label": pl.String,
     "nsfw": pl.Boolean,
@@ -142,20 +146,30 @@ IMAGE_SCHEMA = {
     "has_meta": pl.Boolean,
     "raw_json": pl.String,
 }
-TIME_COLUMNS = ("created_at", "last_version_at", "published_at")
+# A model's creation date, first that is present: the earliest of its versions' times, each
+# version's time being its createdAt (the 2023 shape), else its publishedAt (list items since
+# 2024 carry no version createdAt); then the model's own publishedAt, then its createdAt. A model
+# with none of them (real 2023 items with `modelVersions: []`) is kept, undated, and counted.
+CREATION_DATE_ORDER = ("version.createdAt", "version.publishedAt", "model.publishedAt", "model.createdAt")
 
 
-def normalise_models(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]:
-    """Model items -> models, model_versions and model_files tables (last sighting wins)."""
-    latest: dict[int, dict[str, Any]] = {}
-    for item in items:
-        latest[int(item["id"])] = item
+def normalise_models(items: Iterable[Any], quality: Quality | None = None) -> dict[str, pl.DataFrame]:
+    """Model items -> models, model_versions and model_files tables (last sighting wins).
+
+    Never raises on an odd item: values of the wrong type become null and are counted in
+    `quality` (as are timestamps that do not parse and models left undated).
+    """
+    quality = quality if quality is not None else Quality()
+    latest = latest_by_id(items, "models", int, quality)
     models, versions, files = [], [], []
     for model_id, item in latest.items():
-        item_versions = item.get("modelVersions") or []
-        version_times = [_version_time(v) for v in item_versions if _version_time(v)]
-        stats = item.get("stats") or {}
-        creator = item.get("creator") or {}
+        item_versions = dicts_in(item.get("modelVersions"), "models.modelVersions", quality)
+        stats = as_dict(item.get("stats"), "models.stats", quality)
+        creator = as_dict(item.get("creator"), "models.creator", quality)
+        if item.get("baseModels") is not None:
+            base_models = strings_in(item.get("baseModels"), "models.baseModels", quality)
+        else:
+            base_models = sorted({v["baseModel"] for v in item_versions if isinstance(v.get("baseModel"), str)})
         models.append(
             {
                 "model_id": model_id,
@@ -169,9 +183,8 @@ def normalise_models(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
                 "mode": item.get("mode"),
                 "availability": item.get("availability"),
                 "creator_username": creator.get("username"),
-                "tags": _tag_names(item.get("tags")),
-                "base_models": item.get("baseModels")
-                or sorted({v["baseModel"] for v in item_versions if v.get("baseModel")}),
+                "tags": tag_names(item.get("tags"), "models.tags", quality),
+                "base_models": base_models,
                 "download_count": stats.get("downloadCount"),
                 "thumbs_up_count": stats.get("thumbsUpCount"),
                 "thumbs_down_count": stats.get("thumbsDownCount"),
@@ -179,61 +192,110 @@ def normalise_models(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
                 "comment_count": stats.get("commentCount"),
                 "tipped_amount_count": stats.get("tippedAmountCount"),
                 "n_versions": len(item_versions),
-                "created_at": min(version_times) if version_times else None,
-                "last_version_at": max(version_times) if version_times else None,
+                "published_at": item.get("publishedAt"),  # model-level times: fallbacks only
+                "created_at": item.get("createdAt"),
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
         for version in item_versions:
+            version_id = version.get("id")
             versions.append(
                 {
                     "model_id": model_id,
-                    "version_id": version.get("id"),
+                    "version_id": version_id,
                     "name": version.get("name"),
                     "base_model": version.get("baseModel"),
                     "nsfw_level": version.get("nsfwLevel"),
-                    "trained_words": [str(w) for w in version.get("trainedWords") or []],
-                    "download_count": (version.get("stats") or {}).get("downloadCount"),
+                    "trained_words": strings_in(version.get("trainedWords"), "model_versions.trainedWords", quality),
+                    "download_count": as_dict(version.get("stats"), "model_versions.stats", quality).get(
+                        "downloadCount"
+                    ),
                     "created_at": version.get("createdAt"),
                     "published_at": version.get("publishedAt"),
                 }
             )
-            for file in version.get("files") or []:
-                hashes = file.get("hashes") or {}
+            for file in dicts_in(version.get("files"), "model_versions.files", quality):
+                hashes = as_dict(file.get("hashes"), "model_files.hashes", quality)
                 sha = hashes.get("SHA256")
+                primary = file.get("primary")
+                if primary is not None and not isinstance(primary, bool):
+                    quality.odd("model_files.primary")
                 files.append(
                     {
                         "model_id": model_id,
-                        "version_id": version.get("id"),
+                        "version_id": version_id,
                         "file_id": file.get("id"),
                         "name": file.get("name"),
                         "type": file.get("type"),
                         "size_kb": file.get("sizeKB"),
-                        "is_primary": bool(file.get("primary", False)),
-                        "sha256": sha.lower() if sha else None,
+                        "is_primary": primary is True,
+                        "sha256": sha.lower() if isinstance(sha, str) else sha,
                         "autov2": hashes.get("AutoV2"),
                     }
                 )
+    version_frame = _frame(versions, VERSION_SCHEMA, "model_versions", quality)
+    model_frame = _frame(models, MODEL_ROW_SCHEMA, "models", quality)
+    model_frame = with_creation_dates(model_frame, version_frame)
+    quality.undated["models"] += model_frame["created_at"].null_count()
     return {
-        "models": _frame(models, MODEL_SCHEMA).sort("model_id"),
-        "model_versions": _frame(versions, VERSION_SCHEMA).sort("model_id", "version_id"),
+        "models": model_frame.sort("model_id"),
+        "model_versions": version_frame.sort("model_id", "version_id"),
         # one row per file (a file listed under two versions keeps the lower), so the warehouse's
         # staging view need not re-deduplicate every file of every snapshot
-        "model_files": _frame(files, FILE_SCHEMA)
+        "model_files": _frame(files, FILE_SCHEMA, "model_files", quality)
         .sort("version_id", "file_id")
         .unique("file_id", keep="first", maintain_order=True)
         .sort("model_id", "version_id", "file_id"),
     }
 
 
-def normalise_images(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]:
+# what each model row holds before its creation date is decided: the model-level times (read
+# only as the last fallbacks) instead of the derived columns
+MODEL_ROW_SCHEMA = {
+    **{k: v for k, v in MODEL_SCHEMA.items() if k not in ("created_at_source", "last_version_at")},
+    "published_at": UTC_MS,
+}
+
+
+def with_creation_dates(models: pl.DataFrame, versions: pl.DataFrame) -> pl.DataFrame:
+    """created_at, created_at_source and last_version_at, in CREATION_DATE_ORDER."""
+    version_time = pl.coalesce("created_at", "published_at")
+    by_model = (
+        versions.select(
+            "model_id",
+            time=version_time,
+            source=pl.when(pl.col("created_at").is_not_null())
+            .then(pl.lit(CREATION_DATE_ORDER[0]))
+            .when(pl.col("published_at").is_not_null())
+            .then(pl.lit(CREATION_DATE_ORDER[1])),
+        )
+        .drop_nulls("time")
+        .group_by("model_id")
+        .agg(
+            version_created=pl.col("time").min(),
+            version_source=pl.col("source").sort_by("time").first(),
+            last_version_at=pl.col("time").max(),
+        )
+    )
+    joined = models.join(by_model, on="model_id", how="left")
+    return joined.with_columns(
+        created_at=pl.coalesce("version_created", "published_at", "created_at"),
+        created_at_source=pl.when(pl.col("version_created").is_not_null())
+        .then("version_source")
+        .when(pl.col("published_at").is_not_null())
+        .then(pl.lit(CREATION_DATE_ORDER[2]))
+        .when(pl.col("created_at").is_not_null())
+        .then(pl.lit(CREATION_DATE_ORDER[3])),
+    ).select(MODEL_SCHEMA.keys())
+
+
+def normalise_images(items: Iterable[Any], quality: Quality | None = None) -> dict[str, pl.DataFrame]:
     """Image items -> the images table (one row per image id, last sighting wins)."""
-    latest: dict[int, dict[str, Any]] = {}
-    for item in items:
-        latest[int(item["id"])] = item
+    quality = quality if quality is not None else Quality()
+    latest = latest_by_id(items, "images", int, quality)
     rows = []
     for image_id, item in latest.items():
-        stats = item.get("stats") or {}
+        stats = as_dict(item.get("stats"), "images.stats", quality)
         nsfw = item.get("nsfw")
         label = item.get("nsfwLevel")
         rows.append(
@@ -250,8 +312,8 @@ def normalise_images(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
                 "post_id": item.get("postId"),
                 "username": item.get("username"),
                 "base_model": item.get("baseModel"),
-                "model_version_ids": item.get("modelVersionIds") or [],
-                "tags": _tag_names(item.get("tags")),
+                "model_version_ids": ints_in(item.get("modelVersionIds"), "images.modelVersionIds", quality),
+                "tags": tag_names(item.get("tags"), "images.tags", quality),
                 "like_count": stats.get("likeCount"),
                 "heart_count": stats.get("heartCount"),
                 "comment_count": stats.get("commentCount"),
@@ -259,7 +321,21 @@ def normalise_images(items: Iterable[dict[str, Any]]) -> dict[str, pl.DataFrame]
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
-    return {"images": _frame(rows, IMAGE_SCHEMA).sort("image_id")}
+    return {"images": _frame(rows, IMAGE_SCHEMA, "images", quality).sort("image_id")}
+
+
+def latest_by_id(items: Iterable[Any], table: str, id_type: type, quality: Quality) -> dict[Any, dict[str, Any]]:
+    """The last sighting of each item by its id; an item that is not an object or has no id of
+    the right type cannot be keyed and is left out (counted; the stored page keeps it)."""
+    latest: dict[Any, dict[str, Any]] = {}
+    for item in items:
+        if not isinstance(item, dict):
+            quality.odd(f"{table}.item")
+        elif type(item.get("id")) is not id_type:
+            quality.odd(f"{table}.id")
+        else:
+            latest[item["id"]] = item
+    return latest
 
 
 def model_item_from_version(version: dict[str, Any]) -> dict[str, Any]:
@@ -281,19 +357,28 @@ def items_of(pages: Iterable[tuple[dict[str, Any], Any]]) -> Iterable[dict[str, 
         yield from payload["items"]
 
 
-def _version_time(version: dict[str, Any]) -> str | None:
-    return version.get("createdAt") or version.get("publishedAt")
-
-
-def _tag_names(tags: Any) -> list[str]:
+def tag_names(tags: Any, name: str, quality: Quality) -> list[str]:
     """Model tags are names; image tags (withTags) are {id, name}; keep the names."""
-    if not tags:
-        return []
-    names = [tag.get("name") if isinstance(tag, dict) else tag for tag in tags]
-    return [name if isinstance(name, str) else str(name) for name in names if name is not None]
+    names = []
+    odd = 0
+    for tag in as_list(tags, name, quality):
+        value = tag.get("name") if isinstance(tag, dict) else tag
+        if isinstance(value, str):
+            names.append(value)
+        else:
+            odd += 1
+    quality.odd(name, odd)
+    return names
 
 
-def _frame(rows: list[dict[str, Any]], schema: dict[str, Any]) -> pl.DataFrame:
-    frame = rows_to_frame(rows, schema)
-    times = [c for c in TIME_COLUMNS if c in schema]
-    return frame.with_columns(pl.col(c).str.to_datetime(time_unit="ms", time_zone="UTC", strict=False) for c in times)
+def _frame(rows: list[dict[str, Any]], schema: dict[str, Any], table: str, quality: Quality) -> pl.DataFrame:
+    """Rows -> a typed frame; timestamps go through the one parser and every value that does not
+    parse is counted (the raw text stays in the item's raw_json)."""
+    times = [c for c, dtype in schema.items() if dtype == UTC_MS]
+    frame = rows_to_frame(rows, {c: pl.String if c in times else d for c, d in schema.items()}, quality, table)
+    for column in times:
+        raw = frame[column]
+        parsed = parse_timestamps(raw)
+        quality.unparsed[f"{table}.{column}"] += unparsed(raw, parsed)
+        frame = frame.with_columns(parsed.alias(column))
+    return frame

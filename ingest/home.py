@@ -2,7 +2,8 @@
 
 raw/<source>/snapshot_date=YYYY-MM-DD/      complete snapshots (readers look only here)
 staging/<source>/snapshot_date=YYYY-MM-DD/  snapshots being taken
-withdrawn/<source>/snapshot_date=…/         snapshots taken out of raw/, each with withdrawal.json
+withdrawn/<source>/snapshot_date=YYYY-MM-DD[.<UTC stamp>]/
+                                            withdrawn snapshots, whole, with withdrawal.json
 secrets/creator_salt                        the salt of creator-name hashes (never published)
 warehouse.duckdb                            the warehouse dbt writes
 builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
@@ -31,6 +32,10 @@ def partition_name(snapshot_date: date) -> str:
 
 def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:
     return home / "raw" / source / partition_name(snapshot_date)
+
+
+def withdrawn_path(home: Path, source: str, snapshot_date: date) -> Path:
+    return home / "withdrawn" / source / partition_name(snapshot_date)
 
 
 def staging_path(home: Path, source: str, snapshot_date: date) -> Path:

@@ -31,6 +31,8 @@ from huggingface_hub import ModelInfo
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient
 from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame
+from ingest.quality import Quality, as_dict, dicts_in, strings_in
+from ingest.timestamps import parse_timestamps, unparsed
 
 EXPAND = (
     "author",
@@ -98,7 +100,7 @@ def base_models_of(tags: Iterable[str]) -> list[tuple[str, str]]:
     """(relation, base repo) pairs from `base_model:<id>` / `base_model:<relation>:<id>` tags."""
     pairs = []
     for tag in tags:
-        if not tag.startswith("base_model:"):
+        if not isinstance(tag, str) or not tag.startswith("base_model:"):
             continue
         rest = tag.removeprefix("base_model:")
         relation, _, repo = rest.partition(":")
@@ -109,10 +111,16 @@ def base_models_of(tags: Iterable[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def tags_of(item: dict[str, Any]) -> list[str]:
+    """An item's tags that are text (an odd `tags` value is counted by the normaliser)."""
+    tags = item.get("tags")
+    return [t for t in tags if isinstance(t, str)] if isinstance(tags, list) else []
+
+
 def in_scope(item: dict[str, Any], scope: HfScope, image_repos: set[str]) -> bool:
     if item.get("pipeline_tag") == "text-to-image":
         return True
-    tags = item.get("tags") or []
+    tags = tags_of(item)
     if "template:sd-lora" in tags:
         return True
     if not (ADAPTER_TAGS & set(tags) or any(r == "adapter" for r, _ in base_models_of(tags))):
@@ -124,7 +132,7 @@ def in_scope(item: dict[str, Any], scope: HfScope, image_repos: set[str]) -> boo
 
 def is_file_candidate(item: dict[str, Any]) -> bool:
     """LoRA-like repos: the ones whose files may be re-uploads of Civitai files."""
-    tags = item.get("tags") or []
+    tags = tags_of(item)
     return bool(ADAPTER_TAGS & set(tags)) or any(r == "adapter" for r, _ in base_models_of(tags))
 
 
@@ -206,13 +214,18 @@ def _fetch_files(snapshot, client, endpoint, repos: list[str], start: int) -> No
         )
 
 
-def scoped_items(snapshot: StagedSnapshot, scope: HfScope) -> list[dict[str, Any]]:
-    """Listed items in scope, one per repo (the last sighting wins)."""
+def scoped_items(snapshot: StagedSnapshot, scope: HfScope, quality: Quality | None = None) -> list[dict[str, Any]]:
+    """Listed items in scope, one per repo (the last sighting wins); an item without a repo id
+    cannot be placed and is left out (counted; the stored page keeps it)."""
+    quality = quality if quality is not None else Quality()
     latest: dict[str, dict[str, Any]] = {}
     for meta, payload in snapshot.pages():
         if meta["stream"].startswith("list:"):
             for item in payload:
-                latest[item["id"]] = item
+                if isinstance(item, dict) and isinstance(item.get("id"), str):
+                    latest[item["id"]] = item
+                else:
+                    quality.odd("models.id")
     image_repos = {i for i, item in latest.items() if item.get("pipeline_tag") == "text-to-image"}
     return [item for item in latest.values() if in_scope(item, scope, image_repos)]
 
@@ -235,7 +248,7 @@ def plan_file_fetches(
         known = dict(previous.select("model_id", "repo_sha").unique("model_id").iter_rows())
     candidates = sorted(
         (i for i in listed if is_file_candidate(i)),
-        key=lambda i: (i.get("createdAt") or "", i["id"]),
+        key=lambda i: (i["createdAt"] if isinstance(i.get("createdAt"), str) else "", i["id"]),
         reverse=True,
     )
     carried = [i["id"] for i in candidates if i["id"] in known and known[i["id"]] == i.get("sha")]
@@ -245,11 +258,12 @@ def plan_file_fetches(
 
 
 # -- normalisation ---------------------------------------------------------------------------
+UTC_MS = pl.Datetime("ms", "UTC")
 MODEL_SCHEMA = {
     "model_id": pl.String,
     "author": pl.String,
-    "created_at": pl.Datetime("ms", "UTC"),
-    "last_modified": pl.Datetime("ms", "UTC"),
+    "created_at": UTC_MS,
+    "last_modified": UTC_MS,
     "downloads_30d": pl.Int64,
     "downloads_all_time": pl.Int64,
     "likes": pl.Int64,
@@ -271,48 +285,115 @@ FILE_SCHEMA = {
     "sha256": pl.String,
     "fetched_in": pl.String,
 }
+# the plain fields handed to huggingface_hub's ModelInfo; timestamps go through hubwatch's one
+# parser instead (ModelInfo's own raises on a value like "yesterday")
+MODEL_INFO_FIELDS = (
+    "id",
+    "author",
+    "sha",
+    "private",
+    "gated",
+    "disabled",
+    "downloads",
+    "downloadsAllTime",
+    "likes",
+    "library_name",
+    "pipeline_tag",
+)
 
 
-def normalise(snapshot: StagedSnapshot, scope: HfScope, previous: pl.DataFrame | None) -> dict[str, pl.DataFrame]:
+def normalise(
+    snapshot: StagedSnapshot, scope: HfScope, previous: pl.DataFrame | None, quality: Quality | None = None
+) -> dict[str, pl.DataFrame]:
     """The in-scope models and the file hashes (fetched now, or carried if the repo is unchanged)."""
-    models = normalise_models(scoped_items(snapshot, scope))
-    fetched = normalise_files((payload for _meta, payload in snapshot.pages(stream="files")), snapshot.snapshot_date)
+    quality = quality if quality is not None else Quality()
+    models = normalise_models(scoped_items(snapshot, scope, quality), quality)
+    payloads = (payload for _meta, payload in snapshot.pages(stream="files"))
+    fetched = normalise_files(payloads, snapshot.snapshot_date, quality)
     return {"models": models, "model_files": carry_forward(fetched, previous, models)}
 
 
-def normalise_models(items: Iterable[dict[str, Any]]) -> pl.DataFrame:
-    """/api/models items (any field set) -> one typed row each, parsed by huggingface_hub."""
+def normalise_models(items: Iterable[Any], quality: Quality | None = None) -> pl.DataFrame:
+    """/api/models items (any field set) -> one typed row each, parsed by huggingface_hub.
+
+    Never raises on an odd item: values of the wrong type become null (counted in `quality`, as
+    are timestamps that do not parse); the item stays whole in raw_json.
+    """
+    quality = quality if quality is not None else Quality()
     rows = []
     for item in items:
-        info = ModelInfo(**item)
+        if not isinstance(item, dict):
+            quality.odd("models.item")
+            continue
+        if not isinstance(item.get("id"), str):
+            quality.odd("models.id")
+            continue
+        info = ModelInfo(**{k: item[k] for k in MODEL_INFO_FIELDS if k in item})
+        tags = strings_in(item.get("tags"), "models.tags", quality)
         rows.append(
             {
                 "model_id": info.id,
                 "author": info.author,
-                "created_at": info.created_at,
-                "last_modified": info.last_modified,
+                "created_at": item.get("createdAt"),
+                "last_modified": item.get("lastModified"),
                 "downloads_30d": info.downloads,
                 "downloads_all_time": info.downloads_all_time,
                 "likes": info.likes,
-                "tags": info.tags or [],
+                "tags": tags,
                 "pipeline_tag": info.pipeline_tag,
                 "library_name": info.library_name,
-                "gated": None if info.gated is None else str(info.gated).lower(),
+                "gated": _gated(info.gated, quality),
                 "private": info.private,
                 "disabled": info.disabled,
                 "sha": info.sha,
-                "base_models": sorted({repo for _r, repo in base_models_of(info.tags or [])}),
+                "base_models": sorted({repo for _r, repo in base_models_of(tags)}),
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
-    return rows_to_frame(rows, MODEL_SCHEMA).sort("model_id")
+    schema = {k: pl.String if v == UTC_MS else v for k, v in MODEL_SCHEMA.items()}
+    frame = rows_to_frame(rows, schema, quality, "models")
+    for column in ("created_at", "last_modified"):
+        raw = frame[column]
+        parsed = parse_timestamps(raw)
+        quality.unparsed[f"models.{column}"] += unparsed(raw, parsed)
+        frame = frame.with_columns(parsed.alias(column))
+    quality.undated["models"] += frame["created_at"].null_count()
+    return frame.sort("model_id")
 
 
-def normalise_files(payloads: Iterable[dict[str, Any]], fetched_on: date) -> pl.DataFrame:
+def _gated(value: Any, quality: Quality) -> str | None:
+    """`false`, `auto` or `manual`, as text."""
+    if value is None:
+        return None
+    if isinstance(value, bool | str):
+        return str(value).lower()
+    quality.odd("models.gated")
+    return None
+
+
+def normalise_files(payloads: Iterable[Any], fetched_on: date, quality: Quality | None = None) -> pl.DataFrame:
     """`/api/models/{repo}?blobs=true` payloads -> one row per file, LFS sha256 where present."""
+    quality = quality if quality is not None else Quality()
     rows = []
     for payload in payloads:
-        info = ModelInfo(**payload)
+        if not isinstance(payload, dict) or not isinstance(payload.get("id"), str):
+            quality.odd("model_files.item")
+            continue
+        siblings = []
+        for sibling in dicts_in(payload.get("siblings"), "model_files.siblings", quality):
+            if not isinstance(sibling.get("rfilename"), str):
+                quality.odd("model_files.rfilename")
+                continue
+            lfs = as_dict(sibling.get("lfs"), "model_files.lfs", quality)
+            siblings.append(
+                {
+                    "rfilename": sibling["rfilename"],
+                    "size": sibling.get("size"),
+                    "blobId": sibling.get("blobId"),
+                    **({"lfs": {k: lfs.get(k) for k in ("size", "sha256", "pointerSize")}} if lfs else {}),
+                }
+            )
+        info = ModelInfo(id=payload["id"], sha=payload.get("sha"), siblings=siblings)
         for sibling in info.siblings or []:
             rows.append(
                 {
@@ -324,7 +405,7 @@ def normalise_files(payloads: Iterable[dict[str, Any]], fetched_on: date) -> pl.
                     "fetched_in": fetched_on.isoformat(),
                 }
             )
-    return rows_to_frame(rows, FILE_SCHEMA)
+    return rows_to_frame(rows, FILE_SCHEMA, quality, "model_files")
 
 
 def carry_forward(fetched: pl.DataFrame, previous: pl.DataFrame | None, models: pl.DataFrame) -> pl.DataFrame:

@@ -42,6 +42,7 @@ from ingest import __version__
 from ingest.files import dumps, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched
+from ingest.quality import Quality, typed_values
 from ingest.sources import SOURCES
 
 KINDS = ("live", "simulated", "imported")
@@ -141,12 +142,17 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def rows_to_frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def rows_to_frame(
+    rows: list[dict[str, Any]], schema: dict[str, pl.DataType], quality: Quality | None = None, table: str = ""
+) -> pl.DataFrame:
     """Rows (dicts) -> a typed frame, built column by column.
 
-    List cells go through JSON and Polars' own decoder: building a list column from Python
-    lists costs a Series per cell, which made normalisation several times slower.
+    A value of the wrong type becomes null and is counted in `quality` as `table.column` (list
+    columns are built by the normalisers from already-checked lists). List cells go through JSON
+    and Polars' own decoder: building a list column from Python lists costs a Series per cell,
+    which made normalisation several times slower.
     """
+    quality = quality or Quality()
     transposed = zip(*map(operator.itemgetter(*schema), rows), strict=True) if rows else ([] for _ in schema)
     columns = []
     for (name, dtype), values in zip(schema.items(), transposed, strict=True):
@@ -154,8 +160,15 @@ def rows_to_frame(rows: list[dict[str, Any]], schema: dict[str, pl.DataType]) ->
             encoded = pl.Series(name, [orjson.dumps(v).decode() for v in values], pl.String)
             columns.append(encoded.str.json_decode(dtype))
         else:
-            columns.append(pl.Series(name, values, dtype=dtype, strict=False))
+            typed = typed_values(values, dtype, f"{table}.{name}", quality)
+            columns.append(pl.Series(name, typed, dtype=dtype, strict=False))
     return pl.DataFrame(columns)
+
+
+def plan_key(kind: str, host: str, plan: dict[str, Any]) -> str:
+    """What a staged crawl must match to be resumed (else it was taken with other parameters)."""
+    identity = {"kind": kind, "host": host, "plan": plan}
+    return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 class SnapshotExists(CrawlError):
@@ -232,8 +245,7 @@ class StagedSnapshot:
             self._lock_handle.close()
 
     def _plan_key(self) -> str:
-        identity = {"kind": self.kind, "host": self.host, "plan": self.plan}
-        return hashlib.sha256(orjson.dumps(identity, option=orjson.OPT_SORT_KEYS)).hexdigest()
+        return plan_key(self.kind, self.host, self.plan)
 
     def _load_or_start(self) -> dict[str, Any]:
         checkpoint_file = self.dir / CHECKPOINT
@@ -357,12 +369,27 @@ class StagedSnapshot:
             write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
 
     # -- publish -------------------------------------------------------------------------
-    def publish(self, tables: dict[str, pl.DataFrame], *, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Write the normalised tables and the manifest (last), then move into raw/."""
+    def publish(
+        self,
+        tables: dict[str, pl.DataFrame | pl.LazyFrame],
+        *,
+        extra: dict[str, Any] | None = None,
+        row_group_size: int | None = None,
+    ) -> dict[str, Any]:
+        """Write the normalised tables and the manifest (last), then move into raw/.
+
+        A LazyFrame (an import's Parquet parts) is streamed into its file, never held whole, in
+        row groups of row_group_size rows (memory grows with the row group)."""
+        counts = {}
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
             tmp = target.with_name(f".{target.name}.tmp")
-            frame.write_parquet(tmp, compression="zstd", statistics=True)
+            if isinstance(frame, pl.LazyFrame):
+                frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
+                counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+            else:
+                frame.write_parquet(tmp, compression="zstd", statistics=True)
+                counts[name] = frame.height
             tmp.replace(target)
         files = {
             path.relative_to(self.dir).as_posix(): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
@@ -376,7 +403,7 @@ class StagedSnapshot:
             "host": self.host,
             "params": self.plan,
             "pages": self.pages_done,
-            "items": {name: frame.height for name, frame in tables.items()},
+            "items": counts,
             "complete": True,
             "errors": self.checkpoint["errors"],
             "resumes": self.checkpoint["resumes"],

@@ -30,6 +30,7 @@ from ingest.landing import (
     gc_paused,
     is_loopback,
 )
+from ingest.quality import Quality
 
 AS_OF_HEADER = "X-Hubwatch-As-Of"
 DEFAULT_CIVITAI_API_BASE = "https://civitai.com/api/v1"
@@ -218,9 +219,10 @@ class _Run:
                 except CrawlError as error:
                     staged.record_failure(str(error))
                     raise
+                quality = Quality()
                 with gc_paused():
-                    tables = _normalise(source, staged, self.hf_scope, home)
-                manifest = staged.publish(tables, extra=extra)
+                    tables = _normalise(source, staged, self.hf_scope, home, quality)
+                manifest = staged.publish(tables, extra={**extra, **quality.manifest()})
         except SnapshotExists:
             return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
         return SnapshotResult(source, day, "complete", snapshot_path(home, source, day), manifest)
@@ -249,10 +251,10 @@ def _plan(source: str, base: str, images_period: str | None, scope: huggingface.
     return {"url": f"{base}/api/models", **scope.plan(), "scope": "text-to-image"}
 
 
-def _normalise(source, staged, scope, home):
+def _normalise(source, staged, scope, home, quality):
     if source == "civitai_models":
-        return civitai.normalise_models(civitai.items_of(staged.pages()))
+        return civitai.normalise_models(civitai.items_of(staged.pages()), quality)
     if source == "civitai_images":
-        return civitai.normalise_images(civitai.items_of(staged.pages()))
+        return civitai.normalise_images(civitai.items_of(staged.pages()), quality)
     previous = huggingface.previous_files(home, staged.snapshot_date)
-    return huggingface.normalise(staged, scope, previous)
+    return huggingface.normalise(staged, scope, previous, quality)

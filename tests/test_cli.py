@@ -86,7 +86,7 @@ def test_import_of_a_folder_that_is_not_a_crawl(tmp_path):
     (junk / ".cache").mkdir()
     (junk / ".cache" / "hidden.json").write_text("not json")
     done = run("import", "civitai-models-json", str(junk), "--as-of", "2023-07-05", home=tmp_path / "home")
-    assert_one_line_error(done, "manifest.json", "is not a Civitai model")
+    assert_one_line_error(done, "manifest.json item 0", "id: Field required")
     assert not (tmp_path / "home").exists()
 
 

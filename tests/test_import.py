@@ -9,14 +9,16 @@ import orjson
 import polars as pl
 import pytest
 
+from ingest import civitai
 from ingest.home import snapshot_path
 from ingest.landing import complete_snapshots, read_manifest
-from tests.conftest import REAL, hub_env, hubwatch
+from tests.conftest import REAL, hub_env, hubwatch, load_real
 
 pytestmark = pytest.mark.slow
 
 
 SELECTION_2023 = REAL / "civitai_v1_models_items_2023-07_selection.json"
+PAGE_2024 = "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json"
 
 
 def import_2023_selection(env, *extra: str):
@@ -40,9 +42,7 @@ def test_real_crawls_become_imported_history(fakehub, tmp_path):
     assert second.returncode == 0, second.stderr
     manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))
     assert manifest["kind"] == "imported" and manifest["source_url"] == "https://github.com/dfanr/CivitaiModelList"
-    assert manifest["params"]["input_sha256"] == {
-        SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()
-    }
+    assert manifest["inputs"]["files"] == {SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()}
     built = hubwatch("build", env=env, timeout=600)
     assert built.returncode == 0, built.stderr
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
@@ -120,7 +120,7 @@ def test_reimporting_the_same_file_is_a_no_op(fakehub, tmp_path):
     assert (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes() == before
 
 
-@pytest.mark.parametrize("case", ["wrong kind", "not json", "missing column", "date conflict"])
+@pytest.mark.parametrize("case", ["wrong kind", "not json", "missing column", "date conflict", "no json in a tree"])
 def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, case):
     home = tmp_path / "home"
     env = hub_env(fakehub, home)
@@ -145,11 +145,17 @@ def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, ca
             ("civitai-images-table", str(table), "--as-of", "2024-11-27", "--mapping", str(mapping)),
             "base_model -> baseModel",
         )
-    else:
+    elif case == "date conflict":
         args, named = (
             ("civitai-models-json", str(REAL / "civitai_v1_models_list_limit10_2025-08.json"), "--as-of", "2023-07-05"),
             "already has a complete",
         )
+    else:  # pointed at a big unrelated tree (say /tmp): refused, not walked silently into an import
+        tree = tmp_path / "tree"
+        for n in range(300):
+            (tree / f"d{n % 7}" / f"e{n % 3}").mkdir(parents=True, exist_ok=True)
+            (tree / f"d{n % 7}" / f"e{n % 3}" / f"f{n}.txt").write_text("x")
+        args, named = ("civitai-models-json", str(tree), "--as-of", "2024-11-27"), "holds no .json file (300 other"
     done = hubwatch("import", *args, env=env)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
@@ -158,3 +164,178 @@ def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, ca
     assert complete_snapshots(home, "civitai_images") == []
     assert (snapshot_path(home, "civitai_models", date(2023, 7, 5)) / "manifest.json").read_bytes() == earlier
     assert not [p for p in home.glob("staging/*/snapshot_date=*") if p.is_dir()]  # nothing half-written
+
+
+# -- validation before anything is written (issue #15, item 8) ------------------------------------
+def json_file(tmp_path, name: str, payload) -> str:
+    path = tmp_path / name
+    path.write_bytes(orjson.dumps(payload))
+    return str(path)
+
+
+def odd_model(**changes):
+    item = load_real("civitai_v1_models_id_1102_2025-08.json")
+    for path, value in changes.items():
+        target = item
+        *parents, last = path.split("__")
+        for key in parents:
+            target = target[int(key)] if key.isdigit() else target[key]
+        target[last] = value
+    return item
+
+
+def bad_image_table(tmp_path, bad_row: dict) -> tuple[str, str]:
+    table = image_table(5).to_dicts()
+    table[3] = {**table[3], **bad_row}
+    path = tmp_path / "civ.csv"
+    pl.DataFrame(table, schema_overrides={"browsingLevel": pl.String}).write_csv(path)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_bytes(orjson.dumps(MAPPING))
+    return str(path), str(mapping)
+
+
+@pytest.mark.parametrize(
+    ("case", "named"),
+    [
+        ("image createdAt not-a-date", ["civ.csv row 4", "createdAt", "not a timestamp"]),
+        ("image browsingLevel banana", ["civ.csv row 4", "browsingLevel"]),
+        ("image browsingLevel -5", ["civ.csv row 4", "browsingLevel", "browsing levels"]),
+        ("image from 2099 in a 2024 snapshot", ["civ.csv row 4", "2099", "after the snapshot's date 2024-10-01"]),
+        ("image from 2021", ["civ.csv row 4", "before 2022-01-01"]),
+        ("model creator a list", ["models.json item 1 (id 1102)", "creator"]),
+        ("version files a string", ["models.json item 1 (id 1102)", "modelVersions[1].files"]),
+        ("version published in 2099", ["models.json item 1 (id 1102)", "modelVersions[0].publishedAt"]),
+        ("model nsfwLevel outside the bitmask", ["models.json item 1 (id 1102)", "nsfwLevel"]),
+        ("hf createdAt yesterday", ["hf.json item 3 (id Lightricks/LTX-Video)", "createdAt", "not a timestamp"]),
+    ],
+)
+def test_an_invalid_item_refuses_the_import_by_file_and_position(fakehub, tmp_path, case, named):
+    home = tmp_path / "home"
+    good = load_real("civitai_v1_models_list_item_2851602_2026-08_condensed.json")
+    if case.startswith("image"):
+        row = {
+            "image createdAt not-a-date": {"createdAt": "not-a-date"},
+            "image browsingLevel banana": {"browsingLevel": "banana"},
+            "image browsingLevel -5": {"browsingLevel": "-5"},
+            "image from 2099 in a 2024 snapshot": {"createdAt": "2099-01-01T00:00:00Z"},
+            "image from 2021": {"createdAt": "2021-06-01T00:00:00Z"},
+        }[case]
+        table, mapping = bad_image_table(tmp_path, row)
+        args = ("civitai-images-table", table, "--as-of", "2024-10-01", "--mapping", mapping)
+    elif case.startswith("hf"):
+        items = load_real("hf_api_models_default_list_2024-11.json")
+        items[3]["createdAt"] = "yesterday"
+        args = ("hf-models-json", json_file(tmp_path, "hf.json", items), "--as-of", "2024-11-27")
+    else:
+        odd = {
+            "model creator a list": odd_model(creator=["someone"]),
+            "version files a string": odd_model(modelVersions__1__files="model.safetensors"),
+            "version published in 2099": odd_model(modelVersions__0__publishedAt="2099-01-01T00:00:00.000Z"),
+            "model nsfwLevel outside the bitmask": odd_model(nsfwLevel=99),
+        }[case]
+        args = ("civitai-models-json", json_file(tmp_path, "models.json", [good, odd]), "--as-of", "2026-08-20")
+    done = hubwatch("import", *args, env=hub_env(fakehub, home))
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hubwatch: error:"), done.stderr  # never a traceback
+    assert all(part in lines[0] for part in named), lines[0]
+    assert not home.joinpath("raw").exists() and not list(home.glob("staging/*/*/pages"))  # nothing written
+
+
+def test_skip_invalid_leaves_out_and_counts_what_is_invalid(fakehub, tmp_path):
+    home = tmp_path / "home"
+    table = image_table(300).to_dicts()
+    table[10]["createdAt"] = "not-a-date"
+    table[20]["browsingLevel"] = "banana"
+    table[30]["createdAt"] = "2099-01-01T00:00:00Z"
+    source = tmp_path / "civ.csv"
+    pl.DataFrame(table, schema_overrides={"browsingLevel": pl.String}).write_csv(source)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_bytes(orjson.dumps(MAPPING))
+    args = ("import", "civitai-images-table", str(source), "--as-of", "2024-10-01", "--mapping", str(mapping))
+    done = hubwatch(*args, "--skip-invalid", env=hub_env(fakehub, home))
+    assert done.returncode == 0, done.stderr
+    assert "3 invalid items left out" in done.stderr
+    day = date(2024, 10, 1)
+    images = pl.read_parquet(snapshot_path(home, "civitai_images", day) / "images.parquet")
+    assert images.height == 297 and images["created_at"].null_count() == 0
+    assert not {table[k]["id"] for k in (10, 20, 30)} & set(images["image_id"])
+    invalid = read_manifest(home, "civitai_images", day)["invalid"]
+    assert invalid["items"] == 3
+    assert sorted(e.split(":")[0] for e in invalid["examples"]) == [
+        "civ.csv row 11 (id 9000010)",
+        "civ.csv row 21 (id 9000020)",
+        "civ.csv row 31 (id 9000030)",
+    ]
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "2021-12-31", "2099-01-01"])
+def test_as_of_must_be_a_real_past_date(fakehub, tmp_path, as_of):
+    home = tmp_path / "home"
+    done = hubwatch("import", "civitai-models-json", str(SELECTION_2023), "--as-of", as_of, env=hub_env(fakehub, home))
+    assert done.returncode != 0 and done.stderr.startswith(f"hubwatch: error: --as-of {as_of}"), done.stderr
+    assert not home.joinpath("raw").exists()
+
+
+def test_an_import_never_discards_a_staged_crawl_without_force(fakehub, tmp_path):
+    home = tmp_path / "home"
+    env = hub_env(fakehub, home)
+    paused = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", "2025-12-01", "--max-pages", "1", env=env)
+    assert paused.returncode == 0 and "staged" in paused.stderr, paused.stderr
+    staged = home / "staging" / "civitai_models" / "snapshot_date=2025-12-01"
+    before = sorted(p.name for p in (staged / "pages").iterdir())
+    args = ("import", "civitai-models-json", str(REAL / PAGE_2024), "--as-of", "2025-12-01")
+    refused = hubwatch(*args, env=env)
+    assert refused.returncode != 0 and "has a staged crawl (1 pages" in refused.stderr and "--force" in refused.stderr
+    assert sorted(p.name for p in (staged / "pages").iterdir()) == before  # the paused crawl is intact
+    forced = hubwatch(*args, "--force", env=env)
+    assert forced.returncode == 0, forced.stderr
+    assert read_manifest(home, "civitai_models", date(2025, 12, 1))["kind"] == "imported"
+    assert not (staged / "checkpoint.json").exists()
+
+
+# -- streaming and provenance (issue #15, items 7 and 9) ---------------------------------------------
+def test_a_folder_imports_in_batches_exactly_as_one_batch_with_the_last_sighting_winning(fakehub, tmp_path):
+    """Many small batches (forced by a tiny batch size) give the tables one batch would."""
+    crawl = tmp_path / "crawl"
+    items = [*load_real(PAGE_2024)["items"], *load_real("civitai_v1_models_list_limit10_2025-08.json")["items"]]
+    for number, item in enumerate(items):  # one model per file, as dfanr/CivitaiModelList
+        folder = crawl / ("a" if number % 2 else "b") / "json"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{number:03d}.json").write_bytes(orjson.dumps(item))
+    (crawl / ".git").mkdir()
+    (crawl / ".git" / "ignored.json").write_text("not even json")
+    renamed = {**items[0], "name": "seen last"}
+    (crawl / "z-last.json").write_bytes(orjson.dumps(renamed))
+    home = tmp_path / "home"
+    env = hub_env(fakehub, home, HUBWATCH_IMPORT_BATCH_BYTES="50000")
+    done = hubwatch("import", "civitai-models-json", str(crawl), "--as-of", "2025-08-14", env=env)
+    assert done.returncode == 0, done.stderr
+    partition = snapshot_path(home, "civitai_models", date(2025, 8, 14))
+    ordered = [orjson.loads(p.read_bytes()) for p in sorted(crawl.rglob("[!.]*.json")) if ".git" not in p.parts]
+    expected = civitai.normalise_models(ordered)
+    for table, keys in (("models", ["model_id"]), ("model_versions", ["version_id"]), ("model_files", ["file_id"])):
+        got = pl.read_parquet(partition / f"{table}.parquet").sort(keys)
+        assert got.equals(expected[table].sort(keys)), table
+    manifest = read_manifest(home, "civitai_models", date(2025, 8, 14))
+    assert manifest["pages"] == len(items) + 1 and manifest["inputs"]["n_files"] == len(items) + 1
+    assert pl.read_parquet(partition / "models.parquet").filter(pl.col("model_id") == items[0]["id"])[
+        "name"
+    ].item() == ("seen last")
+    assert len(list((home / "staging").rglob("*.parquet"))) == 0  # the parts are gone
+
+
+def test_no_local_path_reaches_the_manifest_and_params_stay_small(fakehub, tmp_path):
+    home = tmp_path / "home"
+    crawl = tmp_path / "o'brien's crawl"
+    crawl.mkdir()
+    (crawl / "selection.json").write_bytes(SELECTION_2023.read_bytes())
+    done = hubwatch("import", "civitai-models-json", str(crawl), "--as-of", "2023-07-05", env=hub_env(fakehub, home))
+    assert done.returncode == 0, done.stderr
+    partition = snapshot_path(home, "civitai_models", date(2023, 7, 5))
+    manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))
+    assert str(tmp_path) not in (partition / "manifest.json").read_text()
+    assert not any(str(tmp_path) in p.read_text() for p in partition.glob("pages/*.meta.json"))
+    assert set(manifest["params"]) == {"import_kind", "scope", "inputs_sha256", "source_url"}
+    assert len(orjson.dumps(manifest["params"])) < 400
+    assert manifest["inputs"]["files"] == {"selection.json": hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()}

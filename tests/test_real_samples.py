@@ -4,6 +4,7 @@ field values the response actually holds."""
 import copy
 from datetime import UTC, date, datetime
 
+import orjson
 import polars as pl
 
 from ingest import civitai, huggingface
@@ -142,3 +143,83 @@ def test_hf_default_list_and_model_info():
 def test_fakehub_base_model_names_are_real_civitai_enums():
     enums = load_real("civitai_v1_enums_2026-03.json")
     assert {name for name, *_ in BASE_MODELS} <= set(enums["BaseModel"])
+
+
+# -- real shapes that once broke or bent a build (issue #15) ------------------------------------
+PAGE_2024 = "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json"
+PAGE_2025 = "civitai_v1_models_list_limit10_2025-08.json"
+EMPTY_VERSIONS_2023 = "civitai_v1_models_items_2023-07_empty_versions.json"
+
+
+def test_zone_less_2024_times_parse_beside_zulu_2025_times_in_one_snapshot():
+    """One crawl sees both shapes: a format inferred from the first value nulled the other."""
+    items = load_real(PAGE_2025)["items"] + load_real(PAGE_2024)["items"]
+    tables = civitai.normalise_models(items)
+    meina = tables["models"].filter(pl.col("model_id") == 12606).row(0, named=True)
+    # the earliest of its versions' publishedAt (2024 list versions carry no createdAt)
+    assert meina["created_at"] == datetime(2023, 2, 24, 14, 9, 39, 328000, tzinfo=UTC)
+    assert meina["last_version_at"] == datetime(2023, 7, 18, 0, 24, 49, 764000, tzinfo=UTC)
+    assert tables["models"]["created_at"].null_count() == 0
+    assert tables["model_versions"]["published_at"].null_count() == 0
+    # "2023-05-06T15:52:00.75": a two-digit fraction, no zone
+    version = tables["model_versions"].filter(pl.col("version_id") == 64046)["published_at"].item()
+    assert version == datetime(2023, 5, 6, 15, 52, 0, 750000, tzinfo=UTC)
+
+
+def test_creation_date_falls_back_in_the_documented_order():
+    from ingest.quality import Quality
+
+    base = load_real("civitai_v1_models_id_1231067_2025-09.json")  # versions with createdAt and publishedAt
+    only_published = copy.deepcopy(base) | {"id": 2}
+    for version in only_published["modelVersions"]:
+        del version["createdAt"]
+    model_level = {"id": 3, "name": "no versions", "modelVersions": [], "publishedAt": "2024-03-01T10:00:00"}
+    undated = load_real(EMPTY_VERSIONS_2023)[0]
+    bad_created = copy.deepcopy(base) | {"id": 4}
+    bad_created["modelVersions"][0]["createdAt"] = "not-a-date"
+    quality = Quality()
+    models = civitai.normalise_models([base, only_published, model_level, undated, bad_created], quality)["models"]
+    got = {r["model_id"]: (r["created_at"], r["created_at_source"]) for r in models.iter_rows(named=True)}
+    assert got[1231067] == (datetime(2025, 2, 8, 11, 15, 47, 197000, tzinfo=UTC), "version.createdAt")
+    assert got[2] == (datetime(2025, 2, 8, 11, 29, 4, 487000, tzinfo=UTC), "version.publishedAt")
+    assert got[3] == (datetime(2024, 3, 1, 10, 0, tzinfo=UTC), "model.publishedAt")
+    assert got[undated["id"]] == (None, None)
+    assert got[4][1] == "version.publishedAt"  # its createdAt did not parse: counted, not guessed
+    assert civitai.CREATION_DATE_ORDER == (
+        "version.createdAt",
+        "version.publishedAt",
+        "model.publishedAt",
+        "model.createdAt",
+    )
+    assert quality.unparsed["model_versions.created_at"] == 1 and quality.undated["models"] == 1
+    kept = orjson.loads(models.filter(pl.col("model_id") == 4)["raw_json"].item())
+    assert kept["modelVersions"][0]["createdAt"] == "not-a-date"  # the raw text stays
+
+
+def test_real_models_without_versions_are_kept_undated_and_counted():
+    from ingest.quality import Quality
+
+    items = load_real(EMPTY_VERSIONS_2023)
+    assert sorted(i["id"] for i in items) == [47551, 61016, 79185, 81398, 84616, 96216, 98409]
+    quality = Quality()
+    tables = civitai.normalise_models(items, quality)
+    models = tables["models"]
+    assert models.height == 7 and models["created_at"].null_count() == 7
+    assert models["n_versions"].to_list() == [0] * 7
+    assert tables["model_versions"].height == 0
+    assert quality.manifest()["undated"] == {"models": 7}
+
+
+def test_hf_timestamp_that_is_not_one_is_counted_not_a_traceback():
+    from ingest.quality import Quality
+
+    items = copy.deepcopy(load_real("hf_api_models_default_list_2024-11.json"))
+    items[0]["createdAt"] = "yesterday"
+    quality = Quality()
+    models = huggingface.normalise_models(items, quality)
+    assert models.height == 10
+    assert models.filter(pl.col("model_id") == items[0]["id"])["created_at"].item() is None
+    assert quality.unparsed["models.created_at"] == 1
+    assert orjson.loads(models.filter(pl.col("model_id") == items[0]["id"])["raw_json"].item())["createdAt"] == (
+        "yesterday"
+    )

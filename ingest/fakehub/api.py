@@ -28,6 +28,12 @@ def _iso(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
+def _iso_zoneless(t: datetime) -> str:
+    """Civitai's /models list items of 2024: no zone, trailing zeros of the fraction dropped."""
+    fraction = f"{t.microsecond // 1000:03d}".rstrip("0")
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
+
+
 def _ms(t: datetime) -> int:
     return int(t.timestamp() * 1000)
 
@@ -115,7 +121,7 @@ def civitai_model_version(world: World, t: datetime, version_id: int) -> Respons
     found = world.versions.get(version_id)
     if found:
         model, version = found
-        if model.by_id_visible_at(t) and version.created_at <= t and version.nsfw_level & 31:
+        if model.by_id_visible_at(t) and version in model.listed_versions_at(t) and version.nsfw_level & 31:
             item = _version_item(model, version, t, 31)
             item.update(
                 modelId=model.model_id,
@@ -158,7 +164,7 @@ def model_item(model: CivitaiModel, t: datetime, mask: int) -> dict[str, Any]:
         "stats": stats,
         "creator": {"username": model.creator, "image": None},
         "tags": list(model.tags),
-        "modelVersions": [_version_item(model, v, t, mask) for v in reversed(model.versions_at(t))],
+        "modelVersions": [_version_item(model, v, t, mask) for v in reversed(model.listed_versions_at(t))],
     }
     mode = model.mode_at(t)
     if mode:
@@ -215,7 +221,8 @@ def _version_item(model: CivitaiModel, version, t: datetime, mask: int) -> dict[
         "name": version.name,
         "baseModel": version.base_model,
         "baseModelType": "Standard",
-        "publishedAt": _iso(version.created_at),
+        # a quarter of the versions in the zone-less 2024 shape: both shapes in one crawl
+        "publishedAt": (_iso_zoneless if version.version_id % 4 == 0 else _iso)(version.created_at),
         "availability": "Public",
         "nsfwLevel": level,
         "description": None,

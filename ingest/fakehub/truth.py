@@ -14,6 +14,12 @@ from ingest.fakehub.api import PERIOD_DAYS
 from ingest.fakehub.world import World, clock_of
 
 
+def civitai_undated_model_ids(world: World, day: date) -> set[int]:
+    """Listed models a crawl cannot date: `modelVersions: []` (a real 2023 shape)."""
+    t = clock_of(day)
+    return {m.model_id for m in world.models if m.listed_at(t, 31, archived=True) and m.hides_versions}
+
+
 def civitai_model_ids(world: World, day: date) -> set[int]:
     """Models a complete `/models?nsfw=true&archived=true` crawl sees."""
     t = clock_of(day)
@@ -163,7 +169,7 @@ def _civitai_files_on(world: World, day: date) -> list[File]:
         (str(m.model_id), f.sha256.lower(), f.type in WEIGHT_FILE_TYPES)
         for m in world.models
         if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None
-        for v in m.versions_at(t)
+        for v in m.listed_versions_at(t)
         for f in v.files
     ]
 
@@ -233,7 +239,7 @@ def model_truth(world: World, civitai_days: list[date], hf_days: list[date]) -> 
             level = m.nsfw_level_at(t)
             key = ("civitai", str(model_id))
             out[key] = {
-                "month": _month(m.created_at),
+                "month": m.crawl_month,  # None: listed without versions, so undated
                 "nsfw_any": m.nsfw or bool(level & 62),
                 "nsfw_strict": m.nsfw or bool(level & 60),
                 "declared": m.poi,
@@ -368,7 +374,7 @@ def cross_platform_matches(world: World, civitai_days: list[date], hf_days: list
         t = clock_of(day)
         for m in world.models:
             if m.listed_at(t, 31, archived=True) and m.mode_at(t) is None:
-                for v in m.versions_at(t):
+                for v in m.listed_versions_at(t):
                     for f in v.files:
                         if f.type in WEIGHT_FILE_TYPES and f.sha256.lower() not in shared:
                             civitai_files.setdefault(f.sha256.lower(), set()).add(v.version_id)

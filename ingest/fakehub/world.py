@@ -164,6 +164,9 @@ class CivitaiModel:
     real_person_name: str | None
     hides_downloads: bool = False
     never_listed: bool = False  # no visible version: dropped after the LIMIT (short pages)
+    # listed with `modelVersions: []` (as seven real models of the July 2023 crawl were): no
+    # version, file or creation date reaches a crawl, so the model is undated
+    hides_versions: bool = False
     deleted_at: datetime | None = None
     taken_down_at: datetime | None = None
     archived_at: datetime | None = None
@@ -171,6 +174,15 @@ class CivitaiModel:
     @property
     def created_at(self) -> datetime:
         return self.versions[0].created_at
+
+    @property
+    def crawl_month(self) -> date | None:
+        """The creation month a crawl can know (none when the API lists no version)."""
+        return None if self.hides_versions else date(self.created_at.year, self.created_at.month, 1)
+
+    def listed_versions_at(self, t: datetime) -> list[CivitaiVersion]:
+        """The versions /models lists at t."""
+        return [] if self.hides_versions else self.versions_at(t)
 
     def versions_at(self, t: datetime) -> list[CivitaiVersion]:
         return [v for v in self.versions if v.created_at <= t]
@@ -288,9 +300,17 @@ class World:
         return {v.version_id: (m, v) for m in self.models for v in m.versions}
 
 
-def build_world(seed: int = 7, n_models: int = 400, n_images: int = 3000, n_repos: int = 150) -> World:
+def build_world(
+    seed: int = 7, n_models: int = 400, n_images: int = 3000, n_repos: int = 150, versionless_share: float = 0.0
+) -> World:
+    """The world; versionless_share of its models are listed with `modelVersions: []` (chosen
+    by a hash of their id, so the rest of the world is the same whatever the share)."""
     rng = random.Random(seed)
     models = _build_models(rng, n_models)
+    for model in models:
+        model.hides_versions = (
+            int(sha256_hex(f"versionless-{seed}-{model.model_id}")[:8], 16) < versionless_share * 2**32
+        )
     images = _build_images(rng, models, n_images)
     _rate_images(random.Random(f"ratings-{seed}"), images)  # its own generator: nothing else moves
     repos = _build_repos(rng, models, n_repos)

@@ -29,6 +29,11 @@ select
     cast(snapshots.errors as bigint) as errors,
     snapshots.started_at,
     snapshots.finished_at,
+    snapshots.n_unparsed_timestamps,
+    snapshots.n_odd_values,
+    snapshots.n_skipped_invalid,
+    snapshots.n_input_files,
+    snapshots.inputs_sha256,
     coalesce(undated.n_undated, 0) as n_undated
 from snapshots
 inner join {{ ref('int_snapshots') }} as chain using (source, snapshot_date)

@@ -9,7 +9,12 @@ select
     json_extract_string(content, '$.kind') as kind,
     coalesce(json_extract_string(content, '$.params.scope'), 'all') as scope,
     json_extract_string(content, '$.host') as host,
-    cast(json_extract(content, '$.params') as varchar) as params,
+    -- imports before 2026-11 kept their local input path and a map of every file's sha256 in
+    -- params: neither belongs in a package (provenance stays in the raw manifest's `inputs`)
+    cast(
+        json_merge_patch(json_extract(content, '$.params'), '{"input_path": null, "input_sha256": null}')
+        as varchar
+    ) as params,
     cast(json_extract(content, '$.pages') as bigint) as pages,
     cast(
         coalesce(
@@ -26,5 +31,13 @@ select
     -- a retaken snapshot (--force) gets a new finish time: incremental models reload it
     json_extract_string(content, '$.finished_at') as snapshot_version,
     json_extract_string(content, '$.source_url') as source_url,
+    -- what normalisation could not use (null: a snapshot taken before these were counted)
+    {{ manifest_count_sum('unparsed') }} as n_unparsed_timestamps,
+    {{ manifest_count_sum('odd_values') }} as n_odd_values,
+    case
+        when json_exists(content, '$.invalid') then cast(json_extract(content, '$.invalid.items') as bigint)
+    end as n_skipped_invalid,
+    cast(json_extract(content, '$.inputs.n_files') as bigint) as n_input_files,
+    json_extract_string(content, '$.params.inputs_sha256') as inputs_sha256,
     json_extract_string(content, '$.hubwatch_version') as hubwatch_version
 from manifests
