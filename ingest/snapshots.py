@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,17 @@ from urllib.parse import urlsplit
 
 from ingest import civitai, huggingface
 from ingest.home import snapshot_path
-from ingest.http import CrawlError, PoliteClient, Politeness
+from ingest.http import CrawlError, Credentials, PoliteClient, Politeness, redact_host, strip_userinfo
 from ingest.landing import (
     SOURCES,
+    CrawlBounds,
     PageBudgetReached,
     PageEvent,
     SnapshotExists,
     StagedSnapshot,
     gc_paused,
     is_loopback,
+    read_manifest,
 )
 
 AS_OF_HEADER = "X-Hubwatch-As-Of"
@@ -35,12 +37,16 @@ DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the sources live and the optional credentials (held in memory only)."""
+    """Where the sources live and the optional credentials (held in memory only).
 
-    civitai_base: str = DEFAULT_CIVITAI_API_BASE
-    hf_endpoint: str = DEFAULT_HF_ENDPOINT
-    civitai_api_key: str | None = None
-    hf_token: str | None = None
+    A base URL may carry user:password@ (a proxy's Basic auth); it is taken out of the URL and
+    sent as a header to that origin only, so no URL hubwatch stores or logs ever holds it.
+    """
+
+    civitai_base: str = field(default=DEFAULT_CIVITAI_API_BASE, repr=False)
+    hf_endpoint: str = field(default=DEFAULT_HF_ENDPOINT, repr=False)
+    civitai_api_key: str | None = field(default=None, repr=False)
+    hf_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Endpoints:
@@ -53,11 +59,16 @@ class Endpoints:
         )
 
     def base_for(self, source: str) -> str:
-        return self.hf_endpoint if source.startswith("hf_") else self.civitai_base
+        """The source's base URL without credentials: what is requested, stored and logged."""
+        return strip_userinfo(self._configured(source))
 
-    def auth_for(self, source: str) -> dict[str, str]:
+    def credentials_for(self, source: str) -> Credentials | None:
+        """The token (or the base URL's user:password) for the source's own origin."""
         secret = self.hf_token if source.startswith("hf_") else self.civitai_api_key
-        return {"Authorization": f"Bearer {secret}"} if secret else {}
+        return Credentials.for_base(self._configured(source), secret)
+
+    def _configured(self, source: str) -> str:
+        return self.hf_endpoint if source.startswith("hf_") else self.civitai_base
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,7 @@ class SnapshotResult:
     status: str  # complete | exists | paused
     path: Path
     manifest: dict[str, Any] | None = None
+    recovered: tuple[str, ...] = ()  # what this run finished or tidied up after a killed one
 
 
 def parse_as_of(value: str) -> date:
@@ -103,43 +115,53 @@ def take_snapshot(
     hf_scope: huggingface.HfScope | None = None,
     politeness: Politeness | None = None,
     on_page: Callable[[PageEvent], None] | None = None,
+    bounds: CrawlBounds | None = None,
 ) -> SnapshotResult:
-    """Crawl one source into the raw store; resumes a staged crawl of the same date."""
+    """Crawl one source into the raw store; resumes a staged crawl of the same date.
+
+    A run killed at any point is finished by the next: pages already stored are not fetched
+    again, a crawl whose pages are all stored goes straight to publishing, and a snapshot sealed
+    in staging/ moves into raw/ (see StagedSnapshot).
+    """
     if source not in SOURCES:
         raise CrawlError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
     base = endpoints.base_for(source)
     day, kind = snapshot_date_and_kind(base, as_of)
-    if snapshot_path(home, source, day).exists() and not force:
-        return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
+    final = snapshot_path(home, source, day)
     scope = hf_scope or huggingface.HfScope.from_env()
     plan = _plan(source, base, images_period, scope)
-    headers = {**endpoints.auth_for(source), **({AS_OF_HEADER: day.isoformat()} if as_of else {})}
+    headers = {AS_OF_HEADER: day.isoformat()} if as_of else {}
     staged = StagedSnapshot(
         home,
         source,
         day,
         kind=kind,
-        host=urlsplit(base).netloc,
+        host=redact_host(base),
         plan=plan,
         force=force,
         max_pages=max_pages,
         on_page=on_page,
+        bounds=bounds,
     )
     try:
-        with staged, PoliteClient(politeness, headers) as client:
-            try:
-                extra = _crawl(source, staged, client, base, plan, scope, home)
-            except PageBudgetReached:
-                return SnapshotResult(source, day, "paused", staged.dir)
-            except CrawlError as error:
-                staged.record_failure(str(error))
-                raise
+        with staged, PoliteClient(politeness, headers, credentials=endpoints.credentials_for(source)) as client:
+            if not staged.crawled:
+                try:
+                    _crawl(source, staged, client, base, plan, scope, home)
+                except PageBudgetReached:
+                    return SnapshotResult(source, day, "paused", staged.dir, recovered=tuple(staged.recovered))
+                except CrawlError as error:
+                    staged.record_failure(str(error))
+                    raise
             with gc_paused():
                 tables = _normalise(source, staged, scope, home)
-            manifest = staged.publish(tables, extra=extra)
-    except SnapshotExists:
-        return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
-    return SnapshotResult(source, day, "complete", snapshot_path(home, source, day), manifest)
+            manifest = staged.publish(tables)
+    except SnapshotExists as exists:
+        if exists.recovered:
+            manifest = read_manifest(home, source, day)
+            return SnapshotResult(source, day, "complete", final, manifest, tuple(staged.recovered))
+        return SnapshotResult(source, day, "exists", final, recovered=tuple(staged.recovered))
+    return SnapshotResult(source, day, "complete", final, manifest, tuple(staged.recovered))
 
 
 def _plan(source: str, base: str, images_period: str, scope: huggingface.HfScope) -> dict[str, Any]:
@@ -150,11 +172,11 @@ def _plan(source: str, base: str, images_period: str, scope: huggingface.HfScope
     return {"url": f"{base}/api/models", **scope.plan(), "scope": "text-to-image"}
 
 
-def _crawl(source, staged, client, base, plan, scope, home) -> dict[str, Any]:
+def _crawl(source, staged, client, base, plan, scope, home) -> None:
     if source.startswith("civitai_"):
         civitai.crawl(staged, client, plan["url"], plan["params"])
-        return {}
-    return huggingface.crawl(staged, client, base, scope, home)
+    else:
+        huggingface.crawl(staged, client, base, scope, home)
 
 
 def _normalise(source, staged, scope, home):

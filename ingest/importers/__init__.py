@@ -30,8 +30,8 @@ import polars as pl
 
 from ingest import __version__, civitai, huggingface
 from ingest.home import snapshot_path
-from ingest.http import CrawlError, Fetched
-from ingest.landing import StagedSnapshot, read_manifest
+from ingest.http import CrawlError, Fetched, redact_url
+from ingest.landing import SnapshotExists, StagedSnapshot, read_manifest
 
 KINDS = {
     "civitai-models-json": "civitai_models",
@@ -215,6 +215,7 @@ def import_crawl(
     if kind not in KINDS:
         raise ImportError_(f"unknown import kind {kind!r}; expected one of {', '.join(KINDS)}")
     source = KINDS[kind]
+    source_url = redact_url(source_url) if source_url else None  # never a credential in a stored URL
     mapping = None
     if kind == "civitai-images-table":
         mapping = read_mapping(mapping_path)
@@ -248,28 +249,36 @@ def import_crawl(
         "source_url": source_url,
         **({"mapping": mapping} if mapping else {}),
     }
-    with StagedSnapshot(home, source, as_of, kind="imported", host=_host(source_url), plan=plan, force=False) as staged:
-        for number, file in enumerate(files):
-            body = file.read_bytes()
-            fetched = Fetched(source_url or file.resolve().as_uri(), 200, body, None, {}, datetime.now(UTC), 1)
-            last = number == len(files) - 1
-            staged.add_page(
-                fetched,
-                stream="import",
-                items=0,
-                cursor=None,
-                state=None if last else {"file": number + 1},
-                errors=Counter(),
+    staged = StagedSnapshot(home, source, as_of, kind="imported", host=_host(source_url), plan=plan, force=False)
+    try:
+        with staged:
+            # a rerun after a kill stores only the files not stored yet
+            remaining = [] if staged.crawled else list(enumerate(files))[staged.pages_done :]
+            for number, file in remaining:
+                body = file.read_bytes()
+                fetched = Fetched(source_url or file.resolve().as_uri(), 200, body, None, {}, datetime.now(UTC), 1)
+                last = number == len(files) - 1
+                staged.add_page(
+                    fetched,
+                    stream="import",
+                    items=0,
+                    cursor=None,
+                    state=None if last else {"file": number + 1},
+                    errors=Counter(),
+                )
+            manifest = staged.publish(
+                tables,
+                extra={
+                    "source_url": source_url,
+                    "note": note,
+                    "capture_date": as_of.isoformat(),
+                    "importer": f"hubwatch {__version__} ({kind})",
+                },
             )
-        manifest = staged.publish(
-            tables,
-            extra={
-                "source_url": source_url,
-                "note": note,
-                "capture_date": as_of.isoformat(),
-                "importer": f"hubwatch {__version__} ({kind})",
-            },
-        )
+    except SnapshotExists as exists:
+        if not exists.recovered:
+            raise
+        manifest = read_manifest(home, source, as_of)  # an interrupted import, finished by the store
     return ImportResult(source, as_of, "imported", snapshot_path(home, source, as_of), manifest)
 
 
