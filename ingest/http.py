@@ -254,8 +254,8 @@ class PoliteClient:
             tries = gave_up.last_attempt.attempt_number
             if tries <= self.politeness.max_retries:
                 raise CrawlError(
-                    f"giving up on {shown} after {tries} attempts: no answer within the {budget:g} s a request may "
-                    f"take, waits included (HUBWATCH_REQUEST_BUDGET): {last}"
+                    f"giving up on {shown} after {tries} attempt{'s' if tries > 1 else ''}: no answer within the "
+                    f"{budget:g} s a request may take, waits included (HUBWATCH_REQUEST_BUDGET): {last}"
                 ) from None
             raise CrawlError(f"giving up on {shown} after {tries} attempts: {last}") from None
         raise AssertionError("unreachable")  # pragma: no cover

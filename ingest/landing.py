@@ -382,7 +382,7 @@ class StagedSnapshot:
             return
         if (stream, cursor) in self._seen_cursors:
             raise CrawlError(
-                f"{self.source}: the server returned cursor {cursor!r} a second time "
+                f"the server returned cursor {cursor!r} a second time "
                 f"(page {self.pages_done + 1}); refusing to loop"
             )
 
@@ -392,7 +392,7 @@ class StagedSnapshot:
         if self.page_limit and number > self.page_limit[0]:
             limit, previous, previous_pages = self.page_limit
             raise CrawlError(
-                f"{self.source}: page {number} would pass the limit of {limit} pages ({self.bounds.page_growth:g}x the "
+                f"page {number} would pass the limit of {limit} pages ({self.bounds.page_growth:g}x the "
                 f"{previous_pages} pages of the {previous} snapshot, HUBWATCH_MAX_PAGE_GROWTH); is the server looping? "
                 "The crawl stays staged; nothing is in raw/"
             )
@@ -401,7 +401,7 @@ class StagedSnapshot:
         empty = (self.checkpoint["empty_pages"] + 1 if same_stream else 1) if pointing_on else 0
         if empty > self.bounds.max_empty_pages:
             raise CrawlError(
-                f"{self.source}: {empty} empty pages in a row, each pointing to another (HUBWATCH_MAX_EMPTY_PAGES="
+                f"{empty} empty pages in a row, each pointing to another (HUBWATCH_MAX_EMPTY_PAGES="
                 f"{self.bounds.max_empty_pages}); the server is not making progress. The crawl stays staged; "
                 "nothing is in raw/"
             )
