@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 from dagster import AssetKey
 
+from dagster_project import failures
 from dagster_project.runs import RunOutcome, run_job
 from ingest.civitai import IMAGE_PERIODS
 from ingest.home import hubwatch_home
@@ -106,6 +107,43 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+class OneLineErrors(click.Group):
+    """Whatever a command meets ends in one line on stderr and a non-zero exit, never a traceback
+    (the traceback of an unexpected error goes to $HUBWATCH_HOME/logs/errors.log)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("hubwatch: interrupted (a rerun continues where this one stopped)", err=True)
+            sys.exit(130)
+        except Exception as error:
+            home = hubwatch_home()
+            message = failures.describe(error, home)
+            if not isinstance(error, CrawlError):
+                kept = failures.keep_traceback(error, home)
+                message += f" (traceback in {kept})" if kept else ""
+            fail(message)
+
+
+def check_settings() -> None:
+    """Read every numeric setting once, so a bad value fails before any work, in one line."""
+    from ingest.http import Politeness, env_number
+    from ingest.huggingface import HfScope
+    from ingest.landing import CrawlBounds
+
+    Politeness.from_env()
+    CrawlBounds.from_env()
+    HfScope.from_env()
+    env_number("HUBWATCH_DROP_THRESHOLD", 0.05, float)
+    env_number("HUBWATCH_STEP_RETRIES", 2, int)
+    env_number("HUBWATCH_STEP_RETRY_DELAY", 120.0, float)
+    env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
+    env_number("HUBWATCH_REHASH_DAYS", 30.0, float)
+
+
 def snapshot_sources(
     home: Path, day: str, sources: list[str], reporter: Reporter, quiet: tuple[str, ...] = (), **config
 ) -> RunOutcome:
@@ -151,7 +189,7 @@ def month_starts(start: date, end: date) -> list[date]:
     return days
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineErrors, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hubwatch")
 @click.option("-v", "--verbose", is_flag=True, help="Log every retry and resume.")
 def main(verbose: bool) -> None:
@@ -162,6 +200,7 @@ def main(verbose: bool) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry full URLs
+    check_settings()
 
 
 @main.command()

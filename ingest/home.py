@@ -4,8 +4,10 @@ raw/<source>/snapshot_date=YYYY-MM-DD/      complete snapshots (readers look onl
 staging/<source>/snapshot_date=YYYY-MM-DD/  snapshots being taken
 secrets/creator_salt                        the salt of creator-name hashes (never published)
 warehouse.duckdb                            the warehouse dbt writes
+verified_snapshots.json                     the ledger of verified raw/ partitions (manifest sha256, sizes, mtimes)
+dbt/target/<UTC time>-<run>/                dbt's artefacts of the last few builds
 publish/YYYY-MM-DD/, publish/latest         the dated packages
-dagster/, logs/                             run history and logs
+dagster/, logs/                             run history and logs (logs/errors.log: tracebacks of unexpected errors)
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ in the same crawl). LoRAs of language models that `filter=lora` also returns are
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,7 @@ import polars as pl
 from huggingface_hub import ModelInfo
 
 from ingest.home import snapshot_path
-from ingest.http import CrawlError, PoliteClient, redact_url
+from ingest.http import CrawlError, PoliteClient, env_number, redact_url
 from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame
 
 EXPAND = (
@@ -82,7 +81,7 @@ class HfScope:
 
     @classmethod
     def from_env(cls) -> HfScope:
-        return cls(files_budget=int(os.environ.get("HUBWATCH_HF_FILES_BUDGET", cls.files_budget)))
+        return cls(files_budget=env_number("HUBWATCH_HF_FILES_BUDGET", cls.files_budget, int))
 
     def plan(self) -> dict[str, Any]:
         return {

@@ -382,8 +382,7 @@ class StagedSnapshot:
             return
         if (stream, cursor) in self._seen_cursors:
             raise CrawlError(
-                f"the server returned cursor {cursor!r} a second time "
-                f"(page {self.pages_done + 1}); refusing to loop"
+                f"the server returned cursor {cursor!r} a second time (page {self.pages_done + 1}); refusing to loop"
             )
 
     def check_bounds(self, stream: str, items: int, cursor: str | None) -> int:

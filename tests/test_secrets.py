@@ -4,6 +4,7 @@ own origin and is found in no file under $HUBWATCH_HOME, no log, no package, no 
 
 import gzip
 import zlib
+from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
@@ -38,10 +39,8 @@ def files_holding(root: Path, secret: str) -> list[str]:
         if data[:2] == b"\x1f\x8b":
             data += gzip.decompress(data)
         elif data[:1] == b"\x78":
-            try:
+            with suppress(zlib.error):
                 data += zlib.decompress(data)
-            except zlib.error:
-                pass
         if secret.encode() in data:
             found.append(str(path.relative_to(root)))
     return found

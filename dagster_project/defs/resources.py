@@ -7,9 +7,9 @@ import dagster as dg
 from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.warehouse import DBT_EXECUTABLE
+from dagster_project.warehouse import DBT_CHILD
 from ingest.home import hubwatch_home
-from ingest.http import Politeness
+from ingest.http import Politeness, env_number
 from ingest.snapshots import Endpoints
 
 
@@ -37,7 +37,7 @@ class HubwatchSettings(dg.ConfigurableResource):
         """Share of yesterday's models allowed to vanish before the drop check warns."""
         if self.drop_threshold is not None:
             return self.drop_threshold
-        return float(os.environ.get("HUBWATCH_DROP_THRESHOLD", "0.05"))
+        return env_number("HUBWATCH_DROP_THRESHOLD", 0.05, float)
 
     def endpoints(self) -> Endpoints:
         return Endpoints.from_env()
@@ -51,6 +51,6 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "settings": HubwatchSettings(),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD)),
         }
     )

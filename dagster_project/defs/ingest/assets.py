@@ -5,7 +5,6 @@ loopback source (fakehub, a replay server) any date is a simulated snapshot. Eac
 its own snapshot: complete, and (Civitai models) no sudden vanishing of yesterday's models.
 """
 
-import os
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -14,14 +13,14 @@ import polars as pl
 from dagster_project import runs
 from dagster_project.defs.resources import HubwatchSettings
 from ingest.home import snapshot_path
-from ingest.http import CrawlError
+from ingest.http import CrawlError, env_number
 from ingest.landing import SOURCES, complete_snapshots, is_loopback, read_manifest
 from ingest.snapshots import take_snapshot
 
 daily = dg.DailyPartitionsDefinition(start_date="2023-01-01", end_offset=1, timezone="UTC")
 RETRY = dg.RetryPolicy(
-    max_retries=int(os.environ.get("HUBWATCH_STEP_RETRIES", "2")),
-    delay=float(os.environ.get("HUBWATCH_STEP_RETRY_DELAY", "120")),
+    max_retries=env_number("HUBWATCH_STEP_RETRIES", 2, int),
+    delay=env_number("HUBWATCH_STEP_RETRY_DELAY", 120.0, float),
     backoff=dg.Backoff.EXPONENTIAL,
     jitter=dg.Jitter.PLUS_MINUS,
 )

@@ -14,9 +14,11 @@ import dagster as dg
 import orjson
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from dagster_project.dbt_child import PARENT_ENV
 from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.defs.transform.project import dbt_project
-from dagster_project.warehouse import BuildError, dbt_vars, verify_raw
+from dagster_project.warehouse import BuildError, dbt_failure, dbt_target, dbt_vars, prune_dbt_targets, verify_raw
+from ingest.crash import crash_point
 from ingest.home import ensure_creator_salt
 
 WRITER_POOL = "duckdb_writer"
@@ -55,7 +57,18 @@ def warehouse(
         raw_vars = dbt_vars(home, verify_raw(home, full=config.full_refresh))
     except BuildError as error:
         raise dg.Failure(description=str(error)) from None
+    crash_point("raw-verified")
     args = ["build", "--vars", orjson.dumps(raw_vars).decode()]
     if config.full_refresh:
         args.append("--full-refresh")
-    yield from dbt.cli(args, context=context).stream()
+    # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
+    prune_dbt_targets(home, keep=None)
+    target = dbt_target(home, context.run.run_id)
+    os.environ[PARENT_ENV] = str(os.getpid())
+    invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
+    for event in invocation.stream():
+        crash_point("dbt-event")
+        yield event
+    crash_point("dbt-finished")
+    if not invocation.is_successful():
+        raise dg.Failure(description=dbt_failure(target, invocation.process.returncode))
