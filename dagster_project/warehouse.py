@@ -148,7 +148,7 @@ def dbt_target(home: Path, run_id: str) -> Path:
     return home / "dbt" / "target" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id.replace('-', '')[:8]}"
 
 
-def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:
+def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # after a build: it counts too
     """Remove all but the newest `keep` build folders (HUBWATCH_KEEP_DBT_TARGETS, default 5)."""
     keep = keep if keep is not None else env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
     root = home / "dbt" / "target"

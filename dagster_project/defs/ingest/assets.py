@@ -123,6 +123,7 @@ def snapshot_asset(source: str) -> dg.AssetsDefinition:
                 "complete": manifest["complete"],
                 "transient_errors": sum(manifest["errors"].values()),
                 "path": str(result.path),
+                "recovered": list(result.recovered),  # what this run finished after a killed one
             }
         )
         yield dg.AssetCheckResult(check_name="complete", passed=bool(manifest.get("complete")))

@@ -62,7 +62,6 @@ def warehouse(
     if config.full_refresh:
         args.append("--full-refresh")
     # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
-    prune_dbt_targets(home, keep=None)
     target = dbt_target(home, context.run.run_id)
     os.environ[PARENT_ENV] = str(os.getpid())
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
@@ -70,5 +69,6 @@ def warehouse(
         crash_point("dbt-event")
         yield event
     crash_point("dbt-finished")
+    prune_dbt_targets(home)
     if not invocation.is_successful():
         raise dg.Failure(description=dbt_failure(target, invocation.process.returncode))
