@@ -245,7 +245,7 @@ class StagedSnapshot:
         self.bounds = bounds or CrawlBounds.from_env()
         self.final = snapshot_path(home, source, snapshot_date)
         self.dir = staging_path(home, source, snapshot_date)
-        self.recovered: list[str] = []
+        self.recovered = Recovery()
         self.page_limit: tuple[int, date, int] | None = None  # (limit, previous date, its pages)
         self._lock_handle = None
         self._pages_this_run = 0
@@ -263,7 +263,7 @@ class StagedSnapshot:
             raise CrawlError(f"another crawl of {self.source} {self.snapshot_date} is running") from None
         try:
             self.recovered = recover_staged(self.home, self.source, self.snapshot_date)
-            published = any(note.startswith("published") for note in self.recovered)
+            published = self.recovered.published
             if self.final.exists():
                 if not (self.final / MANIFEST).is_file():
                     raise BadSnapshot(
@@ -583,8 +583,16 @@ def _move_into_raw(staged: Path, final: Path) -> None:
     replace_dir(staged, final, aside=_aside(staged))
 
 
-def recover_staged(home: Path, source: str, snapshot_date: date) -> list[str]:
-    """Finish or tidy up what a killed run left for one snapshot; return (and log) what was done.
+@dataclass(frozen=True)
+class Recovery:
+    """What a run finished or tidied up after a killed one (logged, and in the run's metadata)."""
+
+    notes: tuple[str, ...] = ()
+    published: bool = False  # a snapshot (or a --force retake) the killed run had finished is now in raw/
+
+
+def recover_staged(home: Path, source: str, snapshot_date: date) -> Recovery:
+    """Finish or tidy up what a killed run left for one snapshot; say (and log) what was done.
 
     Called under the snapshot's lock before anything else. The cases, each a crash window:
     temporary files of an interrupted write; a sealed snapshot (manifest written) not yet in
@@ -596,17 +604,19 @@ def recover_staged(home: Path, source: str, snapshot_date: date) -> list[str]:
     aside = _aside(staged)
     label = f"{source} {snapshot_date}"
     done: list[str] = []
+    published = False
     for tmp in staged.rglob(".*.tmp") if staged.is_dir() else []:
         tmp.unlink()
     sealed = staged.is_dir() and (staged / MANIFEST).is_file() and _intact(staged, label, done)
     if aside.is_dir():
-        if final.exists():
+        if final.exists():  # the retake is in: only the old one was left to remove
             shutil.rmtree(aside)
+            published = True
             done.append("removed the previous snapshot an interrupted --force had set aside")
         elif sealed:  # set aside, the new one not yet moved in: it is the newer in every case
             staged.rename(final)
             shutil.rmtree(aside)
-            sealed = False
+            sealed, published = False, True
             done.append("published the retake an interrupted --force had finished")
         else:
             aside.rename(final)
@@ -617,18 +627,21 @@ def recover_staged(home: Path, source: str, snapshot_date: date) -> list[str]:
         if final_sha is None and not final.exists():
             final.parent.mkdir(parents=True, exist_ok=True)
             staged.rename(final)
+            published = True
             done.append("published the snapshot an interrupted run had finished")
         elif final_sha is not None and _replaced_sha(staged) == final_sha:
             _move_into_raw(staged, final)
+            published = True
             done.append("published the retake an interrupted --force had finished (it replaces the old one)")
-        elif final_sha is not None and _replaced_sha(final) == staged_sha:
+        elif final_sha is not None and _replaced_sha(final) == staged_sha:  # the retake is in already
             shutil.rmtree(staged)
+            published = True
             done.append("removed the old snapshot an interrupted --force had swapped out of raw/")
         else:
             log.warning("%s: %s holds a finished snapshot that raw/ does not expect; left as it is", label, staged)
     for note in done:
         log.warning("%s: %s", label, note)
-    return done
+    return Recovery(tuple(done), published)
 
 
 def _intact(staged: Path, label: str, done: list[str]) -> bool:

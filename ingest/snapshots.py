@@ -149,7 +149,7 @@ def take_snapshot(
                 try:
                     _crawl(source, staged, client, base, plan, scope, home)
                 except PageBudgetReached:
-                    return SnapshotResult(source, day, "paused", staged.dir, recovered=tuple(staged.recovered))
+                    return SnapshotResult(source, day, "paused", staged.dir, recovered=staged.recovered.notes)
                 except CrawlError as error:
                     staged.record_failure(str(error))
                     raise
@@ -159,9 +159,9 @@ def take_snapshot(
     except SnapshotExists as exists:
         if exists.recovered:
             manifest = read_manifest(home, source, day)
-            return SnapshotResult(source, day, "complete", final, manifest, tuple(staged.recovered))
-        return SnapshotResult(source, day, "exists", final, recovered=tuple(staged.recovered))
-    return SnapshotResult(source, day, "complete", final, manifest, tuple(staged.recovered))
+            return SnapshotResult(source, day, "complete", final, manifest, staged.recovered.notes)
+        return SnapshotResult(source, day, "exists", final, recovered=staged.recovered.notes)
+    return SnapshotResult(source, day, "complete", final, manifest, staged.recovered.notes)
 
 
 def _plan(source: str, base: str, images_period: str, scope: huggingface.HfScope) -> dict[str, Any]:

@@ -152,8 +152,11 @@ def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapsho
     assert (snapshot_path(home, source, DAY) / MANIFEST).is_file(), "raw/ lost the partition"
     verify_snapshot(snapshot_path(home, source, DAY))  # whole: the old one or the new one
 
+    requests = fakehub.requests
     rerun = driver(home, source, fakehub, force=True)
     assert rerun.returncode == 0 and rerun.stdout.strip() == "complete", rerun.stderr
+    if step in ("crawled", "manifest-written", "sealed", "exchanged"):  # the retake's pages were all stored
+        assert fakehub.requests == requests, "the rerun crawled again"
     assert_same_snapshot(home, clean_home, source)
     manifest = read_manifest(home, source, DAY)
     assert manifest["finished_at"] != old["finished_at"]

@@ -172,7 +172,8 @@ def test_force_interrupted_while_replacing_keeps_a_whole_snapshot_in_raw_and_the
     assert (final / "manifest.json").is_file(), "raw/ lost the partition while --force replaced it"
     requests = fakehub.requests
     result = take(fakehub, home, "civitai_images", images_period="Day")
-    assert result.status == "exists" and fakehub.requests == requests
+    assert result.status == "complete" and fakehub.requests == requests  # the retake had finished
+    assert result.recovered
     assert read_manifest(home, "civitai_images", DAY)["finished_at"] != first["finished_at"]
     leftovers = [p.name for p in staging_path(home, "civitai_images", DAY).parent.iterdir() if p.suffix != ".lock"]
     assert leftovers == [], "the old snapshot was left behind in staging/"
