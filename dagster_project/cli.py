@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import click
 import orjson
 
+from dagster_project import failures
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError
 from ingest.sources import IMAGE_PERIODS, SOURCES
@@ -136,6 +137,25 @@ def fail(message: str) -> None:
     sys.exit(1)
 
 
+CRAWLING_COMMANDS = ("snapshot", "run", "demo", "build", "import", "publish")
+
+
+def check_settings() -> None:
+    """Read every numeric setting once, so a bad value fails before any work, in one line."""
+    from ingest.http import Politeness, env_number
+    from ingest.huggingface import HfScope
+    from ingest.landing import CrawlBounds
+
+    Politeness.from_env()
+    CrawlBounds.from_env()
+    HfScope.from_env()
+    env_number("HUBWATCH_DROP_THRESHOLD", 0.05, float)
+    env_number("HUBWATCH_STEP_RETRIES", 2, int)
+    env_number("HUBWATCH_STEP_RETRY_DELAY", 120.0, float)
+    env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
+    env_number("HUBWATCH_REHASH_DAYS", 30.0, float)
+
+
 def snapshot_sources(
     home: Path, day: str, sources: list[str], reporter: Reporter, quiet: tuple[str, ...] = (), **config
 ) -> RunOutcome:
@@ -232,7 +252,8 @@ HOME_OPTION = dict(
 
 
 class HubwatchGroup(click.Group):
-    """Every subcommand gets --home; usage errors are one line; help lines are never cut short."""
+    """Every subcommand gets --home; every error is one line (usage errors too); help lines are never
+    cut short."""
 
     def add_command(self, cmd: click.Command, name: str | None = None) -> None:
         if not any(param.name == "home" for param in cmd.params):
@@ -243,6 +264,24 @@ class HubwatchGroup(click.Group):
         rows = [(name, cmd.get_short_help_str(limit=1_000)) for name, cmd in self.commands.items() if not cmd.hidden]
         with formatter.section("Commands"):
             formatter.write_dl(sorted(rows))
+
+    def invoke(self, ctx: click.Context):
+        """Whatever a command meets ends in one line on stderr and a non-zero exit, never a traceback
+        (the traceback of an unexpected error goes to $HUBWATCH_HOME/logs/errors.log)."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("hubwatch: interrupted (a rerun continues where this one stopped)", err=True)
+            sys.exit(130)
+        except Exception as error:
+            home = command_home()
+            message = failures.describe(error, home)
+            if not isinstance(error, CrawlError):
+                kept = failures.keep_traceback(error, home)
+                message += f" (traceback in {kept})" if kept else ""
+            fail(message)
 
     def main(self, *args, **kwargs):
         kwargs["standalone_mode"] = False
@@ -261,7 +300,8 @@ class HubwatchGroup(click.Group):
 @click.group(cls=HubwatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hubwatch")
 @click.option("-v", "--verbose", is_flag=True, help="Log every retry and resume.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """hubwatch: dated snapshots of public model-hub metadata, and measures over time."""
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
@@ -269,6 +309,8 @@ def main(verbose: bool) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry full URLs
+    if ctx.invoked_subcommand in CRAWLING_COMMANDS:  # the reading commands stay light (`sql` starts fast)
+        check_settings()
 
 
 @main.command()

@@ -9,6 +9,7 @@ failure comes back as the one line the failing step raised.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
 import shutil
@@ -140,15 +141,21 @@ def run_job(
     }
     log_path = home / "logs" / f"{job_name}.log"  # dbt's own output, re-emitted on stdout by dagster-dbt
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log, contextlib.redirect_stdout(log):
-        result = job.execute_in_process(
-            instance=instance,
-            partition_key=partition_key,
-            asset_selection=asset_selection,
-            run_config=config,
-            raise_on_error=False,
-            tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
-        )
+    # Dagster writes its own storage failures straight to stderr (a page of SQL per event): they
+    # go to the log too, and the CLI says what failed in one line
+    log = Quiet(log_path.open("w"))
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            result = job.execute_in_process(
+                instance=instance,
+                partition_key=partition_key,
+                asset_selection=asset_selection,
+                run_config=config,
+                raise_on_error=False,
+                tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+            )
+    finally:
+        log.close()
     checks = {"passed": 0, "failed": 0, "warned": 0}
     failed_checks = []
     for evaluation in result.get_asset_check_evaluations():
@@ -165,6 +172,27 @@ def run_job(
     }
     error = None if result.success else first_error(result)
     return RunOutcome(result.success, result.run_id, error, materialized, checks, failed_checks)
+
+
+class Quiet(io.TextIOBase):
+    """A text stream into a log file that never fails the run: a full disk loses log lines only."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def write(self, text: str) -> int:
+        with contextlib.suppress(OSError, ValueError):
+            self.target.write(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.target.flush()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.target.close()
+        super().close()
 
 
 def first_error(result) -> str:

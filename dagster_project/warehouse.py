@@ -3,17 +3,23 @@ the `@dbt_assets` of dagster_project/defs/transform, which tests and benchmarks 
 
 dbt must read only complete, intact snapshots, and DuckDB errors on a glob that matches no
 file. So before every build: each raw/ partition is verified against its manifest (a ledger
-remembers verified manifests, so a daily build hashes only the new snapshot; --full-refresh
-verifies everything again), an empty Parquet file with the right schema stands in for a
-source that has no snapshot yet, and the verified locations are passed to dbt as vars, with
-the home, the salt's path and hubwatch's version (so nothing is passed through os.environ).
+remembers, for each verified partition, its manifest's sha256 and every file's size and mtime:
+a daily build hashes only the new snapshot and stats the others, so a truncated or replaced file
+is caught before dbt runs; a partition is hashed again when a file's stat changed, and every
+HUBWATCH_REHASH_DAYS; --full-refresh hashes everything), an empty Parquet file with the right
+schema stands in for a source that has no snapshot yet, and the verified locations are passed to
+dbt as vars, with the home, the salt's path and hubwatch's version (nothing goes through
+os.environ). dbt writes its artefacts under $HUBWATCH_HOME/dbt/target/, the last few kept.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import shutil
 import sys
-from datetime import date
+from contextlib import suppress
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +29,13 @@ import polars as pl
 from ingest import __version__, civitai, huggingface
 from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
-from ingest.http import CrawlError
-from ingest.landing import SOURCES, BadSnapshot, verify_snapshot
+from ingest.http import CrawlError, env_number
+from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, verify_snapshot
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
+DBT_CHILD = Path(sys.executable).with_name("hubwatch-dbt")  # that dbt, killed with its parent (dbt_child.py)
+TARGET_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 TABLES = {
     "civitai_models": ("models", "model_versions", "model_files"),
     "civitai_images": ("images",),
@@ -53,27 +61,123 @@ def empty_tables() -> dict[str, pl.DataFrame]:
 
 
 def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
-    """Verify every raw/ partition (new ones only, unless full); return complete dates per source."""
+    """Verify every raw/ partition (cheaply when already verified); return complete dates per source.
+
+    A partition not in the ledger, with a changed manifest, with a file whose size or mtime moved,
+    or last hashed more than HUBWATCH_REHASH_DAYS ago is hashed whole; the others are checked by
+    size (against the manifest) and mtime (against the ledger). Raises BuildError naming the fault.
+    """
     ledger_path = home / LEDGER
-    ledger = {} if full or not ledger_path.is_file() else orjson.loads(ledger_path.read_bytes())
+    ledger = {} if full else read_ledger(ledger_path)
+    rehash_before = datetime.now(UTC) - timedelta(days=env_number("HUBWATCH_REHASH_DAYS", 30.0, float))
     dates: dict[str, list[date]] = {}
-    for source in SOURCES:
-        root = home / "raw" / source
-        for partition in sorted(root.glob("*")) if root.is_dir() else []:
-            if not partition.name.startswith("snapshot_date="):
-                raise BuildError(f"{partition} is not a snapshot partition (expected snapshot_date=YYYY-MM-DD)")
-            manifest_file = partition / "manifest.json"
-            key = partition.relative_to(home).as_posix()
-            stamp = hashlib.sha256(manifest_file.read_bytes()).hexdigest() if manifest_file.is_file() else None
-            if stamp is None or ledger.get(key) != stamp:
-                try:
-                    verify_snapshot(partition)
-                except BadSnapshot as error:
-                    raise BuildError(str(error)) from None
-                ledger[key] = stamp
-            dates.setdefault(source, []).append(date.fromisoformat(partition.name.split("=", 1)[1]))
-    write_atomic(ledger_path, dumps(ledger))
+    try:
+        for source in SOURCES:
+            root = home / "raw" / source
+            for partition in sorted(root.glob("*")) if root.is_dir() else []:
+                day = partition_date(partition)
+                key = partition.relative_to(home).as_posix()
+                ledger[key] = verified_entry(partition, ledger.get(key), rehash_before)
+                dates.setdefault(source, []).append(day)
+    except CrawlError as error:  # a damaged or misnamed partition: what was verified stays verified
+        with suppress(OSError):
+            write_atomic(ledger_path, dumps({"version": 2, "partitions": ledger}))
+        raise BuildError(str(error)) from None
+    write_atomic(ledger_path, dumps({"version": 2, "partitions": ledger}))
     return dates
+
+
+def read_ledger(path: Path) -> dict[str, Any]:
+    """Partitions verified before (a ledger from before sizes and mtimes counts as none)."""
+    if not path.is_file():
+        return {}
+    try:
+        ledger = orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError:
+        return {}
+    return ledger.get("partitions", {}) if isinstance(ledger, dict) and ledger.get("version") == 2 else {}
+
+
+def verified_entry(partition: Path, entry: dict[str, Any] | None, rehash_before: datetime) -> dict[str, Any]:
+    """The ledger entry of a partition that is intact: stat-checked if possible, else hashed."""
+    manifest_file = partition / MANIFEST
+    if not manifest_file.is_file():
+        verify_snapshot(partition)  # raises, naming the partition
+    stamp = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
+    if entry and entry.get("manifest_sha256") == stamp and entry.get("hashed_at", "") >= rehash_before.isoformat():
+        manifest = orjson.loads(manifest_file.read_bytes())
+        stats = file_stats(partition, manifest["files"])
+        if stats == entry.get("files"):
+            return entry
+    manifest = verify_snapshot(partition)
+    return {"manifest_sha256": stamp, "files": file_stats(partition, manifest["files"]), "hashed_at": _now()}
+
+
+def file_stats(partition: Path, files: dict[str, Any]) -> dict[str, list[int]]:
+    """[size, mtime_ns] of every file the manifest lists; a missing or resized file is a BadSnapshot."""
+    stats = {}
+    for name, entry in files.items():
+        target = partition / name
+        try:
+            stat = target.stat()
+        except FileNotFoundError:
+            raise BadSnapshot(f"{target} is listed in the manifest but missing") from None
+        if "bytes" in entry and stat.st_size != entry["bytes"]:
+            raise BadSnapshot(
+                f"{target} is {stat.st_size} bytes, its manifest says {entry['bytes']} (truncated or altered)"
+            )
+        stats[name] = [stat.st_size, stat.st_mtime_ns]
+    return stats
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+# -- dbt's artefacts under the home, and its failures in one line ---------------------------------
+def dbt_target(home: Path, run_id: str) -> Path:
+    """Where one build's dbt artefacts go: $HUBWATCH_HOME/dbt/target/<UTC time>-<run>/."""
+    return home / "dbt" / "target" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id.replace('-', '')[:8]}"
+
+
+def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # after a build: it counts too
+    """Remove all but the newest `keep` build folders (HUBWATCH_KEEP_DBT_TARGETS, default 5)."""
+    keep = keep if keep is not None else env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
+    root = home / "dbt" / "target"
+    builds = sorted(p for p in root.glob("*") if p.is_dir() and TARGET_NAME.match(p.name)) if root.is_dir() else []
+    removed = builds[: max(len(builds) - keep, 0)]
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
+
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def dbt_failure(target: Path, returncode: int | None) -> str:
+    """One line for a failed dbt build: the first failing node and its message, and the log path."""
+    log = target / "dbt.log"
+    run_results = target / "run_results.json"
+    failed = []
+    if run_results.is_file():
+        results = orjson.loads(run_results.read_bytes()).get("results", [])
+        failed = [r for r in results if r.get("status") in ("error", "fail")]
+    if not failed:
+        return f"dbt failed before building anything (exit code {returncode}); see {log}"
+    first = failed[0]
+    node = first["unique_id"].split(".", 1)[0] + " " + first["unique_id"].rsplit(".", 1)[-1]
+    more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+    return f"dbt build failed at {node}: {node_message(first.get('message'))}{more}; the full log: {log}"
+
+
+def node_message(message: str | None) -> str:
+    """The informative line of a dbt node's message (after 'Runtime Error in model x (path)')."""
+    lines = [ANSI.sub("", line).strip() for line in (message or "").splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and re.match(r"^[\w ]*Error in \w+ ", lines[0]):
+        lines = lines[1:]
+    text = " ".join(lines) or "no message"
+    return text if len(text) <= 300 else text[:299] + "…"
 
 
 def vanished_snapshots(home: Path) -> list[str]:
@@ -81,8 +185,8 @@ def vanished_snapshots(home: Path) -> list[str]:
     removed by hand), even if the date was imported or taken again since. Incremental models
     keep the rows of such a snapshot, so the build must rebuild every table (a full refresh);
     until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried."""
-    ledger_path, pending_path = home / LEDGER, home / PENDING_REFRESH
-    ledger = orjson.loads(ledger_path.read_bytes()) if ledger_path.is_file() else {}
+    pending_path = home / PENDING_REFRESH
+    ledger = {key: entry["manifest_sha256"] for key, entry in read_ledger(home / LEDGER).items()}
     pending = orjson.loads(pending_path.read_bytes()) if pending_path.is_file() else []
     withdrawn = {
         orjson.loads(p.read_bytes()).get("manifest_sha256") for p in home.glob("withdrawn/*/*/withdrawal.json")

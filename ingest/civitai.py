@@ -48,7 +48,14 @@ def images_params(period: str) -> dict[str, Any]:
 
 # -- crawling --------------------------------------------------------------------------------
 def crawl(snapshot: StagedSnapshot, client: PoliteClient, url: str, params: dict[str, Any]) -> None:
-    """Follow `metadata.nextCursor` from where the snapshot left off until it is absent."""
+    """Follow `metadata.nextCursor` from where the snapshot left off until it is absent.
+
+    The page without a next cursor is stored with state None: the checkpoint then says the crawl
+    is done, so a rerun after a kill fetches nothing (the bounds on empty and excess pages are
+    StagedSnapshot's, see `add_page`).
+    """
+    if snapshot.crawled:
+        return
     cursor = (snapshot.state or {}).get("cursor")
     while True:
         query = {**params, **({"cursor": cursor} if cursor else {})}

@@ -1,8 +1,9 @@
 """File helpers every writer of $HUBWATCH_HOME shares: hashes, atomic writes, rename into place.
 
 Readers see a file or a folder whole or not at all: a file is written under a temporary name,
-fsynced and renamed; a folder is built beside its final place and renamed into it, the old one
-kept whole until the new one is in place.
+fsynced and renamed; a folder is built beside its final place and renamed into it. A folder that
+replaces another swaps places with it in one rename (Linux `renameat2(RENAME_EXCHANGE)`), so the
+final path never stops holding a whole folder, old or new.
 """
 
 from __future__ import annotations
@@ -12,10 +13,16 @@ import errno
 import hashlib
 import os
 import shutil
+from contextlib import suppress
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import orjson
+
+from ingest.crash import crash_point
+
+RENAME_EXCHANGE = 2  # linux/fs.h
 
 
 def sha256_file(path: Path) -> str:
@@ -34,11 +41,16 @@ def file_entry(path: Path) -> dict[str, Any]:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write to a temporary name, fsync, then rename: readers see all of it or none."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
+    try:
+        with tmp.open("wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+    except BaseException:
+        with suppress(OSError):  # a full disk: give back what the partial file took
+            tmp.unlink()
+        raise
 
 
 def dumps(value: Any) -> bytes:
@@ -51,12 +63,40 @@ def sql_text(text: str) -> str:
     return text.replace("'", "''")
 
 
+def exchange_dirs(first: Path, second: Path) -> bool:
+    """Swap two paths in one rename (Linux renameat2 RENAME_EXCHANGE); False where the system or
+    the file system cannot, so the caller falls back to two renames."""
+    rename = getattr(_libc(), "renameat2", None)
+    if rename is None:
+        return False
+    at_cwd = -100  # AT_FDCWD
+    if rename(at_cwd, os.fsencode(first), at_cwd, os.fsencode(second), RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(first), None, str(second))
+
+
+@cache
+def _libc():
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:  # pragma: no cover (no C library to load)
+        return None
+
+
 def replace_dir(staging: Path, final: Path, aside: Path | None = None) -> None:
-    """Move a finished folder into its final place; an older one there is moved aside (default:
-    `.replaced-<name>` beside it) and stays whole until the new one is in place."""
+    """Move a finished folder into its final place. An older one there swaps places with it in one
+    rename and is then removed from where `staging` was; without that system call, the old one is
+    moved aside (default: `.replaced-<name>` beside it) and stays whole until the new one is in."""
     final.parent.mkdir(parents=True, exist_ok=True)
     if not final.exists():
         staging.rename(final)
+        return
+    if exchange_dirs(staging, final):
+        crash_point("exchanged")
+        shutil.rmtree(staging)
         return
     old = aside or final.with_name(f".replaced-{final.name}")
     if old.exists():
@@ -64,21 +104,6 @@ def replace_dir(staging: Path, final: Path, aside: Path | None = None) -> None:
     final.rename(old)
     staging.rename(final)
     shutil.rmtree(old)
-
-
-def exchange_dirs(a: Path, b: Path) -> bool:
-    """Swap two folders in one atomic step (Linux renameat2 RENAME_EXCHANGE): a reader sees the
-    old one or the new one, never neither. False where the system or file system cannot."""
-    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
-    if renameat2 is None:
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(code, os.strerror(code), str(a))
 
 
 def fsync_tree(root: Path) -> None:

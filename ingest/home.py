@@ -7,8 +7,10 @@ withdrawn/<source>/snapshot_date=YYYY-MM-DD[.<UTC stamp>]/
 secrets/creator_salt                        the salt of creator-name hashes (never published)
 warehouse.duckdb                            the warehouse dbt writes
 builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
+verified_snapshots.json                     the ledger of verified raw/ partitions (manifest sha256, sizes, mtimes)
+dbt/target/<UTC time>-<run>/                dbt's artefacts of the last few builds
 publish/YYYY-MM-DD/, publish/latest         the dated packages
-dagster/, logs/                             run history and logs
+dagster/, logs/                             run history and logs (logs/errors.log: tracebacks of unexpected errors)
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ in the same crawl). LoRAs of language models that `filter=lora` also returns are
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,7 @@ import polars as pl
 from huggingface_hub import ModelInfo
 
 from ingest.home import snapshot_path
-from ingest.http import CrawlError, PoliteClient
+from ingest.http import CrawlError, PoliteClient, env_number, redact_url
 from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame
 from ingest.quality import Quality, as_dict, dicts_in, strings_in
 from ingest.timestamps import parse_timestamps, unparsed
@@ -84,7 +83,7 @@ class HfScope:
 
     @classmethod
     def from_env(cls) -> HfScope:
-        return cls(files_budget=int(os.environ.get("HUBWATCH_HF_FILES_BUDGET", cls.files_budget)))
+        return cls(files_budget=env_number("HUBWATCH_HF_FILES_BUDGET", cls.files_budget, int))
 
     def plan(self) -> dict[str, Any]:
         return {
@@ -137,8 +136,14 @@ def is_file_candidate(item: dict[str, Any]) -> bool:
 
 
 # -- crawling --------------------------------------------------------------------------------
-def crawl(snapshot: StagedSnapshot, client: PoliteClient, endpoint: str, scope: HfScope, home: Path) -> dict[str, Any]:
-    """List every scope query, then fetch file metadata for LoRA candidates within budget."""
+def crawl(snapshot: StagedSnapshot, client: PoliteClient, endpoint: str, scope: HfScope, home: Path) -> None:
+    """List every scope query, then fetch file metadata for LoRA candidates within budget.
+
+    The last page stored (or `finish_crawl` when no file needs fetching) marks the crawl done,
+    with the file plan's counts for the manifest; a rerun after that fetches nothing.
+    """
+    if snapshot.crawled:
+        return
     state = snapshot.state or {"phase": "list", "query": 0, "next_url": None}
     if state["phase"] == "list":
         _list(snapshot, client, endpoint, scope, state)
@@ -146,12 +151,15 @@ def crawl(snapshot: StagedSnapshot, client: PoliteClient, endpoint: str, scope: 
     listed = scoped_items(snapshot, scope)
     previous = previous_files(home, snapshot.snapshot_date)
     to_fetch, carried = plan_file_fetches(listed, previous, scope.files_budget)
-    _fetch_files(snapshot, client, endpoint, to_fetch, state["index"])
-    return {
+    summary = {
         "files_fetched": len(to_fetch),
         "files_carried": len(carried),
         "files_over_budget": sum(1 for i in listed if is_file_candidate(i)) - len(to_fetch) - len(carried),
     }
+    if state["index"] >= len(to_fetch):
+        snapshot.finish_crawl(extra=summary, errors=client.take_errors())
+        return
+    _fetch_files(snapshot, client, endpoint, to_fetch, state["index"], summary)
 
 
 def _list(snapshot, client, endpoint, scope, state) -> None:
@@ -173,7 +181,8 @@ def _list(snapshot, client, endpoint, scope, state) -> None:
                 raise CrawlError(f"{fetched.url} did not return a list of models: {str(fetched.payload)[:120]}")
             next_url = fetched.links.get("next", {}).get("url")
             if next_url:
-                new_state = {"phase": "list", "query": index, "next_url": next_url}
+                # stored redacted: a link carrying a credential is followed now, never written down
+                new_state = {"phase": "list", "query": index, "next_url": redact_url(next_url)}
             elif index + 1 < len(scope.queries):
                 new_state = {"phase": "list", "query": index + 1, "next_url": None}
             else:
@@ -194,10 +203,10 @@ def _cursor_of(next_url: str | None) -> str | None:
     if not next_url:
         return None
     cursor = parse_qs(urlsplit(next_url).query).get("cursor")
-    return cursor[0] if cursor else next_url
+    return cursor[0] if cursor else redact_url(next_url)
 
 
-def _fetch_files(snapshot, client, endpoint, repos: list[str], start: int) -> None:
+def _fetch_files(snapshot, client, endpoint, repos: list[str], start: int, summary: dict[str, int]) -> None:
     for index in range(start, len(repos)):
         repo = repos[index]
         fetched = client.get_json(f"{endpoint}/api/models/{quote(repo, safe='/')}", {"blobs": "true"})
@@ -211,6 +220,7 @@ def _fetch_files(snapshot, client, endpoint, repos: list[str], start: int) -> No
             cursor=None,
             state={"phase": "files", "index": index + 1} if more else None,
             errors=client.take_errors(),
+            extra=summary,
         )
 
 

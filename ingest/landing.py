@@ -8,11 +8,13 @@ Layout under $HUBWATCH_HOME:
         <table>.parquet                         normalised rows (typed columns + the raw item JSON)
         manifest.json                           written last: what, when, how, sha256 of every file
     staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
-        checkpoint.json                         rewritten after every page: where to resume
+        checkpoint.json                         rewritten after every page: phase, where to resume
 
 A page is committed when its meta file exists and the checkpoint counts it; a crawl killed at
 any instant resumes from the checkpoint, re-fetching at most the one uncommitted page, so no
-page is lost or stored twice. The finished snapshot moves from staging/ to raw/ by one rename.
+page is lost or stored twice. The checkpoint's phase says when every page is stored, so a run
+killed after that publishes without fetching anything. The finished snapshot moves from staging/
+to raw/ by one rename (over an old one: the two swap places in one rename).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import gc
 import gzip
 import hashlib
 import logging
+import math
 import operator
 import shutil
 import socket
@@ -39,9 +42,10 @@ import orjson
 import polars as pl
 
 from ingest import __version__
+from ingest.crash import crash_point
 from ingest.files import dumps, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
-from ingest.http import CrawlError, Fetched
+from ingest.http import CrawlError, Fetched, env_number, redact_url
 from ingest.quality import Quality, typed_values
 from ingest.sources import SOURCES
 
@@ -52,6 +56,23 @@ CHECKPOINT = "checkpoint.json"
 log = logging.getLogger("hubwatch.landing")
 
 
+class BadPartition(CrawlError):
+    """A folder in raw/ whose name is not snapshot_date=<a real date>."""
+
+
+def partition_date(path: Path) -> date:
+    """The date a raw/ partition is named after; a one-line error naming the folder otherwise."""
+    value = path.name.removeprefix("snapshot_date=")
+    if value != path.name:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise BadPartition(
+        f"{path} is not a snapshot partition (expected snapshot_date=YYYY-MM-DD, a real date); move it out of raw/"
+    )
+
+
 def complete_snapshots(home: Path, source: str) -> list[date]:
     """Dates of the complete snapshots of a source, oldest first."""
     root = home / "raw" / source
@@ -59,8 +80,9 @@ def complete_snapshots(home: Path, source: str) -> list[date]:
         return []
     dates = []
     for child in root.glob("snapshot_date=*"):
+        day = partition_date(child)
         if (child / MANIFEST).is_file():
-            dates.append(date.fromisoformat(child.name.removeprefix("snapshot_date=")))
+            dates.append(day)
     return sorted(dates)
 
 
@@ -174,6 +196,10 @@ def plan_key(kind: str, host: str, plan: dict[str, Any]) -> str:
 class SnapshotExists(CrawlError):
     """The complete snapshot is already there; it is never overwritten without --force."""
 
+    def __init__(self, message: str, recovered: bool = False):
+        super().__init__(message)
+        self.recovered = recovered  # True when this run finished an interrupted publish of it
+
 
 class PageBudgetReached(Exception):
     """--max-pages pages were taken this run; the snapshot stays staged and resumable."""
@@ -187,13 +213,44 @@ class PageEvent:
     started_at: datetime
 
 
+@dataclass(frozen=True)
+class CrawlBounds:
+    """How far a crawl may go before hubwatch decides the server is not making progress.
+
+    A server that answers empty pages with a fresh cursor, or pages of the same items for ever,
+    would otherwise be crawled until the disk is full. Every field can be set from the environment.
+    """
+
+    max_empty_pages: int = 50  # empty pages in a row, each with a next cursor
+    page_growth: float = 10.0  # pages, as a multiple of the previous snapshot taken the same way
+    min_page_limit: int = 1000  # the page limit is never below this
+
+    @classmethod
+    def from_env(cls) -> CrawlBounds:
+        return cls(
+            max_empty_pages=env_number("HUBWATCH_MAX_EMPTY_PAGES", cls.max_empty_pages, int, minimum=1),
+            page_growth=env_number("HUBWATCH_MAX_PAGE_GROWTH", cls.page_growth, float, minimum=1),
+            min_page_limit=env_number("HUBWATCH_MIN_PAGE_LIMIT", cls.min_page_limit, int, minimum=1),
+        )
+
+
 class StagedSnapshot:
     """A snapshot being taken: pages land in staging/ with a checkpoint after each one.
 
-    Use as a context manager (it holds a lock so two crawls of the same snapshot can't mix).
-    `state` is where to resume (None on a fresh start); `add_page` commits a page and the
-    state after it; `publish` normalises into Parquet, writes the manifest last and moves the
-    whole directory into raw/.
+    Use as a context manager (it holds a lock so two crawls of the same snapshot can't mix, and
+    first finishes or tidies whatever a killed run left, see `recover_staged`). The checkpoint's
+    `phase` says where the snapshot is at every instant:
+
+        crawling   pages are being stored; `state` is where the crawl goes on (None: from the start)
+        crawled    every page is stored; a rerun fetches nothing and goes on to publish
+        (sealed)   manifest.json is written in staging/ and the checkpoint removed; the next run
+                   moves it into raw/
+        (in raw/)  published
+
+    A crawl function stores each page with `add_page`, giving the state after it, or None for its
+    last page (or `finish_crawl` when it learns it is done without a new page); it starts from
+    `state` and does nothing when `crawled` is already true. `publish` normalises into Parquet,
+    writes the manifest last and moves the folder into raw/ (over an old one: in one rename).
     """
 
     def __init__(
@@ -208,6 +265,7 @@ class StagedSnapshot:
         force: bool = False,
         max_pages: int | None = None,
         on_page: Callable[[PageEvent], None] | None = None,
+        bounds: CrawlBounds | None = None,
     ):
         if source not in SOURCES:
             raise CrawlError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
@@ -216,74 +274,134 @@ class StagedSnapshot:
         self.home, self.source, self.snapshot_date = home, source, snapshot_date
         self.kind, self.host, self.plan = kind, host, plan
         self.force, self.max_pages, self.on_page = force, max_pages, on_page
+        self.bounds = bounds or CrawlBounds.from_env()
         self.final = snapshot_path(home, source, snapshot_date)
         self.dir = staging_path(home, source, snapshot_date)
+        self.recovered = Recovery()
+        self.page_limit: tuple[int, date, int] | None = None  # (limit, previous date, its pages)
         self._lock_handle = None
         self._pages_this_run = 0
         self._seen_cursors: set[tuple[str, str]] = set()  # (stream, cursor)
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> StagedSnapshot:
-        if self.final.exists() and not self.force:
-            raise SnapshotExists(
-                f"{self.source} snapshot of {self.snapshot_date} is already complete "
-                f"at {self.final} (use --force to retake it)"
-            )
         self.dir.parent.mkdir(parents=True, exist_ok=True)
         self._lock_handle = (self.dir.parent / f"{self.dir.name}.lock").open("w")
         try:
             fcntl.flock(self._lock_handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock_handle.close()
+            self._lock_handle = None
             raise CrawlError(f"another crawl of {self.source} {self.snapshot_date} is running") from None
-        self.checkpoint = self._load_or_start()
+        try:
+            self.recovered = recover_staged(self.home, self.source, self.snapshot_date)
+            published = self.recovered.published
+            if self.final.exists():
+                if not (self.final / MANIFEST).is_file():
+                    raise BadSnapshot(
+                        f"{self.final} has no {MANIFEST}: it is not a complete snapshot (hubwatch never leaves "
+                        "one so); move it out of raw/ and run again"
+                    )
+                if published or not self.force:
+                    raise SnapshotExists(
+                        f"{self.source} snapshot of {self.snapshot_date} is already complete "
+                        f"at {self.final} (use --force to retake it)",
+                        recovered=published,
+                    )
+            self.page_limit = page_limit(self.home, self.source, self.snapshot_date, self.plan, self.bounds)
+            self.checkpoint = self._load_or_start()
+        except BaseException:
+            self._unlock()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
+        self._unlock()
+
+    def _unlock(self) -> None:
         if self._lock_handle:
             fcntl.flock(self._lock_handle, fcntl.LOCK_UN)
             self._lock_handle.close()
+            self._lock_handle = None
 
     def _plan_key(self) -> str:
         return plan_key(self.kind, self.host, self.plan)
 
     def _load_or_start(self) -> dict[str, Any]:
-        checkpoint_file = self.dir / CHECKPOINT
-        if checkpoint_file.is_file() and not self.force:
-            checkpoint = orjson.loads(checkpoint_file.read_bytes())
+        checkpoint = self._read_checkpoint()
+        if checkpoint is not None:
             if checkpoint.get("plan_key") == self._plan_key():
-                checkpoint["resumes"] += 1
-                self._seen_cursors = {
-                    (meta["stream"], meta["cursor"]) for meta in self.page_metas(checkpoint["pages"]) if meta["cursor"]
-                }
-                log.info(
-                    "resuming %s %s after page %d",
-                    self.source,
-                    self.snapshot_date,
-                    checkpoint["pages"],
-                )
-                return checkpoint
+                return self._resume(checkpoint)
             log.warning("discarding staged %s %s: taken with other parameters", self.source, self.snapshot_date)
         if self.dir.exists():
             shutil.rmtree(self.dir)
         (self.dir / "pages").mkdir(parents=True)
         checkpoint = {
             "plan_key": self._plan_key(),
+            "phase": "crawling",
             "started_at": _now(),
             "pages": 0,
             "items": 0,
             "state": None,
             "errors": {},
             "resumes": 0,
+            "empty_pages": 0,
+            "extra": {},
         }
         write_atomic(self.dir / CHECKPOINT, dumps(checkpoint))
         return checkpoint
+
+    def _read_checkpoint(self) -> dict[str, Any] | None:
+        checkpoint_file = self.dir / CHECKPOINT
+        if not checkpoint_file.is_file():
+            return None
+        try:
+            return orjson.loads(checkpoint_file.read_bytes())
+        except orjson.JSONDecodeError:  # written atomically, so only by hand or a failing disk
+            log.warning("discarding staged %s %s: its checkpoint is unreadable", self.source, self.snapshot_date)
+            return None
+
+    def _resume(self, checkpoint: dict[str, Any]) -> dict[str, Any]:
+        # a checkpoint from before phases: state None after a page meant the crawl had ended
+        checkpoint.setdefault("phase", "crawled" if checkpoint["pages"] and checkpoint["state"] is None else "crawling")
+        checkpoint.setdefault("empty_pages", 0)
+        checkpoint.setdefault("extra", {})
+        checkpoint["resumes"] += 1
+        self._drop_uncommitted_pages(checkpoint["pages"])
+        self._seen_cursors = {
+            (meta["stream"], meta["cursor"]) for meta in self.page_metas(checkpoint["pages"]) if meta["cursor"]
+        }
+        log.info(
+            "resuming %s %s after page %d (%s)",
+            self.source,
+            self.snapshot_date,
+            checkpoint["pages"],
+            checkpoint["phase"],
+        )
+        return checkpoint
+
+    def _drop_uncommitted_pages(self, committed: int) -> None:
+        """A page written by a killed run but not counted by the checkpoint is fetched again."""
+        for path in (self.dir / "pages").glob("*"):
+            number = path.name.split(".", 1)[0]
+            if not number.isdigit() or int(number) > committed:
+                path.unlink()
 
     # -- pages ---------------------------------------------------------------------------
     @property
     def state(self) -> dict[str, Any] | None:
         """Where the crawl goes on from: the state saved with the last committed page."""
         return self.checkpoint["state"]
+
+    @property
+    def crawled(self) -> bool:
+        """Every page is stored: the crawl has nothing left to fetch."""
+        return self.checkpoint["phase"] == "crawled"
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What the crawl reported when it finished (goes into the manifest)."""
+        return self.checkpoint["extra"]
 
     @property
     def pages_done(self) -> int:
@@ -295,9 +413,29 @@ class StagedSnapshot:
             return
         if (stream, cursor) in self._seen_cursors:
             raise CrawlError(
-                f"{self.source}: the server returned cursor {cursor!r} a second time "
-                f"(page {self.pages_done + 1}); refusing to loop"
+                f"the server returned cursor {cursor!r} a second time (page {self.pages_done + 1}); refusing to loop"
             )
+
+    def check_bounds(self, stream: str, items: int, cursor: str | None) -> int:
+        """Refuse the next page when the server is not making progress; the empty pages in a row."""
+        number = self.pages_done + 1
+        if self.page_limit and number > self.page_limit[0]:
+            limit, previous, previous_pages = self.page_limit
+            raise CrawlError(
+                f"page {number} would pass the limit of {limit} pages ({self.bounds.page_growth:g}x the "
+                f"{previous_pages} pages of the {previous} snapshot, HUBWATCH_MAX_PAGE_GROWTH); is the server looping? "
+                "The crawl stays staged; nothing is in raw/"
+            )
+        pointing_on = items == 0 and cursor is not None
+        same_stream = self.checkpoint.get("empty_stream") == stream
+        empty = (self.checkpoint["empty_pages"] + 1 if same_stream else 1) if pointing_on else 0
+        if empty > self.bounds.max_empty_pages:
+            raise CrawlError(
+                f"{empty} empty pages in a row, each pointing to another (HUBWATCH_MAX_EMPTY_PAGES="
+                f"{self.bounds.max_empty_pages}); the server is not making progress. The crawl stays staged; "
+                "nothing is in raw/"
+            )
+        return empty
 
     def add_page(
         self,
@@ -308,16 +446,24 @@ class StagedSnapshot:
         cursor: str | None,
         state: dict[str, Any] | None,
         errors: Counter[str],
+        extra: dict[str, Any] | None = None,
     ) -> None:
-        """Commit one page: body, then meta, then the checkpoint that counts it."""
+        """Commit one page: body, then meta, then the checkpoint that counts it.
+
+        `state` is where the crawl goes on after this page; None means this was the last page, and
+        the checkpoint then says `crawled` in the same write (with `extra` for the manifest).
+        """
+        if self.crawled:
+            raise CrawlError(f"{self.source} {self.snapshot_date}: the crawl already ended; no page may follow")
         self.check_cursor(stream, cursor)
+        empty = self.check_bounds(stream, items, cursor)
         number = self.pages_done + 1
         stem = self.dir / "pages" / f"{number:06d}"
         write_atomic(stem.with_suffix(".json.gz"), gzip.compress(fetched.body, compresslevel=6, mtime=0))
         meta = {
             "page": number,
             "stream": stream,
-            "url": fetched.url,
+            "url": redact_url(fetched.url),
             "status": fetched.status,
             "fetched_at": fetched.fetched_at.isoformat(),
             "attempts": fetched.attempts,
@@ -326,6 +472,7 @@ class StagedSnapshot:
             "body_sha256": hashlib.sha256(fetched.body).hexdigest(),
         }
         write_atomic(stem.with_suffix(".meta.json"), dumps(meta))
+        crash_point("page-stored")
         if cursor is not None:
             self._seen_cursors.add((stream, cursor))
         self.checkpoint.update(
@@ -333,8 +480,15 @@ class StagedSnapshot:
             items=self.checkpoint["items"] + items,
             state=state,
             errors=dict(Counter(self.checkpoint["errors"]) + errors),
+            empty_pages=empty,
+            empty_stream=stream,
         )
+        if state is None:
+            self.checkpoint.update(phase="crawled", extra={**self.extra, **(extra or {})})
         write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
+        crash_point("page-committed")
+        if state is None:
+            crash_point("crawled")
         self._pages_this_run += 1
         if self.on_page:
             self.on_page(
@@ -347,6 +501,18 @@ class StagedSnapshot:
             )
         if self.max_pages is not None and self._pages_this_run >= self.max_pages and state is not None:
             raise PageBudgetReached
+
+    def finish_crawl(self, *, extra: dict[str, Any] | None = None, errors: Counter[str] | None = None) -> None:
+        """The crawl learned it is complete without storing another page (one checkpoint write)."""
+        if self.crawled:
+            return
+        self.checkpoint.update(
+            phase="crawled",
+            extra={**self.extra, **(extra or {})},
+            errors=dict(Counter(self.checkpoint["errors"]) + (errors or Counter())),
+        )
+        write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
+        crash_point("crawled")
 
     def page_metas(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
         last = self.pages_done if upto is None else upto
@@ -379,18 +545,29 @@ class StagedSnapshot:
         """Write the normalised tables and the manifest (last), then move into raw/.
 
         A LazyFrame (an import's Parquet parts) is streamed into its file, never held whole, in
-        row groups of row_group_size rows (memory grows with the row group)."""
+        row groups of row_group_size rows (memory grows with the row group). Until the manifest is
+        written the checkpoint stays (phase `crawled`: a rerun normalises again); the manifest's
+        `replaces` names the snapshot a --force retake replaces, which is how a rerun tells a
+        finished retake from the old snapshot it swapped out.
+        """
+        self.finish_crawl()
         counts = {}
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
             tmp = target.with_name(f".{target.name}.tmp")
-            if isinstance(frame, pl.LazyFrame):
-                frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
-                counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
-            else:
-                frame.write_parquet(tmp, compression="zstd", statistics=True)
-                counts[name] = frame.height
-            tmp.replace(target)
+            try:
+                if isinstance(frame, pl.LazyFrame):
+                    frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
+                    counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+                else:
+                    frame.write_parquet(tmp, compression="zstd", statistics=True)
+                    counts[name] = frame.height
+                tmp.replace(target)
+            except BaseException:
+                with suppress(OSError):  # a full disk: give the space back, keep the pages
+                    tmp.unlink()
+                raise
+        crash_point("tables-written")
         files = {
             path.relative_to(self.dir).as_posix(): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
             for path in sorted(self.dir.rglob("*"))
@@ -410,17 +587,134 @@ class StagedSnapshot:
             "started_at": self.checkpoint["started_at"],
             "finished_at": _now(),
             "hubwatch_version": __version__,
+            "replaces": _manifest_identity(self.final),
             "files": files,
+            **self.extra,
             **(extra or {}),
         }
-        (self.dir / CHECKPOINT).unlink()
         write_atomic(self.dir / MANIFEST, dumps(manifest))
-        self._move_into_raw()
+        crash_point("manifest-written")
+        (self.dir / CHECKPOINT).unlink()
+        crash_point("sealed")
+        _move_into_raw(self.dir, self.final)
         return manifest
 
-    def _move_into_raw(self) -> None:
-        # --force: the old snapshot stays whole (set aside in staging/) until the new one is in
-        replace_dir(self.dir, self.final, aside=self.dir.with_name(f"{self.dir.name}.replaced"))
+
+# -- recovery ------------------------------------------------------------------------------------
+def _manifest_identity(partition: Path) -> dict[str, str] | None:
+    """The sha256 (and finish time) of a partition's manifest, or None when it has none."""
+    manifest_file = partition / MANIFEST
+    if not manifest_file.is_file():
+        return None
+    data = manifest_file.read_bytes()
+    return {
+        "manifest_sha256": hashlib.sha256(data).hexdigest(),
+        "finished_at": orjson.loads(data).get("finished_at"),
+    }
+
+
+def _replaced_sha(partition: Path) -> str | None:
+    manifest = orjson.loads((partition / MANIFEST).read_bytes())
+    return (manifest.get("replaces") or {}).get("manifest_sha256")
+
+
+def _aside(staged: Path) -> Path:
+    return staged.with_name(f"{staged.name}.replaced")
+
+
+def _move_into_raw(staged: Path, final: Path) -> None:
+    # over an old snapshot: the two swap places in one rename and the old one is then removed
+    # (where that system call is missing, the old one waits in staging/<...>.replaced)
+    replace_dir(staged, final, aside=_aside(staged))
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What a run finished or tidied up after a killed one (logged, and in the run's metadata)."""
+
+    notes: tuple[str, ...] = ()
+    published: bool = False  # a snapshot (or a --force retake) the killed run had finished is now in raw/
+
+
+def recover_staged(home: Path, source: str, snapshot_date: date) -> Recovery:
+    """Finish or tidy up what a killed run left for one snapshot; say (and log) what was done.
+
+    Called under the snapshot's lock before anything else. The cases, each a crash window:
+    temporary files of an interrupted write; a sealed snapshot (manifest written) not yet in
+    raw/, moved in or swapped in if it is a retake of what raw/ holds; the old snapshot a retake
+    swapped out, removed; the old snapshot set aside by the two-rename fallback, removed once the
+    new one is in, else put back.
+    """
+    staged, final = staging_path(home, source, snapshot_date), snapshot_path(home, source, snapshot_date)
+    aside = _aside(staged)
+    label = f"{source} {snapshot_date}"
+    done: list[str] = []
+    published = False
+    for tmp in staged.rglob(".*.tmp") if staged.is_dir() else []:
+        tmp.unlink()
+    sealed = staged.is_dir() and (staged / MANIFEST).is_file() and _intact(staged, label, done)
+    if aside.is_dir():
+        if final.exists():  # the retake is in: only the old one was left to remove
+            shutil.rmtree(aside)
+            published = True
+            done.append("removed the previous snapshot an interrupted --force had set aside")
+        elif sealed:  # set aside, the new one not yet moved in: it is the newer in every case
+            staged.rename(final)
+            shutil.rmtree(aside)
+            sealed, published = False, True
+            done.append("published the retake an interrupted --force had finished")
+        else:
+            aside.rename(final)
+            done.append("put back the previous snapshot an interrupted --force had set aside")
+    if sealed:
+        staged_sha = _manifest_identity(staged)["manifest_sha256"]
+        final_sha = (_manifest_identity(final) or {}).get("manifest_sha256")
+        if final_sha is None and not final.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            staged.rename(final)
+            published = True
+            done.append("published the snapshot an interrupted run had finished")
+        elif final_sha is not None and _replaced_sha(staged) == final_sha:
+            _move_into_raw(staged, final)
+            published = True
+            done.append("published the retake an interrupted --force had finished (it replaces the old one)")
+        elif final_sha is not None and _replaced_sha(final) == staged_sha:  # the retake is in already
+            shutil.rmtree(staged)
+            published = True
+            done.append("removed the old snapshot an interrupted --force had swapped out of raw/")
+        else:
+            log.warning("%s: %s holds a finished snapshot that raw/ does not expect; left as it is", label, staged)
+    for note in done:
+        log.warning("%s: %s", label, note)
+    return Recovery(tuple(done), published)
+
+
+def _intact(staged: Path, label: str, done: list[str]) -> bool:
+    """A sealed staging folder is published only whole; a damaged one goes back to its checkpoint."""
+    try:
+        verify_snapshot(staged)
+        return True
+    except BadSnapshot as error:
+        (staged / MANIFEST).unlink()
+        if not (staged / CHECKPOINT).is_file():
+            shutil.rmtree(staged)
+        done.append(f"dropped a damaged unpublished snapshot ({error})")
+        return False
+
+
+def page_limit(
+    home: Path, source: str, snapshot_date: date, plan: dict[str, Any], bounds: CrawlBounds
+) -> tuple[int, date, int] | None:
+    """The most pages this crawl may take: a multiple of the newest earlier snapshot taken with the
+    same parameters (None when there is none)."""
+    for day in reversed(complete_snapshots(home, source)):
+        if day >= snapshot_date:
+            continue
+        manifest = read_manifest(home, source, day)
+        if manifest.get("params") == plan and manifest.get("pages"):
+            pages = int(manifest["pages"])
+            return max(bounds.min_page_limit, math.ceil(bounds.page_growth * pages)), day, pages
+    return None
 
 
 def _now() -> str:

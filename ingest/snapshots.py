@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,10 @@ import polars as pl
 
 from ingest import civitai, civitai_images, huggingface
 from ingest.home import snapshot_path
-from ingest.http import CrawlError, PoliteClient, Politeness
+from ingest.http import CrawlError, Credentials, PoliteClient, Politeness, redact_host, strip_userinfo
 from ingest.landing import (
     SOURCES,
+    CrawlBounds,
     PageBudgetReached,
     PageEvent,
     SnapshotExists,
@@ -29,6 +30,7 @@ from ingest.landing import (
     complete_snapshots,
     gc_paused,
     is_loopback,
+    read_manifest,
 )
 from ingest.quality import Quality
 
@@ -39,12 +41,16 @@ DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the sources live and the optional credentials (held in memory only)."""
+    """Where the sources live and the optional credentials (held in memory only).
 
-    civitai_base: str = DEFAULT_CIVITAI_API_BASE
-    hf_endpoint: str = DEFAULT_HF_ENDPOINT
-    civitai_api_key: str | None = None
-    hf_token: str | None = None
+    A base URL may carry user:password@ (a proxy's Basic auth); it is taken out of the URL and
+    sent as a header to that origin only, so no URL hubwatch stores or logs ever holds it.
+    """
+
+    civitai_base: str = field(default=DEFAULT_CIVITAI_API_BASE, repr=False)
+    hf_endpoint: str = field(default=DEFAULT_HF_ENDPOINT, repr=False)
+    civitai_api_key: str | None = field(default=None, repr=False)
+    hf_token: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> Endpoints:
@@ -57,11 +63,16 @@ class Endpoints:
         )
 
     def base_for(self, source: str) -> str:
-        return self.hf_endpoint if source.startswith("hf_") else self.civitai_base
+        """The source's base URL without credentials: what is requested, stored and logged."""
+        return strip_userinfo(self._configured(source))
 
-    def auth_for(self, source: str) -> dict[str, str]:
+    def credentials_for(self, source: str) -> Credentials | None:
+        """The token (or the base URL's user:password) for the source's own origin."""
         secret = self.hf_token if source.startswith("hf_") else self.civitai_api_key
-        return {"Authorization": f"Bearer {secret}"} if secret else {}
+        return Credentials.for_base(self._configured(source), secret)
+
+    def _configured(self, source: str) -> str:
+        return self.hf_endpoint if source.startswith("hf_") else self.civitai_base
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class SnapshotResult:
     paused_by: str | None = None  # max_pages | time_budget
     # staged image-feed crawls of earlier dates that this run finished first (see civitai_images)
     finished_earlier: tuple[SnapshotResult, ...] = ()
+    recovered: tuple[str, ...] = ()  # what this run finished or tidied up after a killed one
 
 
 def parse_as_of(value: str) -> date:
@@ -134,12 +146,16 @@ def take_snapshot(
     hf_scope: huggingface.HfScope | None = None,
     politeness: Politeness | None = None,
     on_page: Callable[[PageEvent], None] | None = None,
+    bounds: CrawlBounds | None = None,
 ) -> SnapshotResult:
     """Crawl one source into the raw store; resumes a staged crawl of the same date.
 
-    Civitai images are crawled as a feed since the previous complete snapshot (civitai_images),
-    unless `images_period` asks for the API's own window. A feed crawl first finishes any staged
-    feed crawl of an earlier date (a backfill that outlasted its run's time budget).
+    A run killed at any point is finished by the next: pages already stored are not fetched
+    again, a crawl whose pages are all stored goes straight to publishing, and a snapshot sealed
+    in staging/ moves into raw/ (see StagedSnapshot). Civitai images are crawled as a feed since
+    the previous complete snapshot (civitai_images), unless `images_period` asks for the API's own
+    window; a feed crawl first finishes any staged feed crawl of an earlier date (a backfill that
+    outlasted its run's time budget).
     """
     if source not in SOURCES:
         raise CrawlError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
@@ -163,10 +179,11 @@ def take_snapshot(
         max_pages=max_pages,
         politeness=politeness,
         on_page=on_page,
+        bounds=bounds,
     )
     finished: list[SnapshotResult] = []
     if feed is not None:
-        for earlier in civitai_images.staged_feed_dates(home, before=day, kind=kind, host=urlsplit(base).netloc):
+        for earlier in civitai_images.staged_feed_dates(home, before=day, kind=kind, host=redact_host(base)):
             result = run.take(earlier, force=False)
             if result.status == "paused":
                 return replace(result, finished_earlier=tuple(finished))
@@ -191,54 +208,72 @@ class _Run:
     max_pages: int | None
     politeness: Politeness | None
     on_page: Callable[[PageEvent], None] | None
+    bounds: CrawlBounds | None
 
     def take(self, day: date, *, force: bool) -> SnapshotResult:
         source, home = self.source, self.home
-        if snapshot_path(home, source, day).exists() and not force:
-            return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
+        final = snapshot_path(home, source, day)
         # a simulated snapshot sees the hub as it was on its own date, even when continued later
-        headers = {**self.endpoints.auth_for(source), **({AS_OF_HEADER: day.isoformat()} if self.simulated else {})}
+        headers = {AS_OF_HEADER: day.isoformat()} if self.simulated else {}
         staged = StagedSnapshot(
             home,
             source,
             day,
             kind=self.kind,
-            host=urlsplit(self.base).netloc,
+            host=redact_host(self.base),
             plan=self.plan,
             force=force,
             max_pages=self.max_pages,
             on_page=self.on_page,
+            bounds=self.bounds,
         )
+        credentials = self.endpoints.credentials_for(source)
         try:
-            with staged, PoliteClient(self.politeness, headers) as client:
-                try:
-                    extra = self._crawl(staged, client)
-                except PageBudgetReached as stop:
-                    paused_by = "time_budget" if isinstance(stop, civitai_images.TimeBudgetReached) else "max_pages"
-                    return SnapshotResult(source, day, "paused", staged.dir, paused_by=paused_by)
-                except CrawlError as error:
-                    staged.record_failure(str(error))
-                    raise
+            with staged, PoliteClient(self.politeness, headers, credentials=credentials) as client:
+                if not staged.crawled:
+                    try:
+                        staged.finish_crawl(extra=self._crawl(staged, client))
+                    except PageBudgetReached as stop:
+                        budget = isinstance(stop, civitai_images.TimeBudgetReached)
+                        return SnapshotResult(
+                            source,
+                            day,
+                            "paused",
+                            staged.dir,
+                            paused_by="time_budget" if budget else "max_pages",
+                            recovered=staged.recovered.notes,
+                        )
+                    except CrawlError as error:
+                        staged.record_failure(str(error))
+                        raise
                 quality = Quality()
                 with gc_paused():
                     tables = _normalise(source, staged, self.hf_scope, home, quality)
-                manifest = staged.publish(tables, extra={**extra, **quality.manifest()})
-        except SnapshotExists:
-            return SnapshotResult(source, day, "exists", snapshot_path(home, source, day))
-        return SnapshotResult(source, day, "complete", snapshot_path(home, source, day), manifest)
+                manifest = staged.publish(tables, extra={**self._window_record(), **quality.manifest()})
+        except SnapshotExists as exists:
+            if exists.recovered:
+                manifest = read_manifest(home, source, day)
+                return SnapshotResult(source, day, "complete", final, manifest, recovered=staged.recovered.notes)
+            return SnapshotResult(source, day, "exists", final, recovered=staged.recovered.notes)
+        return SnapshotResult(source, day, "complete", final, manifest, recovered=staged.recovered.notes)
 
     def _crawl(self, staged: StagedSnapshot, client: PoliteClient) -> dict[str, Any]:
+        """Crawl every page not yet stored; what the manifest should add (kept in the checkpoint)."""
         if self.feed is not None:
             return civitai_images.crawl_images(
                 staged, client, self.plan, home=self.home, settings=self.feed, deadline=self.deadline
             )
-        if self.source == "civitai_images":  # the API's own window (--images-period)
-            civitai.crawl(staged, client, self.plan["url"], self.plan["params"])
-            return {civitai_images.STATE_KEY: {"mode": "period", "period": self.plan["params"]["period"]}}
-        if self.source == "civitai_models":
+        if self.source.startswith("civitai_"):  # models, or images in the API's own window (--images-period)
             civitai.crawl(staged, client, self.plan["url"], self.plan["params"])
             return {}
-        return huggingface.crawl(staged, client, self.base, self.hf_scope, self.home)
+        huggingface.crawl(staged, client, self.base, self.hf_scope, self.home)
+        return {}
+
+    def _window_record(self) -> dict[str, Any]:
+        """An image snapshot of the API's own window says so in its manifest (it is no link of the feed)."""
+        if self.source == "civitai_images" and self.feed is None:
+            return {civitai_images.STATE_KEY: {"mode": "period", "period": self.plan["params"]["period"]}}
+        return {}
 
 
 def _plan(source: str, base: str, images_period: str | None, scope: huggingface.HfScope) -> dict[str, Any]:

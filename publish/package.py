@@ -40,7 +40,7 @@ import orjson
 
 from dashboards.site import render_site
 from ingest import __version__
-from ingest.files import dumps, exchange_dirs, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
+from ingest.files import dumps, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
 from ingest.home import ensure_creator_salt, withdrawal_files
 from publish import citation
 from publish.build import PublishError, build_reference, last_snapshot, usable_build
@@ -311,10 +311,7 @@ def citation_js(manifest: dict[str, Any], manifest_sha256: str) -> str:
 def move_into_place(staging: Path, final: Path) -> None:
     """A new date: one rename. A replaced date: the two folders swapped in one step where the
     system can (else two renames; an interrupted pair is rolled back by the next publish)."""
-    if not final.exists():
-        staging.rename(final)
-    elif not exchange_dirs(staging, final):
-        replace_dir(staging, final)
+    replace_dir(staging, final)
 
 
 def latest_package(root: Path) -> Path | None:

@@ -12,10 +12,10 @@ from dagster_dbt import DbtCliResource
 
 from dagster_project.defs.project import dbt_project
 from dagster_project.runs import no_progress
-from dagster_project.warehouse import DBT_EXECUTABLE
+from dagster_project.warehouse import DBT_CHILD
 from ingest.civitai_images import FeedSettings
 from ingest.home import hubwatch_home
-from ingest.http import CrawlError, Politeness
+from ingest.http import CrawlError, Politeness, env_number
 from ingest.snapshots import Endpoints
 
 
@@ -67,7 +67,7 @@ class HubwatchSettings(dg.ConfigurableResource):
         """Share of yesterday's models allowed to vanish before the drop check warns."""
         if self.drop_threshold is not None:
             return self.drop_threshold
-        return float(os.environ.get("HUBWATCH_DROP_THRESHOLD", "0.05"))
+        return env_number("HUBWATCH_DROP_THRESHOLD", 0.05, float)
 
     @property
     def max_step_retries(self) -> int:
@@ -100,7 +100,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "settings": HubwatchSettings(),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)),
+            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD)),
             "progress": dg.ResourceDefinition.hardcoded_resource(no_progress, "Where crawl progress goes."),
         }
     )

@@ -45,7 +45,7 @@ import polars as pl
 from ingest import __version__, civitai, huggingface
 from ingest.files import sha256_file
 from ingest.home import snapshot_path, staging_path
-from ingest.http import Fetched
+from ingest.http import Fetched, redact_url
 from ingest.importers import schemas
 from ingest.importers.inputs import (
     ImportError_,
@@ -58,7 +58,7 @@ from ingest.importers.inputs import (
     read_mapping,
     table_rows,
 )
-from ingest.landing import CHECKPOINT, StagedSnapshot, gc_paused, plan_key, read_manifest
+from ingest.landing import CHECKPOINT, SnapshotExists, StagedSnapshot, gc_paused, plan_key, read_manifest
 from ingest.quality import Quality
 
 KINDS = {
@@ -332,6 +332,7 @@ def import_crawl(
     check_as_of(as_of)
     progress = progress or (lambda _text: None)
     source = KINDS[kind]
+    source_url = redact_url(source_url) if source_url else None  # never a credential in a stored URL
     if kind == "civitai-images-table":
         reader: Reader = ImageTable(as_of, read_mapping(mapping_path), mapping_path)
     else:
@@ -381,6 +382,10 @@ def import_crawl(
                 },
                 row_group_size=rows_per_group(inputs["bytes"], len(checked.winners)),
             )
+    except SnapshotExists as exists:
+        if not exists.recovered:
+            raise
+        manifest = read_manifest(home, source, as_of)  # an interrupted import, finished by the store
     finally:
         shutil.rmtree(parts, ignore_errors=True)
     return ImportResult(source, as_of, "imported", snapshot_path(home, source, as_of), manifest)

@@ -146,6 +146,7 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                 "transient_errors": sum(manifest["errors"].values()),
                 "finished_earlier": earlier,
                 "path": str(result.path),
+                "recovered": list(result.recovered),  # what this run finished after a killed one
             }
         )
         yield dg.AssetCheckResult(

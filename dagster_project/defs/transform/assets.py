@@ -13,13 +13,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from dagster_project import build_record
+from dagster_project.build import build_events
 from dagster_project.defs.project import dbt_project
 from dagster_project.defs.resources import HubwatchSettings
-from dagster_project.warehouse import BuildError, build_args, describe_vanished, refreshed, vanished_snapshots
 
 WRITER_POOL = "duckdb_writer"
-ENGINE = "duckdb"  # the dbt adapter of dbt/profiles.yml
 
 
 class BuildConfig(dg.Config):
@@ -48,26 +46,4 @@ def warehouse(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: HubwatchSettings, config: BuildConfig
 ) -> Iterator[Any]:
     """Verify raw/ against manifests, then `dbt build` (models, seeds, tests, unit tests)."""
-    home = settings.home_path
-    vanished = vanished_snapshots(home)  # a withdrawn snapshot's rows must leave every table
-    if vanished:
-        context.log.warning(describe_vanished(vanished))
-    full_refresh = config.full_refresh or bool(vanished)
-    record = build_record.start(
-        home, context.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=ENGINE
-    )
-    try:
-        args = build_args(home, full_refresh=full_refresh, partial=context.is_subset)
-    except BuildError as error:
-        build_record.refused(home, record, str(error))
-        raise dg.Failure(description=str(error)) from None
-    record = build_record.read_inputs(home, record)
-    invocation = dbt.cli(args, context=context, raise_on_error=False)
-    try:
-        yield from invocation.stream()
-    finally:
-        record = build_record.finished(home, record, invocation.target_path / "run_results.json", settings.warehouse)
-    if record["result"] == "succeeded" and full_refresh:  # every table rebuilt: nothing withdrawn is left
-        refreshed(home)
-    if record["result"] == "failed":
-        raise dg.Failure(description=f"{record['error']} (build record {record['run_id']})")
+    yield from build_events(context, dbt, settings.home_path, settings.warehouse, config.full_refresh)

@@ -1,0 +1,270 @@
+"""The crash harness: SIGKILL a snapshot and a build at each named step (ingest/crash.py), rerun,
+and compare with an uninterrupted run. Plus a full disk (a small tmpfs) where the machine lets
+the tests mount one. Publish steps are in the publish tests."""
+
+import gzip
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import orjson
+import polars as pl
+import pytest
+
+from ingest.crash import BUILD_STEPS, SNAPSHOT_STEPS
+from ingest.fakehub import FakeHub
+from ingest.home import snapshot_path, staging_path
+from ingest.http import Politeness
+from ingest.huggingface import HfScope
+from ingest.landing import MANIFEST, complete_snapshots, read_manifest, verify_snapshot
+from ingest.snapshots import Endpoints, take_snapshot
+from tests.conftest import HUBWATCH, hub_env, hubwatch
+
+pytestmark = pytest.mark.slow
+DAY, NEXT_DAY = date(2025, 3, 1), date(2025, 3, 2)
+SOURCES = ("civitai_models", "civitai_images", "hf_models")
+TABLES = {
+    "civitai_models": ("models", "model_versions", "model_files"),
+    "civitai_images": ("images",),
+    "hf_models": ("models", "model_files"),
+}
+ROOT = Path(__file__).resolve().parent.parent
+KILLED = -signal.SIGKILL
+
+
+def driver(home: Path, source: str, hub: FakeHub, *, crash: str | None = None, force: bool = False):
+    """One snapshot in a process of its own (tests/snapshot_driver.py), which may kill itself."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBWATCH_")}
+    env["HUBWATCH_HF_FILES_BUDGET"] = "1000"
+    if crash:
+        env["HUBWATCH_CRASH_AT"] = crash
+    args = [sys.executable, "-m", "tests.snapshot_driver", str(home), source, hub.base_url, DAY.isoformat()]
+    return subprocess.run(
+        [*args, *(["--force"] if force else [])], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def take_in_process(home: Path, source: str, hub: FakeHub, day: date = DAY) -> None:
+    take_snapshot(
+        source,
+        home=home,
+        endpoints=Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint),
+        as_of=day.isoformat(),
+        images_period="AllTime",
+        hf_scope=HfScope(files_budget=1000),
+        politeness=Politeness(requests_per_second=0),
+    )
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory, small_world):
+    """Uninterrupted snapshots of every source, and the requests each took."""
+    home = tmp_path_factory.mktemp("clean")
+    requests = {}
+    with FakeHub(small_world) as hub:
+        for source in SOURCES:
+            before = hub.requests
+            take_in_process(home, source, hub)
+            requests[source] = hub.requests - before
+    return home, requests
+
+
+def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
+    ours, theirs = snapshot_path(home, source, DAY), snapshot_path(clean_home, source, DAY)
+    verify_snapshot(ours)
+    for table in TABLES[source]:
+        assert pl.read_parquet(ours / f"{table}.parquet").equals(pl.read_parquet(theirs / f"{table}.parquet")), table
+    pages = sorted(p.name for p in (ours / "pages").glob("*.json.gz"))
+    assert pages == sorted(p.name for p in (theirs / "pages").glob("*.json.gz"))
+    for name in pages:
+        assert gzip.decompress((ours / "pages" / name).read_bytes()) == gzip.decompress(
+            (theirs / "pages" / name).read_bytes()
+        ), name
+    manifest, expected = read_manifest(home, source, DAY), read_manifest(clean_home, source, DAY)
+    assert (manifest["pages"], manifest["items"]) == (expected["pages"], expected["items"])
+    assert set(manifest["files"]) == set(expected["files"])
+
+
+def leftovers(home: Path, source: str) -> list[str]:
+    parent = staging_path(home, source, DAY).parent
+    return sorted(p.name for p in parent.iterdir() if p.suffix != ".lock") if parent.is_dir() else []
+
+
+# -- snapshots ---------------------------------------------------------------------------------------
+STORE_STEPS = ("page-stored:2", "page-committed:2", "crawled", "tables-written", "manifest-written", "sealed")
+SNAPSHOT_CASES = [(source, step) for source in SOURCES for step in STORE_STEPS] + [
+    ("hf_models", "page-committed:3"),  # the last listing page: files not yet begun
+    ("hf_models", "page-stored:5"),  # in the middle of the files
+]
+
+
+def test_every_snapshot_step_is_in_the_harness():
+    named = {step.split(":")[0] for _source, step in SNAPSHOT_CASES} | {step.split(":")[0] for step in FORCE_STEPS}
+    assert named == set(SNAPSHOT_STEPS)
+
+
+@pytest.mark.parametrize(("source", "step"), SNAPSHOT_CASES)
+def test_a_snapshot_killed_at_each_step_finishes_on_rerun_equal_to_an_uninterrupted_one(
+    clean, fakehub, tmp_path, source, step
+):
+    clean_home, clean_requests = clean
+    home = tmp_path / "home"
+    killed = driver(home, source, fakehub, crash=step)
+    assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
+    if source == "hf_models" and step == "page-committed:3":
+        meta = orjson.loads((staging_path(home, source, DAY) / "pages" / "000003.meta.json").read_bytes())
+        assert meta["stream"] == "list:2"  # the premise: page 3 is the last listing page
+    assert complete_snapshots(home, source) == []  # nothing in raw/ before the rerun
+    killed_requests = fakehub.requests
+
+    rerun = driver(home, source, fakehub)
+    assert rerun.returncode == 0 and rerun.stdout.strip() == "complete", rerun.stderr
+    rerun_requests = fakehub.requests - killed_requests
+    assert killed_requests + rerun_requests <= clean_requests[source] + 1, "stored pages were fetched again"
+    if step.split(":")[0] in ("crawled", "tables-written", "manifest-written", "sealed"):
+        assert rerun_requests == 0
+    assert_same_snapshot(home, clean_home, source)
+    if step in ("manifest-written", "sealed"):  # the killed run had sealed it: the rerun moves it in
+        assert "published the snapshot an interrupted run had finished" in rerun.stderr
+        assert read_manifest(home, source, DAY)["resumes"] == 0
+    else:
+        assert read_manifest(home, source, DAY)["resumes"] == 1
+    assert leftovers(home, source) == []
+
+
+FORCE_STEPS = ("page-committed:2", "crawled", "manifest-written", "sealed", "exchanged")
+
+
+@pytest.mark.parametrize("step", FORCE_STEPS)
+def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapshot(clean, fakehub, tmp_path, step):
+    clean_home, _ = clean
+    home, source = tmp_path / "home", "civitai_images"
+    shutil.copytree(snapshot_path(clean_home, source, DAY), snapshot_path(home, source, DAY))
+    old = read_manifest(home, source, DAY)
+    killed = driver(home, source, fakehub, crash=step, force=True)
+    assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
+    assert (snapshot_path(home, source, DAY) / MANIFEST).is_file(), "raw/ lost the partition"
+    verify_snapshot(snapshot_path(home, source, DAY))  # whole: the old one or the new one
+
+    requests = fakehub.requests
+    rerun = driver(home, source, fakehub, force=True)
+    assert rerun.returncode == 0 and rerun.stdout.strip() == "complete", rerun.stderr
+    if step in ("crawled", "manifest-written", "sealed", "exchanged"):  # the retake's pages were all stored
+        assert fakehub.requests == requests, "the rerun crawled again"
+    assert_same_snapshot(home, clean_home, source)
+    manifest = read_manifest(home, source, DAY)
+    assert manifest["finished_at"] != old["finished_at"]
+    assert manifest["replaces"]["manifest_sha256"] is not None
+    assert leftovers(home, source) == []
+
+
+def test_a_cli_snapshot_killed_when_sealed_is_published_by_the_next_cli_run(clean, fakehub, home):
+    """Through Dagster: the killed run is reaped and the next run publishes without crawling."""
+    clean_home, _ = clean
+    env = hub_env(fakehub, home, HUBWATCH_IMAGES_PERIOD="AllTime")
+    args = ("snapshot", "--sources", "civitai_images", "--as-of", DAY.isoformat())
+    killed = subprocess.run([HUBWATCH, *args], env={**env, "HUBWATCH_CRASH_AT": "sealed"}, capture_output=True)
+    assert killed.returncode == KILLED
+    requests = fakehub.requests
+    rerun = hubwatch(*args, env=env)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "published the snapshot an interrupted run had finished" in rerun.stderr
+    assert "complete (simulated)" in rerun.stderr
+    assert fakehub.requests == requests
+    assert_same_snapshot(home, clean_home, "civitai_images")
+
+
+# -- builds ------------------------------------------------------------------------------------------
+def marts(home: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted, without the build's own timestamp."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        tables = [
+            t for (t,) in con.sql("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        ]
+        rows = {}
+        for table in sorted(tables):
+            columns = [c for (c,) in con.sql(f"select column_name from duckdb_columns() where table_name = '{table}'")  # noqa: S608 (a test's own paths)
+                       .fetchall() if c not in ("built_at",)]  # fmt: skip
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows[table] = con.sql(f"select {select} from marts.{table} order by all").fetchall()  # noqa: S608 (a test's own paths)
+    return rows
+
+
+def add_next_day(home: Path, day2: Path) -> None:
+    for source in SOURCES:
+        shutil.copytree(snapshot_path(day2, source, NEXT_DAY), snapshot_path(home, source, NEXT_DAY))
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, small_world):
+    """A built warehouse of one day (the base), the next day's snapshots, and the reference: the
+    base plus the next day, built without interruption."""
+    root = tmp_path_factory.mktemp("builds")
+    base, day2, reference = root / "base", root / "day2", root / "reference"
+    with FakeHub(small_world) as hub:
+        for source in SOURCES:
+            take_in_process(base, source, hub)
+            take_in_process(day2, source, hub, NEXT_DAY)
+        env = hub_env(hub, base)
+    done = hubwatch("build", env=env, timeout=900)
+    assert done.returncode == 0, done.stderr
+    shutil.copytree(base, reference)
+    add_next_day(reference, day2)
+    done = hubwatch("build", env={**env, "HUBWATCH_HOME": str(reference)}, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return base, day2, marts(reference), env
+
+
+def dbt_processes_of(home: Path) -> list[int]:
+    """Live (not zombie) dbt processes started for this home."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"dbt" in cmdline and f"HUBWATCH_HOME={home}".encode() in environ and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_every_build_step_is_in_the_harness():
+    assert {step.split(":")[0] for step in BUILD_CASES} == set(BUILD_STEPS)
+
+
+BUILD_CASES = ("raw-verified", "dbt-event:60", "dbt-finished")
+
+
+@pytest.mark.parametrize("step", BUILD_CASES)
+def test_a_build_killed_at_each_step_finishes_on_rerun_with_the_marts_of_an_uninterrupted_build(builds, tmp_path, step):
+    base, day2, reference, env = builds
+    home = tmp_path / "home"
+    shutil.copytree(base, home)
+    add_next_day(home, day2)
+    env = {**env, "HUBWATCH_HOME": str(home), "HUBWATCH_KEEP_DBT_TARGETS": "2"}
+    checkout = set((ROOT / "dbt" / "target").iterdir())
+    killed = subprocess.run([HUBWATCH, "build"], env={**env, "HUBWATCH_CRASH_AT": step}, capture_output=True)
+    assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr[-500:]}"
+    deadline = time.monotonic() + 3
+    while dbt_processes_of(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dbt_processes_of(home) == [], "dbt outlived the build that started it"
+    duckdb.connect(str(home / "warehouse.duckdb")).close()  # the warehouse lock is free at once
+
+    rerun = hubwatch("build", env=env, timeout=900)
+    assert rerun.returncode == 0, rerun.stderr
+    assert marts(home) == reference
+    # dbt's artefacts: under the home, never in the code checkout, and only the last few kept
+    assert set((ROOT / "dbt" / "target").iterdir()) == checkout, "a build wrote into the code checkout"
+    kept = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
+    assert len(kept) == 2 and (kept[-1] / "run_results.json").is_file()
