@@ -67,6 +67,4 @@ def build_events(
     if record["result"] == "succeeded" and full_refresh:  # every table rebuilt: nothing withdrawn is left
         refreshed(home)
     if record["result"] == "failed":
-        raise dg.Failure(
-            description=f"{dbt_failure(target, invocation.process.returncode)} (build record {record['run_id']})"
-        )
+        raise dg.Failure(description=dbt_failure(target, invocation.process.returncode, record["run_id"]))

@@ -402,7 +402,7 @@ def build(full_refresh: bool) -> None:
     from dagster_project.warehouse import describe_vanished, vanished_snapshots
 
     home = command_home()
-    if not any(home.glob("raw/*/snapshot_date=*/manifest.json")):  # before anything is created
+    if not any(home.glob("raw/*/*")):  # before anything is created (a partition that is not whole is named later)
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
     vanished = vanished_snapshots(home)
     if vanished:

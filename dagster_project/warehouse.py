@@ -154,20 +154,22 @@ def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # aft
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def dbt_failure(target: Path, returncode: int | None) -> str:
-    """One line for a failed dbt build: the first failing node and its message, and the log path."""
+def dbt_failure(target: Path, returncode: int | None, record_id: str | None = None) -> str:
+    """One line for a failed dbt build: the first failing node and its message, the build record
+    that says so, and the log path (last)."""
     log = target / "dbt.log"
     run_results = target / "run_results.json"
     failed = []
     if run_results.is_file():
         results = orjson.loads(run_results.read_bytes()).get("results", [])
         failed = [r for r in results if r.get("status") in ("error", "fail")]
+    record = f" (build record {record_id})" if record_id else ""
     if not failed:
-        return f"dbt failed before building anything (exit code {returncode}); see {log}"
+        return f"dbt failed before building anything (exit code {returncode}){record}; see {log}"
     first = failed[0]
     node = first["unique_id"].split(".", 1)[0] + " " + first["unique_id"].rsplit(".", 1)[-1]
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-    return f"dbt build failed at {node}: {node_message(first.get('message'))}{more}; the full log: {log}"
+    return f"dbt build failed at {node}: {node_message(first.get('message'))}{more}{record}; the full log: {log}"
 
 
 def node_message(message: str | None) -> str:
@@ -243,12 +245,12 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
 
 def build_args(home: Path, full_refresh: bool = False, partial: bool = False) -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
-    build runs only the tests whose every parent it builds (dbt's cautious indirect selection): a
+    build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
     test that also reads a table outside the selection may find it missing or stale."""
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
     if partial:
-        args += ["--indirect-selection", "cautious"]
+        args += ["--indirect-selection", "buildable"]
     return [*args, "--full-refresh"] if full_refresh else args

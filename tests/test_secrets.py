@@ -129,14 +129,14 @@ def test_a_sentinel_credential_reaches_no_file_log_package_or_dagster_record(sma
         )
     )
     assert outputs[-1].returncode == 0, outputs[-1].stderr
-    for command in (("build",), ("publish", "--date", "2025-03-02")):
+    for command in (("build",), ("publish", "--date", "2025-03-01")):
         outputs.append(hubwatch(*command, env=env, timeout=900))
         assert outputs[-1].returncode == 0, outputs[-1].stderr
-    assert (home / "publish" / "2025-03-02" / "manifest.json").is_file()
+    assert (home / "publish" / "2025-03-01" / "manifest.json").is_file()
     assert list((home / "dagster").rglob("*.db")), "no Dagster storage to search"
     assert files_holding(home, SENTINEL) == []
     for done in outputs:
         assert SENTINEL not in done.stdout + done.stderr
-    published = (home / "publish" / "2025-03-02" / "data" / "snapshot_coverage.csv").read_text()
+    published = (home / "publish" / "2025-03-01" / "data" / "snapshot_coverage.csv").read_text()
     assert "data.example" in published and host in published
     assert snapshot_path(home, "civitai_models", DAY).is_dir()

@@ -42,7 +42,10 @@ class SnapshotConfig(dg.Config):
 def partitions_start(home, configured: str | None, floor: str | None) -> str:
     """The first daily partition: the configured start, else the home's first complete snapshot,
     else today (UTC); never later than `floor`, the date a CLI run asks for."""
-    firsts = [dates[0] for dates in (complete_snapshots(home, s) for s in SOURCES) if dates]
+    try:
+        firsts = [dates[0] for dates in (complete_snapshots(home, s) for s in SOURCES) if dates]
+    except CrawlError:  # a misnamed partition: the build or snapshot that reads raw/ names it in one line
+        firsts = []
     start = configured or (min(firsts).isoformat() if firsts else datetime.now(UTC).date().isoformat())
     date.fromisoformat(start)  # a bad HUBWATCH_PARTITIONS_START fails the load, naming itself below
     return min(start, floor) if floor else start
