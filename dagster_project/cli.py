@@ -71,7 +71,9 @@ class Reporter:
         started, items_before = self._run_start.setdefault(event.source, (time.monotonic(), event.items))
         elapsed = max(time.monotonic() - started, 1e-6)
         rate = (event.items - items_before) / elapsed
-        text = f"{event.source}: {event.pages} pages, {event.items} items, {rate:,.0f} items/s"
+        text = f"{event.source}: {event.pages} pages, {event.items} items"
+        if event.items > items_before:  # the first page only starts the clock
+            text += f", {rate:,.0f} items/s"
         if self._progress:
             task = self._tasks.get(event.source)
             if task is None:
@@ -652,23 +654,27 @@ def demo(start: date, end: date) -> None:
         for name in snapshot_outcome.failed_checks:
             if "freshness" not in name:
                 print(f"  {day}: check not passed: {name}", flush=True)
-    print(next_steps(home), flush=True)
+    print(next_steps(home, days[-1]), flush=True)
 
 
-def next_steps(home: Path) -> str:
-    """The exact commands to look at what the demo made: query it, open its site, see its runs."""
+def next_steps(home: Path, last_snapshot: date) -> str:
+    """The exact commands to look at what the demo made: query it, open its site, see its runs.
+
+    The query shows whole months only (the last snapshot's month is partial) and each share's n."""
     script = Path(os.path.abspath(sys.argv[0]))
     command = "hubwatch"
     if script.name == "hubwatch" and script.is_file():
         command = str(script.relative_to(Path.cwd())) if script.is_relative_to(Path.cwd()) else str(script)
     clone = Path(__file__).resolve().parent.parent
     make = "make" if clone == Path.cwd().resolve() else f"make -C {shlex.quote(str(clone))}"
-    query = "select platform, entity, month, share_any from nsfw_share_monthly order by month desc limit 6"
+    month = last_snapshot.replace(day=1)  # a date object: the query is printed for the user, not run here
+    columns = "platform, entity, month, n_items, round(share_any, 3) as share_any"
+    query = f"select {columns} from nsfw_share_monthly where month < date '{month}' order by month desc, platform, entity limit 6"  # noqa: S608, E501  # ours, with no character a double-quoted shell word would expand
     site = home / "publish" / "latest" / "dashboards" / "index.html"
     return "\n".join(
         [
             "demo: next —",
-            f"  query its package:    {shlex.quote(command)} sql --home {shlex.quote(str(home))} {shlex.quote(query)}",
+            f'  query its package:    {shlex.quote(command)} sql --home {shlex.quote(str(home))} "{query}"',
             f"  open its site:        {site.as_uri()}",
             f"  see its Dagster runs: {make} dev HUBWATCH_HOME={shlex.quote(str(home))}   (http://127.0.0.1:3000)",
         ]

@@ -3,6 +3,7 @@ short, and every mistake answered by one line on stderr, a non-zero exit and not
 
 import os
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -138,7 +139,8 @@ def test_the_demo_ends_with_commands_that_reach_its_home(tmp_path, monkeypatch):
     home = tmp_path / "my demo"
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("sys.argv", [HUBWATCH])
-    lines = next_steps(home).splitlines()
-    assert f"{HUBWATCH} sql --home '{home}' 'select" in lines[1]
+    lines = next_steps(home, date(2025, 12, 1)).splitlines()
+    assert f"{HUBWATCH} sql --home '{home}' \"select" in lines[1]
+    assert "where month < date '2025-12-01'" in lines[1]  # whole months only
     assert home.as_uri() + "/publish/latest/dashboards/index.html" in lines[2]
     assert f"make -C {Path(__file__).resolve().parent.parent} dev HUBWATCH_HOME='{home}'" in lines[3]
