@@ -3,6 +3,7 @@ the API's stats generations (favourites until 2024-02, thumbs up after; favourit
 2025-11-24), the SD 1.5 removal (2024-08-29) and the real-person ban (2025-05-22) -> `hubwatch
 build` -> marts equal to the world's ground truth (ingest/fakehub/measures_truth.py)."""
 
+import csv
 from datetime import date
 from pathlib import Path
 
@@ -13,11 +14,12 @@ from ingest.fakehub import FakeHub
 from ingest.fakehub import measures_truth as mt
 from ingest.http import Politeness
 from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import REAL, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 DAYS = [date(2024, 1, 15), date(2024, 9, 1), date(2025, 6, 1), date(2025, 12, 1)]
 PERIOD = "Month"
+SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
 
 
 def query(home: Path, sql: str) -> list[tuple]:
@@ -131,3 +133,46 @@ def test_sd15_lineage_by_snapshot_equals_truth_and_shows_the_removal(built, smal
     assert got == expected
     # runwayml's two repos leave on 2024-08-29: the first snapshot after it no longer lists them
     assert got[("huggingface", date(2024, 9, 1))][3] >= 2
+
+
+def test_real_crawls_give_each_counter_of_its_generation_and_the_studies_a_value(fakehub, tmp_path):
+    """Real answers of both generations (the July 2023 crawl: favoriteCount, no thumbs up; the
+    2025 list: favoriteCount 0 beside thumbsUpCount): favourites only from 2023, exactly as sent;
+    and every published figure gets hubwatch's measure on the import."""
+    home = tmp_path / "home"
+    env = hub_env(fakehub, home)
+    for name, as_of in (
+        ("civitai_v1_models_items_2023-07_selection.json", "2023-07-05"),
+        ("civitai_v1_models_list_limit10_2025-08.json", "2025-08-14"),
+    ):
+        done = hubwatch("import", "civitai-models-json", str(REAL / name), "--as-of", as_of, env=env)
+        assert done.returncode == 0, done.stderr
+    built = hubwatch("build", env=env, timeout=900)
+    assert built.returncode == 0, built.stderr
+    engagement = {
+        r[0]: r[1:]
+        for r in query(
+            home,
+            """select model_id, downloads, thumbs_up, favourites, comments, likes
+               from intermediate.int_model_engagement where model_id in ('3760', '257749')""",
+        )
+    }
+    assert engagement == {"3760": (1497, None, 206, 6, None), "257749": (713857, 68768, None, 1531, None)}
+    figures = {
+        r[0]: r[1:]
+        for r in query(home, "select figure_id, hubwatch_numerator, hubwatch_value from marts.study_comparisons")
+    }
+    with (SEEDS / "study_figures.csv").open(newline="") as handle:
+        assert set(figures) == {row["figure_id"] for row in csv.DictReader(handle)}
+    assert all(numerator is not None for numerator, _value in figures.values())
+    before = query(
+        home, "select count(*) from marts.models where platform = 'civitai' and created_at < date '2023-12-16'"
+    )
+    assert figures["wei_models"][0] == before[0][0] > 0
+    accrued = query(
+        home,
+        """select sum(downloads_accrued) from marts.real_person_downloads_by_snapshot as t
+           where snapshot_date = (select max(snapshot_date) from marts.real_person_downloads_by_snapshot
+                                  where platform = t.platform)""",
+    )
+    assert figures["hawkins_downloads"][0] == accrued[0][0] > 0
