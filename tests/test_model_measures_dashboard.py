@@ -140,6 +140,9 @@ def test_the_sections_show_the_measures_escaped_and_without_creator_hashes(tmp_p
     assert 'id="creators"' in real_person and 'id="engagement"' in real_person
     assert "SIMULATED DATA" in real_person
     assert 'id="sd15-lineage"' in (site / "base-models.html").read_text()
+    # the charts, with the plotted data beside them
+    assert (site / "data" / "real-person-downloads.csv").read_text().count(",1123,") == 1
+    assert (site / "data" / "sd15-lineage-share.csv").exists()
     studies = (site / "studies.html").read_text()
     assert "25.00% (1 of 4)" in studies and "50.00%" in studies
     assert XSS not in studies and "&lt;img src=x" in studies and 'href="javascript:' not in studies
@@ -152,3 +155,4 @@ def test_a_package_without_the_tables_says_so(tmp_path):
     site = package / "dashboards"
     assert "no real_person_downloads_by_snapshot table" in (site / "real-person.html").read_text()
     assert "no study_comparisons table" in (site / "studies.html").read_text()
+    assert not (site / "data" / "real-person-downloads.csv").exists()
