@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures as f
-from dashboards import image_feed, model_measures
+from dashboards import image_feed, measures_series
 from dashboards import series as s
 from dashboards.queries import SOURCE_OF, Package
 
@@ -421,8 +421,8 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
             "real-person.html",
             "real-person-downloads",
             "Downloads of real-person models, running total",
-            model_measures.DOWNLOADS_DEFINITION,
-            model_measures.downloads_series(p),
+            measures_series.DOWNLOADS_DEFINITION,
+            measures_series.downloads_series(p),
             ("real_person_downloads_by_snapshot",),
             lambda d: f.time_chart(
                 d,
@@ -439,8 +439,8 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
             "base-models.html",
             "sd15-lineage-share",
             "The SD 1.5 lineage, share of new models",
-            model_measures.SD15_DEFINITION,
-            model_measures.sd15_series(p),
+            measures_series.SD15_DEFINITION,
+            measures_series.sd15_series(p),
             ("sd15_lineage_monthly",),
             lambda d: f.time_chart(
                 d, ctx, title="SD 1.5 lineage, share of new models", source="table sd15_lineage_monthly"
