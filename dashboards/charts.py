@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures as f
-from dashboards import image_feed
+from dashboards import image_feed, measures_series
 from dashboards import series as s
 from dashboards.queries import SOURCE_OF, Package
 
@@ -415,6 +415,38 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
                 x_title="share of items",
             ),
             "share",
+        )
+    if p.has("real_person_downloads_by_snapshot"):  # rule set v3 (#21); older packages lack it
+        add(
+            "real-person.html",
+            "real-person-downloads",
+            "Downloads of real-person models, running total",
+            measures_series.DOWNLOADS_DEFINITION,
+            measures_series.downloads_series(p),
+            ("real_person_downloads_by_snapshot",),
+            lambda d: f.time_chart(
+                d,
+                ctx,
+                title="Downloads of real-person models (running total)",
+                source="table real_person_downloads_by_snapshot",
+                share=False,
+                monthly=False,
+            ),
+            "count",
+        )
+    if p.has("sd15_lineage_monthly"):
+        add(
+            "base-models.html",
+            "sd15-lineage-share",
+            "The SD 1.5 lineage, share of new models",
+            measures_series.SD15_DEFINITION,
+            measures_series.sd15_series(p),
+            ("sd15_lineage_monthly",),
+            lambda d: f.time_chart(
+                d, ctx, title="SD 1.5 lineage, share of new models", source="table sd15_lineage_monthly"
+            ),
+            "share",
+            (min_n_note(), partial, undated),
         )
     add(
         "studies.html",

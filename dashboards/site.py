@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 import plotly.offline
 
+from dashboards import model_measures
 from dashboards import series as s
 from dashboards.charts import Chart, charts_by_page
 from dashboards.pages import PAGE_TEXT, PAGES, coverage_body, esc, index_body, methodology_body, policy_body, table_html
@@ -137,6 +138,7 @@ def render_site(package_path: Path, manifest: dict[str, Any] | None = None) -> P
     (staging / "data").mkdir(parents=True)
     (staging / "plotly.min.js").write_text(plotly.offline.get_plotlyjs())
     charts = charts_by_page(package)
+    measures = model_measures.sections(package)  # creators, engagement, SD 1.5, studies (#21)
     for filename, title in PAGES:
         before, after = PAGE_TEXT.get(filename, ""), ""
         if filename == "index.html":
@@ -152,7 +154,7 @@ def render_site(package_path: Path, manifest: dict[str, Any] | None = None) -> P
             chart.data.write_csv(staging / "data" / f"{chart.slug}.csv")
             (staging / "data" / f"{chart.slug}.meta.json").write_bytes(sidecar(package, chart))
             body += chart_html(chart)
-        (staging / filename).write_text(page(package, filename, title, body + after))
+        (staging / filename).write_text(page(package, filename, title, body + measures.get(filename, "") + after))
     if target.exists():
         shutil.rmtree(target)
     staging.rename(target)

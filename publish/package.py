@@ -63,6 +63,15 @@ PUBLIC_TABLES = (
     "rules_changelog",
     "build_info",
     "policy_events",
+    # creators (salted hashes and aggregates only), engagement, the SD 1.5 lineage, the studies (#21)
+    "creators",
+    "creator_monthly",
+    "creator_concentration_monthly",
+    "engagement_monthly",
+    "real_person_downloads_by_snapshot",
+    "sd15_lineage_monthly",
+    "sd15_lineage_by_snapshot",
+    "study_comparisons",
 )
 PARQUET_ONLY = ("images", "model_snapshots")
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier

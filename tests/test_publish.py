@@ -4,6 +4,7 @@ privacy (no creator or depicted person's name), and the site in a real headless 
 import copy
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -132,6 +133,24 @@ def test_no_creator_or_depicted_persons_name_by_default(published, small_world):
     assert "redacted:" in text  # real-person Hugging Face repos are there, hashed
 
 
+def test_creators_reach_the_package_only_as_salted_hashes(published, small_world):
+    """The per-creator tables are published, keyed by a 64-hex salted hash that is no name's
+    unsalted hash; the salt itself is in no package file."""
+    home, _env, package = published
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        hashes = {
+            h
+            for (h,) in con.sql(
+                "select creator_hash from creators union select creator_hash from creator_monthly"
+            ).fetchall()
+        }
+    assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
+    creators = {m.creator for m in small_world.models}
+    assert not hashes & {hashlib.sha256(c.encode()).hexdigest() for c in creators}
+    salt = (home / "secrets" / "creator_salt").read_text().strip().encode()
+    assert not [p for p in package.rglob("*") if p.is_file() and salt in p.read_bytes()]
+
+
 def test_include_names_keeps_them(published, tmp_path):
     home, env, _package = published
     copy_home = tmp_path / "home"
@@ -146,11 +165,11 @@ def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
     and the changelog in CODEBOOK.md too."""
     package = published[2]
     manifest = json.loads((package / "manifest.json").read_text())
-    assert manifest["rules_version"] == "v2"
+    assert manifest["rules_version"] == "v3"
     assert manifest["tables"]["monthly_coverage"]["rows"] > 0
     with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
         versions = [v for (v,) in con.sql("select distinct rules_version from rules_changelog order by 1").fetchall()]
-    assert versions == ["v1", "v2"]
+    assert versions == ["v1", "v2", "v3"]
     codebook = (package / "CODEBOOK.md").read_text()
     changelog = codebook.split("## Rules changelog", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in changelog.splitlines() if line.startswith("| v")]

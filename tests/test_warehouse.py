@@ -298,7 +298,7 @@ def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built)
     warehouse's build_info names the record's dbt invocation and this hubwatch's version."""
     home = built[0]
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
-    assert record["result"] == "succeeded" and record["selection"] == "all" and record["rules_version"] == "v2"
+    assert record["result"] == "succeeded" and record["selection"] == "all" and record["rules_version"] == "v3"
     assert orjson.loads((home / "builds" / f"{record['run_id']}.json").read_bytes()) == record
     on_disk = {
         (p.parent.parent.name, p.parent.name.removeprefix("snapshot_date=")): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -356,7 +356,7 @@ def test_sql_command_reads_the_published_copy_only(built, fakehub):
     ):
         refused = hubwatch("sql", statement, env=env)
         assert refused.returncode != 0 and "read-only" in refused.stderr, refused.stderr
-    assert marts(built[0], "build_info", "1")[0][0] == "v2"
+    assert marts(built[0], "build_info", "1")[0][0] == "v3"
 
 
 def test_monthly_coverage_equals_truth(built, small_world):
@@ -558,4 +558,4 @@ def test_real_2023_shared_vae_and_fictional_names_make_no_real_person_match(real
         assert rows[model_id] == (False, False, False), model_id
     assert rows["4318"][:2] == (True, True)  # the name tier still finds Mila Kunis
     assert rows["39106"] == (True, False, True)  # "MilaKunis" is no whole-word name; its file is hers
-    assert query(home, "select rules_version from marts.build_info") == [("v2",)]
+    assert query(home, "select rules_version from marts.build_info") == [("v3",)]

@@ -9,7 +9,7 @@ request, real-person and minor content hidden from 2025-05-22, rows dropped afte
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -132,18 +132,43 @@ def civitai_model_version(world: World, t: datetime, version_id: int) -> Respons
     return _error(404, f"No model version with id {version_id}")
 
 
-def model_item(model: CivitaiModel, t: datetime, mask: int) -> dict[str, Any]:
-    fresh = (t - model.created_at) < timedelta(days=1)
+# When Civitai's model `stats` changed shape (see the API reference): favourites were replaced by
+# thumbs up in 2024-02 (favoriteCount, ratingCount and rating stayed, always 0) and removed on
+# 2025-11-24. A snapshot gets the shape of the day it was taken.
+THUMBS_UP_SINCE = datetime(2024, 2, 1, tzinfo=UTC)
+FAVOURITES_REMOVED = datetime(2025, 11, 24, tzinfo=UTC)
+
+
+def model_stats(model: CivitaiModel, t: datetime) -> dict[str, Any]:
+    """The model's `stats` as the API generation of instant t serves them: every counter null for
+    a model less than a day old, downloads (and tips) null when the creator hides them."""
     downloads = model.downloads_at(t)
-    stats = {
-        "downloadCount": None if model.hides_downloads else downloads,
-        "thumbsUpCount": downloads // 12,
-        "thumbsDownCount": downloads // 900,
-        "commentCount": downloads // 150,
-        "tippedAmountCount": None if model.hides_downloads else downloads // 40,
-    }
-    if fresh:
+    shown = None if model.hides_downloads else downloads
+    if t < THUMBS_UP_SINCE:
+        stats = {
+            "downloadCount": shown,
+            "favoriteCount": downloads // 20,
+            "commentCount": downloads // 150,
+            "ratingCount": downloads // 300,
+            "rating": 4.8,
+        }
+    else:
+        stats = {
+            "downloadCount": shown,
+            **({"favoriteCount": 0} if t < FAVOURITES_REMOVED else {}),
+            "thumbsUpCount": downloads // 12,
+            "thumbsDownCount": downloads // 900,
+            "commentCount": downloads // 150,
+            **({"ratingCount": 0, "rating": 0} if t < FAVOURITES_REMOVED else {}),
+            "tippedAmountCount": None if model.hides_downloads else downloads // 40,
+        }
+    if (t - model.created_at) < timedelta(days=1):
         stats = dict.fromkeys(stats)
+    return stats
+
+
+def model_item(model: CivitaiModel, t: datetime, mask: int) -> dict[str, Any]:
+    stats = model_stats(model, t)
     item = {
         "id": model.model_id,
         "name": model.name,

@@ -170,6 +170,9 @@ class CivitaiModel:
     deleted_at: datetime | None = None
     taken_down_at: datetime | None = None
     archived_at: datetime | None = None
+    # the counted downloads fall by this many at this instant (a deleted version, a hub correction)
+    downloads_fall_at: datetime | None = None
+    downloads_fall: int = 0
 
     @property
     def created_at(self) -> datetime:
@@ -209,6 +212,11 @@ class CivitaiModel:
         return self.versions_at(t)[-1].created_at
 
     def downloads_at(self, t: datetime) -> int:
+        """downloadCount at t: cumulative, less a fall once it has happened (never below 0)."""
+        fallen = self.downloads_fall if self.downloads_fall_at is not None and self.downloads_fall_at <= t else 0
+        return self.downloads_before_fall(t) - fallen
+
+    def downloads_before_fall(self, t: datetime) -> int:
         return int(sum(v.downloads_per_day * (t - v.created_at).total_seconds() / 86400 for v in self.versions_at(t)))
 
     def listed_at(self, t: datetime, mask: int, archived: bool) -> bool:
@@ -316,6 +324,7 @@ def build_world(
     repos = _build_repos(rng, models, n_repos)
     # with a stream of their own, so the rest of the world stays as it was
     _plant_real_shapes(random.Random(f"real-shapes-{seed}"), models, repos)
+    plant_model_measures(seed, models, repos)  # counters that fall, the SD 1.5 lineage (issue #21)
     return World(models=models, images=images, repos=repos, seed=seed)
 
 
@@ -753,3 +762,126 @@ def _planted_model(
         target_gender="unknown",
         real_person_name=None,
     )
+
+
+# -- shapes for the creators, engagement and SD 1.5 lineage measures (issue #21) ------------------
+# Planted with a random stream of their own, after everything else, so the rest of the world stays
+# as it was:
+# - download counters that fall: Civitai's model downloadCount is a sum over the model's versions
+#   and goes down when a version is deleted or the hub removes counted downloads; a few models lose
+#   part of their count at one instant and grow again from there (real-person models among them);
+# - the SD 1.5 lineage on Hugging Face: runwayml/stable-diffusion-v1-5 and its inpainting model
+#   (there since 2022-10) leave the Hub on 2024-08-29; a community mirror (benjamin-paine) appears
+#   the next day; a fine-tuned SD 1.5 checkpoint (Realistic Vision V5.1) and LoRAs on all of them,
+#   some made before the removal and some after (a few deleted later);
+# - Civitai models on SD 1.5's named derivatives (SD 1.5 LCM, SD 1.5 Hyper) and on SD 1.4 (its
+#   predecessor, not its lineage).
+SD15_REMOVED = datetime(2024, 8, 29, tzinfo=UTC)
+RUNWAY_REPOS = ("runwayml/stable-diffusion-v1-5", "runwayml/stable-diffusion-inpainting")
+SD15_MIRROR = "benjamin-paine/stable-diffusion-v1-5"
+SD15_DERIVATIVE = "SG161222/Realistic_Vision_V5.1_noVAE"
+MEASURES_IDS = 950_000_000  # ids of the files and versions planted here: far from the world's own
+
+
+def plant_model_measures(seed: int, models: list[CivitaiModel], repos: list[HfRepo]) -> None:
+    rng = random.Random(f"model-measures-{seed}")
+    _plant_counter_falls(rng, models)
+    _plant_sd15_lineage(rng, models, repos)
+
+
+def _plant_counter_falls(rng: random.Random, models: list[CivitaiModel]) -> None:
+    """About 4% of the models lose 20-60% of their counted downloads at one instant (a deleted
+    version, a hub correction) and grow again from there; and three real-person models the ban does
+    not hide (flagged by name, not `poi`) lose 80-95%, so that snapshots months apart see the fall."""
+    real_person = [m for m in models if m.real_person_name and not m.poi and not m.minor]
+    chosen = {id(m) for m in rng.sample(real_person, min(3, len(real_person)))}
+    for model in models:
+        if id(model) not in chosen and rng.random() >= 0.04:
+            continue
+        start = model.created_at + timedelta(days=20)
+        if start >= WORLD_END:
+            continue
+        share = rng.uniform(0.8, 0.95) if id(model) in chosen else rng.uniform(0.2, 0.6)
+        model.downloads_fall_at = start + (WORLD_END - start) * rng.random()
+        model.downloads_fall = int(model.downloads_before_fall(model.downloads_fall_at) * share)
+
+
+def _plant_sd15_lineage(rng: random.Random, models: list[CivitaiModel], repos: list[HfRepo]) -> None:
+    pipeline = ["diffusers", "text-to-image", "safetensors"]
+    launched = datetime(2022, 10, 20, tzinfo=UTC)
+    for repo_id in RUNWAY_REPOS:
+        repo = _repo(rng, repo_id, launched, pipeline, "text-to-image", "diffusers", in_scope=True, base=None)
+        repo.deleted_at = SD15_REMOVED
+        repos.append(repo)
+    repos.append(
+        _repo(
+            rng,
+            SD15_MIRROR,
+            SD15_REMOVED + timedelta(days=1),
+            pipeline,
+            "text-to-image",
+            "diffusers",
+            in_scope=True,
+            base=None,
+        )
+    )
+    derivative_tags = [*pipeline, f"base_model:{RUNWAY_REPOS[0]}", f"base_model:finetune:{RUNWAY_REPOS[0]}"]
+    repos.append(
+        _repo(
+            rng,
+            SD15_DERIVATIVE,
+            datetime(2023, 7, 31, tzinfo=UTC),
+            derivative_tags,
+            "text-to-image",
+            "diffusers",
+            in_scope=True,
+            base=RUNWAY_REPOS[0],
+        )
+    )
+    # LoRAs on the original, the mirror and the fine-tune, before and after the removal
+    bases = (
+        (RUNWAY_REPOS[0], datetime(2023, 1, 1, tzinfo=UTC), 10),
+        (SD15_DERIVATIVE, datetime(2023, 8, 1, tzinfo=UTC), 5),
+        (SD15_MIRROR, SD15_REMOVED + timedelta(days=2), 5),
+    )
+    k = 0
+    for base, since, count in bases:
+        for _ in range(count):
+            t = since + (WORLD_END - timedelta(days=120) - since) * rng.random()
+            tags = [
+                "lora",
+                "text-to-image",
+                "diffusers",
+                "template:sd-lora",
+                f"base_model:{base}",
+                f"base_model:adapter:{base}",
+            ]
+            repo = _repo(
+                rng, f"sd15maker{k % 4}/sd15-lora-{k}", t, tags, "text-to-image", "diffusers", in_scope=True, base=base
+            )
+            if rng.random() < 0.2:
+                repo.deleted_at = t + timedelta(days=rng.randint(30, 300))
+            repos.append(repo)
+            k += 1
+    # Civitai models on SD 1.5's named derivatives, and on its predecessor SD 1.4 (not its lineage)
+    ids = iter(range(MEASURES_IDS, MEASURES_IDS + 10_000))
+    next_id = max(m.model_id for m in models) + 7
+    creators = sorted({m.creator for m in models})
+    for n, base in enumerate(("SD 1.5 LCM", "SD 1.5 Hyper", "SD 1.5 LCM", "SD 1.5 Hyper", "SD 1.4", "SD 1.4")):
+        t = datetime(2023, 11, 1, tzinfo=UTC) + timedelta(days=rng.randint(0, 500))
+        file_id = next(ids)
+        files = [
+            CivitaiFile(file_id, f"fast_{n}.safetensors", sha256_hex(f"sd15-derivative-{n}").upper(), 9_000.0, True)
+        ]
+        model = _planted_model(
+            ids,
+            next_id + 7 * n,
+            f"{'Fast' if 'SD 1.5' in base else 'Classic'} Style {n} LORA",
+            t,
+            ["style"],
+            [],
+            files,
+            base,
+        )
+        model.creator = rng.choice(creators)
+        models.append(model)
