@@ -224,33 +224,42 @@ def sql_list(paths: list[str]) -> str:
 
 
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
-    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in."""
+    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in. DuckDB
+    reads the globs (raw_files); Spark the same files as folders of Hive partitions and a file name
+    (raw_locations: macros/raw_sources.sql)."""
     if not any(dates.values()):
         raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
     stand_ins = home / "warehouse_schemas"
     files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
+    locations: dict[str, dict[str, str]] = {"manifests": {"path": f"{home}/raw", "file": MANIFEST}}
     for source, tables in TABLES.items():
         for table in tables:
             key = f"{source}/{table}"
             if dates.get(source):
                 files[key] = sql_list([f"{home}/raw/{source}/snapshot_date=*/{table}.parquet"])
+                locations[key] = {"path": f"{home}/raw/{source}", "file": f"{table}.parquet"}
             else:
                 stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"
                 if not stand_in.is_file():
                     stand_in.parent.mkdir(parents=True, exist_ok=True)
                     empty_tables()[key].write_parquet(stand_in)
                 files[key] = sql_list([str(stand_in)])
-    return {"raw_files": files}
+                locations[key] = {"path": str(stand_in.parent.parent), "file": stand_in.name}
+    return {"raw_files": files, "raw_locations": locations}
 
 
-def build_args(home: Path, full_refresh: bool = False, partial: bool = False) -> list[str]:
+def build_args(home: Path, full_refresh: bool = False, partial: bool = False, engine: str = "duckdb") -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
-    test that also reads a table outside the selection may find it missing or stale."""
+    test that also reads a table outside the selection may find it missing or stale. On Spark (the
+    profile's `spark` target) the unit tests are left out: their fixtures are DuckDB SQL, and they
+    pin the models' logic, which the cross-engine test holds equal on both engines."""
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
     if partial:
         args += ["--indirect-selection", "buildable"]
+    if engine != "duckdb":
+        args += ["--target", engine, "--exclude-resource-type", "unit_test"]
     return [*args, "--full-refresh"] if full_refresh else args
