@@ -56,7 +56,7 @@ def build_events(
     """The dbt build's events, between its build record's start and end; dg.Failure when it fails.
     engine: the target of dbt/profiles.yml (duckdb, the default; spark: its public tables are then
     handed to DuckDB, dagster_project/spark_export.py)."""
-    vanished = vanished_snapshots(home)  # a withdrawn snapshot's rows must leave every table
+    vanished = vanished_snapshots(home, engine)  # a withdrawn snapshot's rows must leave every table
     if vanished:
         context.log.warning(describe_vanished(vanished))
     full_refresh = full_refresh or bool(vanished)
@@ -87,6 +87,6 @@ def build_events(
     crash_point("dbt-finished")
     prune_dbt_targets(home)
     if record["result"] == "succeeded" and full_refresh:  # every table rebuilt: nothing withdrawn is left
-        refreshed(home)
+        refreshed(home, engine)
     if record["result"] == "failed":
         raise dg.Failure(description=dbt_failure(target, invocation.process.returncode, record["run_id"]))

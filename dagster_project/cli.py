@@ -413,7 +413,7 @@ def build(full_refresh: bool, engine: str) -> None:
     home = command_home()
     if not any(home.glob("raw/*/*")):  # before anything is created (a partition that is not whole is named later)
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
-    vanished = vanished_snapshots(home)
+    vanished = vanished_snapshots(home, engine)
     if vanished:
         print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
     print(

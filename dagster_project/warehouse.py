@@ -182,12 +182,19 @@ def node_message(message: str | None) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def vanished_snapshots(home: Path) -> list[str]:
+def pending_refresh_path(home: Path, engine: str = "duckdb") -> Path:
+    """Each engine's warehouse keeps its own rows, so each has its own list of snapshots to drop."""
+    return home / PENDING_REFRESH if engine == "duckdb" else home / engine / PENDING_REFRESH
+
+
+def vanished_snapshots(home: Path, engine: str = "duckdb") -> list[str]:
     """Snapshots an earlier build loaded that are no longer in raw/ as they were: withdrawn (or
     removed by hand), even if the date was imported or taken again since. Incremental models
     keep the rows of such a snapshot, so the build must rebuild every table (a full refresh);
-    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried."""
-    pending_path = home / PENDING_REFRESH
+    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried. A
+    snapshot found gone is listed for every engine that has a warehouse (the other engine's next
+    build must drop its rows too, though this build's verification forgets it)."""
+    pending_path = pending_refresh_path(home, engine)
     ledger = {key: entry["manifest_sha256"] for key, entry in read_ledger(home / LEDGER).items()}
     pending = orjson.loads(pending_path.read_bytes()) if pending_path.is_file() else []
     withdrawn = {
@@ -202,12 +209,18 @@ def vanished_snapshots(home: Path) -> list[str]:
     vanished = sorted(set(pending) | set(gone))
     if vanished != pending:
         write_atomic(pending_path, dumps(vanished))
+    built = {"duckdb": (home / "warehouse.duckdb").is_file(), "spark": (home / "spark").is_dir()}
+    for other in (e for e in built if e != engine and built[e] and gone):
+        other_path = pending_refresh_path(home, other)
+        listed = orjson.loads(other_path.read_bytes()) if other_path.is_file() else []
+        if set(gone) - set(listed):
+            write_atomic(other_path, dumps(sorted(set(listed) | set(gone))))
     return vanished
 
 
-def refreshed(home: Path) -> None:
-    """A full refresh succeeded: no vanished snapshot's rows are left in the warehouse."""
-    (home / PENDING_REFRESH).unlink(missing_ok=True)
+def refreshed(home: Path, engine: str = "duckdb") -> None:
+    """A full refresh succeeded: no vanished snapshot's rows are left in that engine's warehouse."""
+    pending_refresh_path(home, engine).unlink(missing_ok=True)
 
 
 def describe_vanished(keys: list[str]) -> str:
