@@ -57,7 +57,10 @@
 {% macro duckdb__unnest(list) %}unnest({{ list }}){% endmacro %}
 {% macro spark__unnest(list) %}explode({{ list }}){% endmacro %}
 
-{# Aggregate: the distinct non-null values of a group as a sorted list. #}
+{#
+  Aggregate: the distinct non-null values of a group as a sorted list. A group with no non-null
+  value gives null on DuckDB and [] on Spark: use it where every group holds one (or coalesce).
+#}
 {% macro list_agg_distinct_sorted(expr) %}{{ return(adapter.dispatch('list_agg_distinct_sorted')(expr)) }}{% endmacro %}
 {% macro duckdb__list_agg_distinct_sorted(expr) %}list(distinct {{ expr }} order by {{ expr }}) filter (where {{ expr }} is not null){% endmacro %}
 {% macro spark__list_agg_distinct_sorted(expr) %}array_sort(collect_set({{ expr }})){% endmacro %}
