@@ -413,6 +413,8 @@ def build(full_refresh: bool, engine: str) -> None:
     home = command_home()
     if not any(home.glob("raw/*/*")):  # before anything is created (a partition that is not whole is named later)
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
+    if engine == "spark" and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        fail("--engine spark needs Java 17 (`make java` installs Debian's openjdk-17-jre-headless), or JAVA_HOME")
     vanished = vanished_snapshots(home, engine)
     if vanished:
         print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
@@ -423,8 +425,6 @@ def build(full_refresh: bool, engine: str) -> None:
         file=sys.stderr,
         flush=True,
     )
-    if engine == "spark" and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
-        fail("--engine spark needs Java 17 (`make java` installs Debian's openjdk-17-jre-headless), or JAVA_HOME")
     report_build(build_warehouse(home, full_refresh=full_refresh, engine=engine))
 
 

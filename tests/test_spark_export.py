@@ -4,6 +4,8 @@ column fails in one line, and a failed hand-over leaves the previous file whole.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -13,6 +15,7 @@ import pytest
 from dagster_project.spark_export import ExportError, export_public_tables, spark_warehouse_dir
 from dagster_project.warehouse import refreshed, vanished_snapshots
 from ingest.home import warehouse_path
+from tests.conftest import HUBWATCH
 
 
 def node(schema: str, name: str, columns: dict[str, str], kind: str = "model") -> dict:
@@ -108,3 +111,18 @@ def test_a_vanished_snapshot_is_dropped_by_each_engine_in_turn(tmp_path):
     assert vanished_snapshots(home, "spark") == [key]
     refreshed(home, "spark")
     assert vanished_snapshots(home, "spark") == []
+
+
+def test_spark_without_java_is_one_line_and_touches_nothing(tmp_path):
+    home = tmp_path / "home"
+    (home / "raw" / "civitai_models" / "snapshot_date=2025-01-01").mkdir(parents=True)
+    env = {"HOME": str(tmp_path), "PATH": str(Path(sys.executable).parent), "HUBWATCH_HOME": str(home)}
+    run = subprocess.run(
+        [HUBWATCH, "build", "--engine", "spark"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "hubwatch: error: --engine spark needs Java 17 (`make java` installs Debian's openjdk-17-jre-headless), "
+        "or JAVA_HOME"
+    ]
+    assert sorted(p.name for p in home.iterdir()) == ["raw"]
