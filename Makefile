@@ -14,12 +14,12 @@ MANIFEST := dbt/target/manifest.json
 DEMO_HOME ?= $(HUBWATCH_HOME)/demo
 DEV_PORT ?= 3000
 
-.PHONY: demo test dev lint format install manifest browser screenshots clean
+.PHONY: demo test dev lint format install manifest browser java screenshots clean
 
 demo: install manifest ## fakehub on loopback -> dated snapshots -> warehouse (the main job), in $(DEMO_HOME)
 	$(BIN)/hubwatch demo --home $(DEMO_HOME)
 
-test: install manifest browser ## run the whole offline test suite (after lint, format and import contracts)
+test: install manifest browser java ## run the whole offline test suite (after lint, format and import contracts)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -45,6 +45,13 @@ browser:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed (needs root): the browser tests will be skipped"
+
+# Java 17 for `hubwatch build --engine spark` and its cross-engine test (root, as on CI: Debian's
+# openjdk-17-jre-headless); without it those tests skip locally.
+java:
+	@command -v java >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless >/dev/null; } || \
+		echo "java not installed (needs root): the Spark engine's tests will be skipped"
 
 # Full-page PNGs of every dashboard page, from the demo's package (make demo first if there is none),
 # re-rendered with the current code into a copy: docs/screenshots/*.png, shown in the README.

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import orjson
 from dagster_dbt import DbtCliResource
 
 from dagster_project import build_record
 from dagster_project.dbt_child import PARENT_ENV
+from dagster_project.spark_export import ExportError, export_public_tables
 from dagster_project.warehouse import (
     BuildError,
     build_args,
@@ -29,23 +31,40 @@ from dagster_project.warehouse import (
     vanished_snapshots,
 )
 from ingest.crash import crash_point
+from ingest.home import warehouse_path
 
-ENGINE = "duckdb"  # the dbt adapter of dbt/profiles.yml
+
+def hand_over(home: Path, target: Path) -> str | None:
+    """After a Spark build whose every node passed: its public tables into spark/public.duckdb.
+    Returns why that failed (the build then fails), or None."""
+    run_results = target / "run_results.json"
+    if not run_results.is_file():
+        return None
+    results = orjson.loads(run_results.read_bytes()).get("results", [])
+    if not results or any(r.get("status") in build_record.FAILED_STATUSES for r in results):
+        return None
+    try:
+        export_public_tables(home, target / "manifest.json")
+    except (ExportError, OSError) as error:
+        return f"Spark built the tables, but handing them to DuckDB failed: {error}"
+    return None
 
 
 def build_events(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, home: Path, warehouse: Path, full_refresh: bool
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, home: Path, full_refresh: bool, engine: str = "duckdb"
 ) -> Iterator[Any]:
-    """The dbt build's events, between its build record's start and end; dg.Failure when it fails."""
-    vanished = vanished_snapshots(home)  # a withdrawn snapshot's rows must leave every table
+    """The dbt build's events, between its build record's start and end; dg.Failure when it fails.
+    engine: the target of dbt/profiles.yml (duckdb, the default; spark: its public tables are then
+    handed to DuckDB, dagster_project/spark_export.py)."""
+    vanished = vanished_snapshots(home, engine)  # a withdrawn snapshot's rows must leave every table
     if vanished:
         context.log.warning(describe_vanished(vanished))
     full_refresh = full_refresh or bool(vanished)
     record = build_record.start(
-        home, context.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=ENGINE
+        home, context.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=engine
     )
     try:
-        args = build_args(home, full_refresh=full_refresh, partial=context.is_subset)
+        args = build_args(home, full_refresh=full_refresh, partial=context.is_subset, engine=engine)
     except BuildError as error:
         build_record.refused(home, record, str(error))
         raise dg.Failure(description=str(error)) from None
@@ -61,10 +80,13 @@ def build_events(
             crash_point("dbt-event")
             yield event
     finally:
-        record = build_record.finished(home, record, target / "run_results.json", warehouse)
+        handover = hand_over(home, target) if engine == "spark" else None
+        record = build_record.finished(home, record, target / "run_results.json", warehouse_path(home, engine))
+        if handover:  # the build's tables are not where publish reads them: it failed
+            record = build_record.save(home, {**record, "result": "failed", "error": handover, "rules_version": None})
     crash_point("dbt-finished")
     prune_dbt_targets(home)
     if record["result"] == "succeeded" and full_refresh:  # every table rebuilt: nothing withdrawn is left
-        refreshed(home)
+        refreshed(home, engine)
     if record["result"] == "failed":
         raise dg.Failure(description=dbt_failure(target, invocation.process.returncode, record["run_id"]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import shutil
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -24,7 +25,7 @@ import click
 import orjson
 
 from dagster_project import failures
-from ingest.home import hubwatch_home
+from ingest.home import ENGINES, hubwatch_home, warehouse_path
 from ingest.http import CrawlError
 from ingest.sources import IMAGE_PERIODS, SOURCES
 
@@ -398,24 +399,35 @@ def check_image_options(since: str | None, budget: str | None, day: date) -> Non
 
 @main.command()
 @click.option("--full-refresh", is_flag=True, help="Rebuild every table from raw/ (and re-verify every snapshot).")
-def build(full_refresh: bool) -> None:
-    """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb."""
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="spark: the same dbt project on Apache Spark (Java 17; HUBWATCH_SPARK_MASTER for a cluster).",
+)
+def build(full_refresh: bool, engine: str) -> None:
+    """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb (or, with
+    --engine spark, Spark's tables under $HUBWATCH_HOME/spark/, the public ones handed to DuckDB)."""
     from dagster_project.runs import build_warehouse
     from dagster_project.warehouse import describe_vanished, vanished_snapshots
 
     home = command_home()
     if not any(home.glob("raw/*/*")):  # before anything is created (a partition that is not whole is named later)
         fail(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` (or `hubwatch import`)")
-    vanished = vanished_snapshots(home)
+    if engine == "spark" and not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        fail("--engine spark needs Java 17 (`make java` installs Debian's openjdk-17-jre-headless), or JAVA_HOME")
+    vanished = vanished_snapshots(home, engine)
     if vanished:
         print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
     print(
         f"build: verifying snapshots under {home / 'raw'} and running dbt"
+        + (" on Spark" if engine == "spark" else "")
         + (" (full refresh)…" if full_refresh or vanished else "…"),
         file=sys.stderr,
         flush=True,
     )
-    report_build(build_warehouse(home, full_refresh=full_refresh))
+    report_build(build_warehouse(home, full_refresh=full_refresh, engine=engine))
 
 
 @main.command(name="publish")
@@ -427,7 +439,7 @@ def publish_command(publish_date: date | None, force: bool, include_names: bool)
     from dagster_project.runs import run_job
 
     home = command_home()
-    if not (home / "warehouse.duckdb").is_file():  # before anything is created
+    if not any(warehouse_path(home, engine).is_file() for engine in ENGINES):  # before anything is created
         fail(f"no warehouse at {home / 'warehouse.duckdb'}: run `hubwatch build` first")
     day = publish_date.isoformat() if publish_date else None
     config = {"publish_date": day, "force": force, "include_names": include_names}

@@ -212,10 +212,13 @@ def first_error(result) -> str:
     return "; ".join(dict.fromkeys(messages)) or "the run failed"
 
 
-def build_warehouse(home: Path, full_refresh: bool = False, upstream_of: str | None = None) -> RunOutcome:
+def build_warehouse(
+    home: Path, full_refresh: bool = False, upstream_of: str | None = None, engine: str = "duckdb"
+) -> RunOutcome:
     """`hubwatch build`: the dbt assets alone (rebuild_from_raw_job also publishes), as users,
     tests and benchmarks all run them. upstream_of (a mart's name) builds only what that table needs:
-    a partial build, which its build record says and publish refuses."""
+    a partial build, which its build record says and publish refuses. engine: duckdb (the default)
+    or spark, the same dbt project on Apache Spark."""
     import dagster as dg
 
     from dagster_project.definitions import defs
@@ -226,7 +229,7 @@ def build_warehouse(home: Path, full_refresh: bool = False, upstream_of: str | N
         needed = dg.AssetSelection.assets(dg.AssetKey(["marts", upstream_of])).upstream()
         wanted = needed.resolve(definitions.resolve_asset_graph())
         keys = [k for k in keys if k in wanted]
-    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh}}}}
+    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": engine}}}}
     return run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys)
 
 

@@ -182,12 +182,19 @@ def node_message(message: str | None) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def vanished_snapshots(home: Path) -> list[str]:
+def pending_refresh_path(home: Path, engine: str = "duckdb") -> Path:
+    """Each engine's warehouse keeps its own rows, so each has its own list of snapshots to drop."""
+    return home / PENDING_REFRESH if engine == "duckdb" else home / engine / PENDING_REFRESH
+
+
+def vanished_snapshots(home: Path, engine: str = "duckdb") -> list[str]:
     """Snapshots an earlier build loaded that are no longer in raw/ as they were: withdrawn (or
     removed by hand), even if the date was imported or taken again since. Incremental models
     keep the rows of such a snapshot, so the build must rebuild every table (a full refresh);
-    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried."""
-    pending_path = home / PENDING_REFRESH
+    until one succeeds they stay listed in PENDING_REFRESH, so a failed rebuild is retried. A
+    snapshot found gone is listed for every engine that has a warehouse (the other engine's next
+    build must drop its rows too, though this build's verification forgets it)."""
+    pending_path = pending_refresh_path(home, engine)
     ledger = {key: entry["manifest_sha256"] for key, entry in read_ledger(home / LEDGER).items()}
     pending = orjson.loads(pending_path.read_bytes()) if pending_path.is_file() else []
     withdrawn = {
@@ -202,12 +209,18 @@ def vanished_snapshots(home: Path) -> list[str]:
     vanished = sorted(set(pending) | set(gone))
     if vanished != pending:
         write_atomic(pending_path, dumps(vanished))
+    built = {"duckdb": (home / "warehouse.duckdb").is_file(), "spark": (home / "spark").is_dir()}
+    for other in (e for e in built if e != engine and built[e] and gone):
+        other_path = pending_refresh_path(home, other)
+        listed = orjson.loads(other_path.read_bytes()) if other_path.is_file() else []
+        if set(gone) - set(listed):
+            write_atomic(other_path, dumps(sorted(set(listed) | set(gone))))
     return vanished
 
 
-def refreshed(home: Path) -> None:
-    """A full refresh succeeded: no vanished snapshot's rows are left in the warehouse."""
-    (home / PENDING_REFRESH).unlink(missing_ok=True)
+def refreshed(home: Path, engine: str = "duckdb") -> None:
+    """A full refresh succeeded: no vanished snapshot's rows are left in that engine's warehouse."""
+    pending_refresh_path(home, engine).unlink(missing_ok=True)
 
 
 def describe_vanished(keys: list[str]) -> str:
@@ -224,33 +237,42 @@ def sql_list(paths: list[str]) -> str:
 
 
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
-    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in."""
+    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in. DuckDB
+    reads the globs (raw_files); Spark the same files as folders of Hive partitions and a file name
+    (raw_locations: macros/raw_sources.sql)."""
     if not any(dates.values()):
         raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
     stand_ins = home / "warehouse_schemas"
     files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
+    locations: dict[str, dict[str, str]] = {"manifests": {"path": f"{home}/raw", "file": MANIFEST}}
     for source, tables in TABLES.items():
         for table in tables:
             key = f"{source}/{table}"
             if dates.get(source):
                 files[key] = sql_list([f"{home}/raw/{source}/snapshot_date=*/{table}.parquet"])
+                locations[key] = {"path": f"{home}/raw/{source}", "file": f"{table}.parquet"}
             else:
                 stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"
                 if not stand_in.is_file():
                     stand_in.parent.mkdir(parents=True, exist_ok=True)
                     empty_tables()[key].write_parquet(stand_in)
                 files[key] = sql_list([str(stand_in)])
-    return {"raw_files": files}
+                locations[key] = {"path": str(stand_in.parent.parent), "file": stand_in.name}
+    return {"raw_files": files, "raw_locations": locations}
 
 
-def build_args(home: Path, full_refresh: bool = False, partial: bool = False) -> list[str]:
+def build_args(home: Path, full_refresh: bool = False, partial: bool = False, engine: str = "duckdb") -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
-    test that also reads a table outside the selection may find it missing or stale."""
+    test that also reads a table outside the selection may find it missing or stale. On Spark (the
+    profile's `spark` target) the unit tests are left out: their fixtures are DuckDB SQL, and they
+    pin the models' logic, which the cross-engine test holds equal on both engines."""
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
     if partial:
         args += ["--indirect-selection", "buildable"]
+    if engine != "duckdb":
+        args += ["--target", engine, "--exclude-resource-type", "unit_test"]
     return [*args, "--full-refresh"] if full_refresh else args

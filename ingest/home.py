@@ -5,7 +5,10 @@ staging/<source>/snapshot_date=YYYY-MM-DD/  snapshots being taken
 withdrawn/<source>/snapshot_date=YYYY-MM-DD[.<UTC stamp>]/
                                             withdrawn snapshots, whole, with withdrawal.json
 secrets/creator_salt                        the salt of creator-name hashes (never published)
-warehouse.duckdb                            the warehouse dbt writes
+warehouse.duckdb                            the warehouse dbt writes (the default engine, DuckDB)
+spark/                                      `hubwatch build --engine spark`: Spark's warehouse of Parquet
+                                            tables, its metastore and scratch space, and public.duckdb
+                                            (the public tables it built, handed to DuckDB for publish)
 builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
 verified_snapshots.json                     the ledger of verified raw/ partitions (manifest sha256, sizes, mtimes)
 dbt/target/<UTC time>-<run>/                dbt's artefacts of the last few builds
@@ -42,6 +45,17 @@ def withdrawn_path(home: Path, source: str, snapshot_date: date) -> Path:
 
 def staging_path(home: Path, source: str, snapshot_date: date) -> Path:
     return home / "staging" / source / partition_name(snapshot_date)
+
+
+ENGINES = ("duckdb", "spark")
+
+
+def warehouse_path(home: Path, engine: str = "duckdb") -> Path:
+    """The DuckDB file holding an engine's public tables: the warehouse itself (DuckDB), or the
+    tables a Spark build handed over (publish reads whichever engine built last)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    return home / "warehouse.duckdb" if engine == "duckdb" else home / "spark" / "public.duckdb"
 
 
 def build_record_path(home: Path, run_id: str) -> Path:

@@ -41,7 +41,7 @@ import orjson
 from dashboards.site import render_site
 from ingest import __version__
 from ingest.files import dumps, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
-from ingest.home import ensure_creator_salt, withdrawal_files
+from ingest.home import ensure_creator_salt, warehouse_path, withdrawal_files
 from publish import citation
 from publish.build import PublishError, build_reference, last_snapshot, usable_build
 
@@ -152,7 +152,8 @@ def publish(
     root = home / "publish"
     with publishing(root):
         record = usable_build(home)
-        warehouse = home / "warehouse.duckdb"
+        engine = record.get("engine") or "duckdb"  # whichever engine built last: its public tables
+        warehouse = warehouse_path(home, engine)
         if not warehouse.is_file():
             raise PublishError(f"no warehouse at {warehouse}: run `hubwatch build` first")
         day = package_date(publish_date, record)
@@ -451,6 +452,8 @@ def _write_tables(
             "hubwatch": build["hubwatch_version"],
             "dbt": build["dbt_version"],
             "duckdb": build["duckdb_version"],
+            # the engine that built the tables (build_info of a warehouse from before engines: DuckDB)
+            "engine": {"name": build.get("engine") or "duckdb", "version": build.get("engine_version")},
             "publisher": {"hubwatch": __version__, "duckdb": duckdb.__version__, "python": platform.python_version()},
         },
         "tables": tables,

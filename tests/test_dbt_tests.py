@@ -1,8 +1,9 @@
 """The dbt project's own tests and quoting macros, on small hand-made tables: each test fails on the
 violation its comment names and passes on a valid case, and the one SQL-literal macro quotes.
 
-The SQL is the project's, rendered with Jinja as dbt would (ref() -> a table name), and run in
-DuckDB; no dbt run is needed, so each case costs milliseconds.
+The SQL is the project's, rendered with Jinja as dbt would (ref() -> a table name; the project's
+macros, adapter.dispatch choosing an engine's implementation), and run in DuckDB; no dbt run is
+needed, so each case costs milliseconds.
 """
 
 from __future__ import annotations
@@ -18,9 +19,27 @@ import pytest
 DBT = Path(__file__).parent.parent / "dbt"
 
 
-def render(sql: str, **context) -> str:
-    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)  # noqa: S701 (SQL, not HTML)
-    return environment.from_string(sql).render(**context)
+class Adapter:
+    """adapter.dispatch as dbt resolves it for one engine: that engine's `<engine>__<name>` macro."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.macros = None
+
+    def dispatch(self, name: str):
+        return getattr(self.macros, f"{self.engine}__{name}")
+
+
+def render(sql: str, engine: str = "duckdb", **context) -> str:
+    """The SQL with every macro of dbt/macros/ at hand. dbt's `return(x)` ends a macro with x; the
+    dispatching macros are `{{ return(...) }}` alone, so printing x renders the same text."""
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"])  # noqa: S701 (SQL, not HTML)
+    adapter = Adapter(engine)
+    base = {"adapter": adapter, "return": lambda value: value, **context}
+    library = environment.from_string(macros(*(p.stem for p in sorted((DBT / "macros").glob("*.sql")))))
+    adapter.macros = library.make_module(base)
+    found = {k: v for k, v in vars(adapter.macros).items() if isinstance(v, jinja2.runtime.Macro)}
+    return environment.from_string(sql).render(**base, **found)
 
 
 def singular(name: str) -> str:
@@ -152,6 +171,13 @@ def test_images_that_differ_from_their_last_sightings_fail(con, change):
 def test_sql_string_quotes_a_path_with_a_quote():
     sql = render(macros("sql_string") + "{{ sql_string(value) }}", value="/data/o'brien/home")
     assert sql.strip() == "'/data/o''brien/home'"
+
+
+def test_sql_string_on_spark_escapes_quotes_and_backslashes():
+    """Spark's parser reads backslash escapes in string literals (and its seeds are pasted in as
+    literals): a quote and a backslash must both come through as themselves."""
+    sql = render("{{ sql_string(value) }}", engine="spark", value="the rapper's \\d name")
+    assert sql == "'the rapper\\'s \\\\d name'"
 
 
 def test_creator_hash_reads_a_salt_under_a_home_with_a_quote(con, tmp_path):

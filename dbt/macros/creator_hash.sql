@@ -6,6 +6,6 @@
 #}
 {% macro creator_hash(username) -%}
     case when {{ username }} is null then null
-         else sha256((select trim(content) from read_text({{ sql_string(var("creator_salt_path")) }})) || {{ username }})
+         else {{ sha256_hex('trim(' ~ file_text(var("creator_salt_path")) ~ ') || ' ~ username) }}
     end
 {%- endmacro %}

@@ -8,7 +8,7 @@
 
 {# The file's extension, lower-case with its dot ('' when it has none). #}
 {% macro file_extension(file_name) -%}
-    coalesce(lower(regexp_extract({{ file_name }}, '(\.[^./]+)$', 1)), '')
+    coalesce(lower(regexp_extract({{ file_name }}, {{ regex_literal('(\\.[^./]+)$') }}, 1)), '')
 {%- endmacro %}
 
 {#

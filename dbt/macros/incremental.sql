@@ -39,7 +39,12 @@
   still pointing at a snapshot version that no longer exists belonged only to a snapshot that was
   retaken without it: it goes.
 #}
-{% macro delete_images_of_replaced_snapshots() -%}
+{% macro delete_images_of_replaced_snapshots() %}{{ return(adapter.dispatch('delete_images_of_replaced_snapshots')()) }}{% endmacro %}
+
+{# Spark rebuilds the per-image tables whole (incremental_by_item): nothing stale is left. #}
+{% macro spark__delete_images_of_replaced_snapshots() %}{{ return('') }}{% endmacro %}
+
+{% macro duckdb__delete_images_of_replaced_snapshots() -%}
     delete from {{ this }}
     where not exists (
         select 1 from {{ ref('int_snapshots') }} as snapshots
@@ -70,7 +75,7 @@
         rules_changed as (
             select count(*) > 0 as yes from {{ this }} where rules_hash <> '{{ rules_hash }}'
         )
-        select distinct strftime(now_in_images.last_seen, '%Y-%m-%d')
+        select distinct cast(now_in_images.last_seen as {{ type_text() }})
         from now_in_images
         left join counted using (last_seen, last_seen_version)
         where counted.n_items is distinct from now_in_images.n_items or (select yes from rules_changed)
@@ -89,7 +94,7 @@
         {{ return('') }}
     {%- endif -%}
     {%- set query -%}
-        select md5(coalesce(string_agg(tag || '=' || subculture, ';' order by tag, subculture), ''))
+        select {{ md5_of_sorted("tag || '=' || subculture") }}
         from {{ ref('rules_subculture_tags') }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
@@ -99,7 +104,11 @@
   After int_image_counts_by_last_seen has merged its recounts, counts of a snapshot group that no
   image belongs to any more (all its images were seen again later, or it was retaken) go.
 #}
-{% macro delete_counts_of_emptied_snapshots() -%}
+{% macro delete_counts_of_emptied_snapshots() %}{{ return(adapter.dispatch('delete_counts_of_emptied_snapshots')()) }}{% endmacro %}
+
+{% macro spark__delete_counts_of_emptied_snapshots() %}{{ return('') }}{% endmacro %}
+
+{% macro duckdb__delete_counts_of_emptied_snapshots() -%}
     delete from {{ this }}
     where not exists (
         select 1 from (select distinct last_seen, last_seen_version from {{ ref('images') }}) as groups

@@ -4,9 +4,7 @@
 #}
 {% macro manifest_count_sum(key) -%}
     case
-        when json_exists(content, '$.{{ key }}')
-            then cast(coalesce(
-                list_sum(list_transform(json_extract(content, '$.{{ key }}.*'), lambda n: cast(n as bigint))), 0
-            ) as bigint)
+        when {{ json_has('content', '$.' ~ key) }}
+            then cast({{ json_sum('content', '$.' ~ key) }} as bigint)
     end
 {%- endmacro %}

@@ -19,5 +19,5 @@
 {%- endmacro %}
 
 {% macro hf_nsfw(tags) -%}
-    coalesce(list_has_any({{ tags }}, ['not-for-all-audiences', 'nsfw']), false)
+    coalesce({{ list_has_any(tags, list_of(["'not-for-all-audiences'", "'nsfw'"])) }}, false)
 {%- endmacro %}

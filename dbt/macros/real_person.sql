@@ -5,7 +5,7 @@
 
 {# Tier 3: whole-word n-grams (snapshot_date, model_id, ngram) equal to a public figure's name. #}
 {% macro real_person_name_matches(ngrams) -%}
-    select {{ ngrams }}.snapshot_date, {{ ngrams }}.model_id, list(distinct names.name order by names.name) as matched_names
+    select {{ ngrams }}.snapshot_date, {{ ngrams }}.model_id, {{ list_agg_distinct_sorted('names.name') }} as matched_names
     from {{ ngrams }}
     inner join {{ ref('int_real_person_names') }} as names on names.name_key = {{ ngrams }}.ngram
     group by all

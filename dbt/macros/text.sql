@@ -5,16 +5,27 @@
   never matches "Annabel" and matching stays an equi-join that scales with the data.
 #}
 {% macro normalise_text(expr) -%}
-    trim(regexp_replace(lower({{ expr }}), '[^\pL\pN]+', ' ', 'g'))
+    trim({{ regexp_replace_all('lower(' ~ expr ~ ')', '[^\\pL\\pN]+', ' ') }})
 {%- endmacro %}
 
-{% macro word_ngrams(words) -%}
+{# The distinct n-grams (1 to 4 words) of a list of words, as texts. #}
+{% macro word_ngrams(words) %}{{ return(adapter.dispatch('word_ngrams')(words)) }}{% endmacro %}
+
+{% macro duckdb__word_ngrams(words) -%}
     list_distinct(flatten([
         [array_to_string({{ words }}[i:i + n - 1], ' ') for i in range(1, len({{ words }}) - n + 2)]
         for n in range(1, 5)
     ]))
 {%- endmacro %}
 
+{# sequence(1, 0) counts down in Spark, so the start positions are filtered, not ranged. #}
+{% macro spark__word_ngrams(words) -%}
+    array_distinct(flatten(transform(sequence(1, 4), n -> transform(
+        filter(sequence(1, greatest(size({{ words }}), 1)), i -> i + n - 1 <= size({{ words }})),
+        i -> array_join(slice({{ words }}, i, n), ' ')
+    ))))
+{%- endmacro %}
+
 {% macro words_of(expr) -%}
-    list_filter(string_split({{ normalise_text(expr) }}, ' '), lambda w: w <> '')
+    {{ list_filter(split_text(normalise_text(expr), ' '), 'w', "w <> ''") }}
 {%- endmacro %}

@@ -13,7 +13,7 @@ with written_from as (
 ),
 
 last_sightings as (
-    select cast(image_id as varchar) as image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict
+    select cast(image_id as {{ type_text() }}) as image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict
     from {{ ref('int_image_last_seen') }}
     where last_seen >= (select last_seen from written_from)
 ),
@@ -31,10 +31,10 @@ counts as (
 )
 
 select 'in int_image_last_seen, not so in images' as problem, image_id, last_seen
-from (from last_sightings except all from published)
+from (select * from last_sightings except all select * from published) as missing
 union all
 select 'in images, not so in int_image_last_seen' as problem, image_id, last_seen
-from (from published except all from last_sightings)
+from (select * from published except all select * from last_sightings) as extra
 union all
 select 'row counts differ: ' || n_images || ' vs ' || n_last_sightings as problem, null as image_id, null as last_seen
 from counts

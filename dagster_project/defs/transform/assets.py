@@ -22,6 +22,7 @@ WRITER_POOL = "duckdb_writer"
 
 class BuildConfig(dg.Config):
     full_refresh: bool = False
+    engine: str = "duckdb"  # or "spark" (`hubwatch build --engine spark`): a target of dbt/profiles.yml
 
 
 class Translator(DagsterDbtTranslator):
@@ -46,4 +47,4 @@ def warehouse(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: HubwatchSettings, config: BuildConfig
 ) -> Iterator[Any]:
     """Verify raw/ against manifests, then `dbt build` (models, seeds, tests, unit tests)."""
-    yield from build_events(context, dbt, settings.home_path, settings.warehouse, config.full_refresh)
+    yield from build_events(context, dbt, settings.home_path, config.full_refresh, config.engine)

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='snapshot_date',
-    on_schema_change='fail',
-) }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot('snapshot_date')) }}
 -- One row per Civitai model per snapshot, classified under the rule set (all but the hash
 -- tier, which needs every other tier first: see model_snapshots).
 -- depends_on: {{ ref('int_snapshots') }}
@@ -21,8 +16,8 @@ versions as (
     select
         snapshot_date,
         model_id,
-        arg_max(base_model, created_at) as latest_base_model,
-        flatten(list(trained_words)) as trained_words
+        {{ arg_max('base_model', 'created_at') }} as latest_base_model,
+        {{ list_agg_flatten('trained_words') }} as trained_words
     from {{ ref('stg_civitai__model_versions') }}
     where snapshot_date >= {{ reload_from('civitai_models') }}
     group by snapshot_date, model_id
@@ -32,7 +27,7 @@ enriched as (
     select
         models.*,
         versions.latest_base_model,
-        coalesce(versions.trained_words, []) as trained_words
+        coalesce(versions.trained_words, {{ empty_list() }}) as trained_words
     from models
     left join versions using (snapshot_date, model_id)
 ),
@@ -40,18 +35,18 @@ enriched as (
 texts as (  -- what a depicted person's name can hide in: the model name and its trained words
     select snapshot_date, model_id, 'name' as kind, name as text from enriched
     union all
-    select snapshot_date, model_id, 'trained_word' as kind, unnest(trained_words) as text from enriched
+    select snapshot_date, model_id, 'trained_word' as kind, {{ unnest('trained_words') }} as text from enriched
 ),
 
 ngrams as (
-    select snapshot_date, model_id, unnest({{ word_ngrams('words') }}) as ngram
+    select snapshot_date, model_id, {{ unnest(word_ngrams('words')) }} as ngram
     from (select snapshot_date, model_id, {{ words_of('text') }} as words from texts)
 ),
 
 name_matches as ({{ real_person_name_matches('ngrams') }}),
 
 tags as (
-    select snapshot_date, model_id, unnest(tags) as tag from enriched
+    select snapshot_date, model_id, {{ unnest('tags') }} as tag from enriched
 ),
 
 tagged as ({{ real_person_tagged('tags') }}),
@@ -59,21 +54,21 @@ tagged as ({{ real_person_tagged('tags') }}),
 gender_tokens as (  -- whole tags, words of tags, words of trained words (never the model name)
     select snapshot_date, model_id, tag as token from tags
     union all
-    select snapshot_date, model_id, unnest({{ words_of('tag') }}) from tags
+    select snapshot_date, model_id, {{ unnest(words_of('tag')) }} from tags
     union all
-    select snapshot_date, model_id, unnest({{ words_of('text') }}) from texts where kind = 'trained_word'
+    select snapshot_date, model_id, {{ unnest(words_of('text')) }} from texts where kind = 'trained_word'
 ),
 
 genders as ({{ gender_signals('gender_tokens') }})
 
 select
     'civitai' as platform,
-    cast(enriched.model_id as varchar) as model_id,
+    cast(enriched.model_id as {{ type_text() }}) as model_id,
     enriched.snapshot_date,
     enriched.snapshot_version,
     enriched.name,
     enriched.model_type,
-    coalesce(enriched.latest_base_model, enriched.base_models[1]) as base_model,
+    coalesce(enriched.latest_base_model, {{ list_first('enriched.base_models') }}) as base_model,
     coalesce(families.family, 'other') as base_model_family,
     coalesce(families.booru_vocabulary, false) as booru_base_model,
     enriched.created_at,
@@ -85,7 +80,7 @@ select
     coalesce(enriched.poi, false) as real_person_declared,
     tagged.model_id is not null as real_person_tagged,
     name_matches.model_id is not null as real_person_name_match,
-    coalesce(name_matches.matched_names, []) as matched_names,
+    coalesce(name_matches.matched_names, {{ empty_list() }}) as matched_names,
     {{ target_gender('genders') }} as target_gender,
     enriched.download_count as downloads_total,
     cast(null as bigint) as downloads_30d,
@@ -96,4 +91,4 @@ left join name_matches using (snapshot_date, model_id)
 left join tagged using (snapshot_date, model_id)
 left join genders using (snapshot_date, model_id)
 left join {{ ref('rules_base_model_families') }} as families
-    on families.base_model = coalesce(enriched.latest_base_model, enriched.base_models[1])
+    on families.base_model = coalesce(enriched.latest_base_model, {{ list_first('enriched.base_models') }})

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='snapshot_date',
-    on_schema_change='fail',
-) }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot('snapshot_date')) }}
 -- One row per Hugging Face model per snapshot, classified under the rule set. The Hub has no
 -- declared real-person flag; names are matched in the repo id, gender from tags only.
 -- depends_on: {{ ref('int_snapshots') }}
@@ -18,14 +13,14 @@ models as (
 ),
 
 ngrams as (
-    select snapshot_date, model_id, unnest({{ word_ngrams('words') }}) as ngram
+    select snapshot_date, model_id, {{ unnest(word_ngrams('words')) }} as ngram
     from (select snapshot_date, model_id, {{ words_of('model_id') }} as words from models)
 ),
 
 name_matches as ({{ real_person_name_matches('ngrams') }}),
 
 tags as (
-    select snapshot_date, model_id, unnest(tags) as tag from models
+    select snapshot_date, model_id, {{ unnest('tags') }} as tag from models
 ),
 
 tagged as ({{ real_person_tagged('tags') }}),
@@ -38,11 +33,11 @@ families as (  -- the longest known repo prefix of the first base model decides 
     select
         models.snapshot_date,
         models.model_id,
-        arg_max(rules.family, length(rules.repo_prefix)) as family,
-        arg_max(rules.booru_vocabulary, length(rules.repo_prefix)) as booru_vocabulary
+        {{ arg_max('rules.family', 'length(rules.repo_prefix)') }} as family,
+        {{ arg_max('rules.booru_vocabulary', 'length(rules.repo_prefix)') }} as booru_vocabulary
     from models
     inner join {{ ref('rules_hf_base_model_families') }} as rules
-        on starts_with(models.base_models[1], rules.repo_prefix)
+        on {{ starts_with(list_first('models.base_models'), 'rules.repo_prefix') }}
     group by all
 )
 
@@ -53,12 +48,12 @@ select
     models.snapshot_version,
     models.model_id as name,
     case
-        when list_has_any(models.tags, ['lora', 'template:sd-lora'])
-            or len(list_filter(models.tags, lambda t: starts_with(t, 'base_model:adapter:'))) > 0
+        when {{ list_has_any('models.tags', list_of(["'lora'", "'template:sd-lora'"])) }}
+            or {{ list_exists('models.tags', 't', starts_with('t', "'base_model:adapter:'")) }}
             then 'adapter'
         else 'model'
     end as model_type,
-    models.base_models[1] as base_model,
+    {{ list_first('models.base_models') }} as base_model,
     coalesce(families.family, 'other') as base_model_family,
     coalesce(families.booru_vocabulary, false) as booru_base_model,
     models.created_at,
@@ -70,7 +65,7 @@ select
     false as real_person_declared,
     tagged.model_id is not null as real_person_tagged,
     name_matches.model_id is not null as real_person_name_match,
-    coalesce(name_matches.matched_names, []) as matched_names,
+    coalesce(name_matches.matched_names, {{ empty_list() }}) as matched_names,
     {{ target_gender('genders') }} as target_gender,
     models.downloads_all_time as downloads_total,
     models.downloads_30d,

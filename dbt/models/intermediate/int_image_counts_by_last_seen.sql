@@ -1,9 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='last_seen',
     on_schema_change='fail',
     post_hook="{{ delete_counts_of_emptied_snapshots() }}",
+    **incremental_by_item('last_seen'),
 ) }}
 -- Image counts by creation month (all images, each tag, each subculture family), kept apart for
 -- each snapshot the images were last seen in. An image only ever moves to a later snapshot (or its
@@ -22,11 +20,11 @@ with images as (
 ),
 
 tags as (
-    select platform, image_id, last_seen, last_seen_version, month, unnest(list_distinct(tags)) as tag from images
+    select platform, image_id, last_seen, last_seen_version, month, {{ unnest(list_distinct('tags')) }} as tag from images
 ),
 
 counts as (
-    select platform, last_seen, last_seen_version, month, 'all' as kind, null::varchar as label, count(*) as n_items
+    select platform, last_seen, last_seen_version, month, 'all' as kind, cast(null as {{ type_text() }}) as label, count(*) as n_items
     from images
     group by all
     union all

@@ -1,9 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='image_id',
     on_schema_change='fail',
     post_hook="{{ delete_images_of_replaced_snapshots() }}",
+    **incremental_by_item('image_id'),
 ) }}
 -- One row per Civitai image ever seen in a complete snapshot: the first and the last snapshot that
 -- saw it, and the creation month and NSFW tiers that last sighting gives. This is where an image's
@@ -38,8 +36,8 @@ latest as (
         image_id,
         min(snapshot_date) as first_seen,
         max(snapshot_date) as last_seen,
-        arg_max(created_at, snapshot_date) as created_at,
-        arg_max(browsing_level, snapshot_date) as browsing_level
+        {{ arg_max('created_at', 'snapshot_date') }} as created_at,
+        {{ arg_max('browsing_level', 'snapshot_date') }} as browsing_level
     from sightings
     where snapshot_date in (select snapshot_date from snapshots)  -- complete snapshots only
     group by image_id

@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='snapshot_date',
-    on_schema_change='fail',
-) }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot('snapshot_date')) }}
 -- One row per Civitai image per snapshot that saw it, with its NSFW tiers (from browsingLevel),
 -- and when the build that loaded it started (what the grain tests of a daily build look at).
 -- image_id stays an integer here (cheaper to store, sort and group); `images` publishes it as text.

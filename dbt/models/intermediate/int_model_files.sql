@@ -5,7 +5,7 @@
 with civitai as (
     select
         'civitai' as platform,
-        cast(model_id as varchar) as model_id,
+        cast(model_id as {{ type_text() }}) as model_id,
         snapshot_date,
         version_id,
         file_id,
@@ -24,7 +24,7 @@ huggingface as (
         cast(null as bigint) as version_id,
         cast(null as bigint) as file_id,
         rfilename as file_name,
-        cast(null as varchar) as file_type,  -- the Hub has no file types: the extension decides
+        cast(null as {{ type_text() }}) as file_type,  -- the Hub has no file types: the extension decides
         sha256
     from {{ ref('stg_huggingface__model_files') }}
     where sha256 is not null

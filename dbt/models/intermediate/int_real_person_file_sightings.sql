@@ -1,9 +1,4 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key='snapshot_date',
-    on_schema_change='fail',
-) }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot('snapshot_date')) }}
 -- Weight files of Civitai models flagged real-person by the declared, tagged or name tier, per
 -- snapshot that showed them flagged, leaving out files shared in that snapshot (see the
 -- hash_tier_rules docs): the registry the hash tier matches against. Kept per snapshot so a

@@ -5,8 +5,10 @@ select
     current_timestamp as built_at,
     (select min(snapshot_date) from {{ ref('int_snapshots') }}) as first_snapshot,
     (select max(snapshot_date) from {{ ref('int_snapshots') }}) as last_snapshot,
-    (select list(distinct kind order by kind) from {{ ref('int_snapshots') }}) as snapshot_kinds,
+    (select {{ list_agg_distinct_sorted('kind') }} from {{ ref('int_snapshots') }}) as snapshot_kinds,
     {{ sql_string(var("hubwatch_version")) }} as hubwatch_version,
     {{ sql_string(dbt_version) }} as dbt_version,
-    (select library_version from pragma_version()) as duckdb_version,
-    {{ sql_string(invocation_id) }} as dbt_invocation_id
+    {{ duckdb_version() }} as duckdb_version,
+    {{ sql_string(invocation_id) }} as dbt_invocation_id,
+    {{ engine_name() }} as engine,
+    {{ engine_version() }} as engine_version

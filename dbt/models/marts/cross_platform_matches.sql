@@ -55,11 +55,11 @@ matches as (  -- one row per repo and version: the smallest matching hash, and i
     select
         hf_model_id,
         civitai_version_id,
-        any_value(civitai_model_id) as civitai_model_id,
+        {{ dbt.any_value('civitai_model_id') }} as civitai_model_id,
         min(sha256) as sha256,
-        arg_min(civitai_file_id, sha256) as civitai_file_id,
-        arg_min(civitai_file_name, sha256) as civitai_file_name,
-        arg_min(hf_file_name, sha256) as hf_file_name,
+        {{ arg_min('civitai_file_id', 'sha256') }} as civitai_file_id,
+        {{ arg_min('civitai_file_name', 'sha256') }} as civitai_file_name,
+        {{ arg_min('hf_file_name', 'sha256') }} as hf_file_name,
         count(distinct sha256) as n_matching_files
     from pairs
     group by hf_model_id, civitai_version_id

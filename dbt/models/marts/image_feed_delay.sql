@@ -17,7 +17,7 @@ feed as (
 new_images as (
     select
         images.first_seen as snapshot_date,
-        date_diff('day', cast(images.created_at as date), images.first_seen) as delay_days,
+        {{ days_between('cast(images.created_at as date)', 'images.first_seen') }} as delay_days,
         cast(images.created_at as date) < snapshots.prev_snapshot_date as created_before_previous
     from {{ ref('images') }} as images
     inner join snapshots on snapshots.snapshot_date = images.first_seen
@@ -29,8 +29,8 @@ delays as (
         snapshot_date,
         count(*) as n_new_images,
         count(delay_days) as n_dated,
-        quantile_cont(delay_days, 0.5) as delay_days_p50,
-        quantile_cont(delay_days, 0.9) as delay_days_p90,
+        {{ quantile_cont('delay_days', 0.5) }} as delay_days_p50,
+        {{ quantile_cont('delay_days', 0.9) }} as delay_days_p90,
         max(delay_days) as delay_days_max,
         cast(count_if(created_before_previous) as bigint) as n_created_before_previous
     from new_images

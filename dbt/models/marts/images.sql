@@ -1,9 +1,7 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['platform', 'image_id'],
     on_schema_change='fail',
     post_hook="{{ delete_images_of_replaced_snapshots() }}",
+    **incremental_by_item(['platform', 'image_id']),
 ) }}
 -- One row per image ever seen in a complete snapshot, with its latest known attributes: those of
 -- the sighting int_image_last_seen names as its last. A daily build rewrites only the images whose
@@ -23,7 +21,7 @@ with latest as (  -- Civitai only: image_id is the grain
 
 select
     sighting.platform,
-    cast(sighting.image_id as varchar) as image_id,
+    cast(sighting.image_id as {{ type_text() }}) as image_id,
     sighting.created_at,
     cast(date_trunc('month', sighting.created_at) as date) as month,
     sighting.browsing_level,

@@ -1,19 +1,21 @@
-{{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['platform', 'snapshot_date'],
-    on_schema_change='fail',
-) }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot(['platform', 'snapshot_date'])) }}
 -- One row per model per complete snapshot, both platforms, every tier side by side, with the
 -- hash tier (see the hash_tier_rules docs) and the download delta since the previous snapshot
 -- of the same source and scope.
 -- depends_on: {{ ref('int_snapshots') }}
 
+{#- both platforms' classified snapshots, column by column (by name: Spark stores partition columns last) -#}
+{%- set columns = [
+    'platform', 'model_id', 'snapshot_date', 'snapshot_version', 'name', 'model_type', 'base_model',
+    'base_model_family', 'booru_base_model', 'created_at', 'creator_hash', 'nsfw_declared', 'nsfw_level',
+    'nsfw_any', 'nsfw_strict', 'real_person_declared', 'real_person_tagged', 'real_person_name_match',
+    'matched_names', 'target_gender', 'downloads_total', 'downloads_30d', 'status', 'tags',
+] %}
 with classified as (
-    select * from {{ ref('int_civitai__model_snapshots') }}
+    select {{ columns | join(', ') }} from {{ ref('int_civitai__model_snapshots') }}
     where snapshot_date >= {{ reload_from('civitai_models', 'civitai') }}
-    union all by name
-    select * from {{ ref('int_huggingface__model_snapshots') }}
+    union all
+    select {{ columns | join(', ') }} from {{ ref('int_huggingface__model_snapshots') }}
     where snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
 ),
 

@@ -11,7 +11,7 @@ image_counts as (
 
 model_memberships as (
     select models.platform, models.model_id, models.month, rules.subculture
-    from (select platform, model_id, month, unnest(tags) as tag from models) as models
+    from (select platform, model_id, month, {{ unnest('tags') }} as tag from models) as models
     inner join {{ ref('rules_subculture_tags') }} as rules on rules.tag = models.tag
     union
     select platform, model_id, month, 'booru vocabulary' from models where booru_base_model

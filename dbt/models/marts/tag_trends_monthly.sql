@@ -12,7 +12,7 @@ image_counts as (
 
 counts as (
     select platform, 'model' as entity, month, tag, count(*) as n_items
-    from (select platform, month, unnest(list_distinct(tags)) as tag from models)
+    from (select platform, month, {{ unnest(list_distinct('tags')) }} as tag from models)
     group by all
     union all
     select platform, 'image', month, label, cast(sum(n_items) as bigint) from image_counts where kind = 'tag' group by all

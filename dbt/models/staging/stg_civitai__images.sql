@@ -26,7 +26,7 @@ select
         when nsfw_level_label is not null then 'label'
     end as level_source,
     base_model,
-    coalesce(model_version_ids, []) as model_version_ids,
-    list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
+    coalesce(model_version_ids, {{ empty_list() }}) as model_version_ids,
+    {{ list_transform('coalesce(tags, ' ~ empty_list() ~ ')', 't', 'lower(t)') }} as tags,
     username
 from source

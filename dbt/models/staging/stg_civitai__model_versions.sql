@@ -1,6 +1,7 @@
 -- Civitai model versions per snapshot; created_at is createdAt (2023 shape) or publishedAt.
-with source as (
-    select * from {{ source('raw', 'civitai_model_versions') }}
+with source as (  -- one row per version and snapshot (a version listed under two models: the first)
+    select *, row_number() over (partition by snapshot_date, version_id order by model_id) as nth_listing
+    from {{ source('raw', 'civitai_model_versions') }}
 )
 
 select
@@ -10,8 +11,8 @@ select
     name as version_name,
     base_model,
     nsfw_level,
-    coalesce(trained_words, []) as trained_words,
+    coalesce(trained_words, {{ empty_list() }}) as trained_words,
     download_count,
     coalesce(created_at, published_at) as created_at
 from source
-qualify row_number() over (partition by snapshot_date, version_id order by model_id) = 1
+where nth_listing = 1

@@ -1,6 +1,7 @@
 -- Civitai models, one row per model per snapshot, in the API's own terms (renamed, typed).
-with source as (
-    select * from {{ source('raw', 'civitai_models') }}
+with source as (  -- one row per model and snapshot: its latest version's listing
+    select *, row_number() over (partition by snapshot_date, model_id order by last_version_at desc nulls last) as nth_listing
+    from {{ source('raw', 'civitai_models') }}
 )
 
 select
@@ -15,11 +16,11 @@ select
     mode,
     availability,
     creator_username,
-    list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
-    coalesce(base_models, []) as base_models,
+    {{ list_transform('coalesce(tags, ' ~ empty_list() ~ ')', 't', 'lower(t)') }} as tags,
+    coalesce(base_models, {{ empty_list() }}) as base_models,
     download_count,
     thumbs_up_count,
     created_at,
     last_version_at
 from source
-qualify row_number() over (partition by snapshot_date, model_id order by last_version_at desc nulls last) = 1
+where nth_listing = 1

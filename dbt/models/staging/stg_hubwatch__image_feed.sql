@@ -3,26 +3,26 @@
 -- existed crawled the API's own `period` window; imports are a third party's crawl.
 with manifests as (
     select content from {{ source('raw', 'manifests') }}
-    where json_extract_string(content, '$.source') = 'civitai_images'
+    where {{ json_string('content', '$.source') }} = 'civitai_images'
 ),
 
 fields as (
     select
-        cast(json_extract_string(content, '$.snapshot_date') as date) as snapshot_date,
-        json_extract_string(content, '$.kind') as kind,
-        json_extract_string(content, '$.images_feed.mode') as mode,
-        json_extract_string(content, '$.images_feed.resweep') as resweep,
+        cast({{ json_string('content', '$.snapshot_date') }} as date) as snapshot_date,
+        {{ json_string('content', '$.kind') }} as kind,
+        {{ json_string('content', '$.images_feed.mode') }} as mode,
+        {{ json_string('content', '$.images_feed.resweep') }} as resweep,
         coalesce(
-            json_extract_string(content, '$.images_feed.period'),
-            json_extract_string(content, '$.params.params.period')
+            {{ json_string('content', '$.images_feed.period') }},
+            {{ json_string('content', '$.params.params.period') }}
         ) as period,
-        cast(json_extract_string(content, '$.images_feed.stop_at') as timestamptz) as swept_back_to,
-        cast(json_extract_string(content, '$.images_feed.high_water_mark') as timestamptz) as high_water_mark,
-        cast(json_extract(content, '$.images_feed.overlap_seconds') as double) / 3600 as overlap_hours,
-        json_extract_string(content, '$.images_feed.stop_reason') as stop_reason,
-        cast(json_extract(content, '$.images_feed.items_past_stop') as bigint) as n_items_past_stop,
-        cast(json_extract(content, '$.images_feed.items_future') as bigint) as n_items_future,
-        cast(json_extract(content, '$.images_feed.items_undated') as bigint) as n_items_undated
+        cast({{ json_string('content', '$.images_feed.stop_at') }} as {{ type_instant() }}) as swept_back_to,
+        cast({{ json_string('content', '$.images_feed.high_water_mark') }} as {{ type_instant() }}) as high_water_mark,
+        cast({{ json_value('content', '$.images_feed.overlap_seconds') }} as double) / 3600 as overlap_hours,
+        {{ json_string('content', '$.images_feed.stop_reason') }} as stop_reason,
+        cast({{ json_value('content', '$.images_feed.items_past_stop') }} as bigint) as n_items_past_stop,
+        cast({{ json_value('content', '$.images_feed.items_future') }} as bigint) as n_items_future,
+        cast({{ json_value('content', '$.images_feed.items_undated') }} as bigint) as n_items_undated
     from manifests
 )
 

@@ -1,6 +1,7 @@
 -- Files of Hugging Face repos (LoRA candidates) per snapshot, with their LFS SHA-256.
-with source as (
-    select * from {{ source('raw', 'hf_model_files') }}
+with source as (  -- one row per file and snapshot (nulls last: DuckDB's default, not Spark's)
+    select *, row_number() over (partition by snapshot_date, model_id, rfilename order by sha256 nulls last) as nth_listing
+    from {{ source('raw', 'hf_model_files') }}
 )
 
 select
@@ -10,4 +11,4 @@ select
     size as size_bytes,
     lower(sha256) as sha256
 from source
-qualify row_number() over (partition by snapshot_date, model_id, rfilename order by sha256) = 1
+where nth_listing = 1

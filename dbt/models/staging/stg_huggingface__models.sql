@@ -1,6 +1,7 @@
 -- Hugging Face models per snapshot (downloads: 30-day count and all-time count).
-with source as (
-    select * from {{ source('raw', 'hf_models') }}
+with source as (  -- one row per repo and snapshot: its latest modification
+    select *, row_number() over (partition by snapshot_date, model_id order by last_modified desc nulls last) as nth_listing
+    from {{ source('raw', 'hf_models') }}
 )
 
 select
@@ -12,9 +13,9 @@ select
     downloads_30d,
     downloads_all_time,
     likes,
-    list_transform(coalesce(tags, []), lambda t: lower(t)) as tags,
+    {{ list_transform('coalesce(tags, ' ~ empty_list() ~ ')', 't', 'lower(t)') }} as tags,
     pipeline_tag,
-    coalesce(base_models, []) as base_models,
+    coalesce(base_models, {{ empty_list() }}) as base_models,
     sha as repo_sha
 from source
-qualify row_number() over (partition by snapshot_date, model_id order by last_modified desc nulls last) = 1
+where nth_listing = 1

@@ -1,0 +1,83 @@
+"""Both engines on one tier: `python -m benchmarks.engines --tier small|medium --home DIR`.
+
+Writes the tier's synthetic snapshots (benchmarks/generate.py) into an empty home, then runs
+`hubwatch build` (DuckDB) and `hubwatch build --engine spark` on them, each a first (full) build:
+wall time, and the peak of the resident memory of the whole process tree (hubwatch, dbt and, for
+Spark, the JVM dbt-spark starts), summed from /proc every 0.2 s (GNU time's maximum misses the JVM,
+which its parent never waits for). A measurement, not a test; say how loaded the machine was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.generate import TIERS, write_tier
+
+HUBWATCH = str(Path(sys.executable).with_name("hubwatch"))
+
+
+def tree_rss_kb(root: int) -> int:
+    """Resident memory (kB) of a process and all its descendants, now."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        grew = bool(found)
+    total = 0
+    for pid in tree:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+        total += int(match.group(1)) if match else 0
+    return total
+
+
+def measured(home: Path, engine: str) -> dict[str, float | str]:
+    """One build: seconds, and the peak RSS (MiB) of its whole process tree."""
+    env = {**os.environ, "HUBWATCH_HOME": str(home)}
+    started = time.monotonic()
+    with subprocess.Popen(  # noqa: S603 (our own command)
+        [HUBWATCH, "build", "--engine", engine], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as build:
+        peak = 0
+        while build.poll() is None:
+            peak = max(peak, tree_rss_kb(build.pid))
+            time.sleep(0.2)
+        stderr = build.stderr.read()
+    seconds = time.monotonic() - started
+    if build.returncode != 0:
+        raise SystemExit(f"{engine} build failed: {stderr[-2000:]}")
+    return {"engine": engine, "wall_s": round(seconds, 1), "peak_tree_rss_mib": round(peak / 1024)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tier", choices=sorted(TIERS), default="small")
+    parser.add_argument("--home", type=Path, required=True)
+    args = parser.parse_args()
+    home = args.home.resolve()
+    if not (home / "raw").is_dir():
+        write_tier(home, TIERS[args.tier])
+    load = os.getloadavg()[0]
+    for engine in ("duckdb", "spark"):
+        print({"tier": args.tier, **measured(home, engine), "load_average_before": round(load, 1)}, flush=True)
+        load = os.getloadavg()[0]
+
+
+if __name__ == "__main__":
+    main()

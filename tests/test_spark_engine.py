@@ -1,0 +1,111 @@
+"""The same fakehub world built on both engines gives the same public tables.
+
+One home, as a user would have it: two snapshots built on Spark, a third added, then DuckDB builds
+all three and publishes; Spark builds the third incrementally (insert_overwrite of its snapshot
+partitions) and publishes the same date again (--force). Every public table of the two packages
+must hold the same rows (EXCEPT ALL both ways, doubles rounded), build_info aside, which must name
+its engine. Needs Java 17 (`make java`); skipped without it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import orjson
+import pytest
+
+from ingest.files import sql_text
+from publish.package import PUBLIC_TABLES
+from tests.conftest import hub_env, hubwatch
+from tests.test_warehouse import snapshot_all
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("java") is None, reason="Java 17 is not installed (make java)"),
+]
+FIRST_DAYS = [date(2025, 1, 1), date(2025, 6, 1)]
+LAST_DAY = date(2025, 8, 1)
+SPARK_ENV = {"HUBWATCH_SPARK_DRIVER_MEMORY": "2g"}
+
+
+def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, list[tuple]]:
+    """Rows of one Parquet file not in the other, each way (EXCEPT ALL; doubles rounded to 9
+    places, lists and every other type compared as they are), and a few examples."""
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        described = con.sql(f"describe select * from read_parquet('{sql_text(str(left))}')").fetchall()  # noqa: S608
+        columns = [
+            f"round({name}, 9) as {name}" if kind in ("DOUBLE", "FLOAT") else name for name, kind, *_ in described
+        ]
+        select = ", ".join(columns)
+        a = f"(select {select} from read_parquet('{sql_text(str(left))}'))"  # noqa: S608 (test paths)
+        b = f"(select {select} from read_parquet('{sql_text(str(right))}'))"  # noqa: S608 (test paths)
+        only_left = con.sql(f"select * from {a} except all select * from {b}").fetchall()  # noqa: S608
+        only_right = con.sql(f"select * from {b} except all select * from {a}").fetchall()  # noqa: S608
+    return len(only_left), len(only_right), (only_left + only_right)[:3]
+
+
+@pytest.fixture(scope="module")
+def packages(tmp_path_factory, small_world):
+    from ingest.fakehub import FakeHub
+
+    home = tmp_path_factory.mktemp("engines") / "home"
+    with FakeHub(small_world) as hub:
+        env = {**hub_env(hub, home), **SPARK_ENV}
+        snapshot_all(hub, home, FIRST_DAYS)
+        first = hubwatch("build", "--engine", "spark", env=env, timeout=900)
+        assert first.returncode == 0, first.stderr[-3000:]
+        snapshot_all(hub, home, [LAST_DAY])
+    duck = hubwatch("build", env=env, timeout=900)
+    assert duck.returncode == 0, duck.stderr[-3000:]
+    published = hubwatch("publish", "--date", LAST_DAY.isoformat(), env=env, timeout=600)
+    assert published.returncode == 0, published.stderr[-3000:]
+    duckdb_package = home.parent / "duckdb-package"
+    shutil.copytree(home / "publish" / LAST_DAY.isoformat(), duckdb_package)
+    spark = hubwatch("build", "--engine", "spark", env=env, timeout=900)
+    assert spark.returncode == 0, spark.stderr[-3000:]
+    again = hubwatch("publish", "--date", LAST_DAY.isoformat(), "--force", env=env, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    return duckdb_package, home / "publish" / LAST_DAY.isoformat(), home
+
+
+def test_both_engines_publish_the_same_tables(packages):
+    duckdb_package, spark_package, _ = packages
+    differences = {}
+    for table in PUBLIC_TABLES:
+        if table == "build_info":
+            continue
+        left, right = duckdb_package / "data" / f"{table}.parquet", spark_package / "data" / f"{table}.parquet"
+        only_duckdb, only_spark, examples = table_differences(left, right, table)
+        if only_duckdb or only_spark:
+            differences[table] = (only_duckdb, only_spark, examples)
+    assert differences == {}
+
+
+def test_both_packages_have_the_same_files_and_schemas(packages):
+    duckdb_package, spark_package, _ = packages
+    a = orjson.loads((duckdb_package / "manifest.json").read_bytes())
+    b = orjson.loads((spark_package / "manifest.json").read_bytes())
+    assert sorted(a["files"]) == sorted(b["files"])
+    assert {t: v["schema"] for t, v in a["tables"].items()} == {t: v["schema"] for t, v in b["tables"].items()}
+    assert {t: v["rows"] for t, v in a["tables"].items()} == {t: v["rows"] for t, v in b["tables"].items()}
+
+
+def test_the_package_says_which_engine_built_it(packages):
+    duckdb_package, spark_package, _ = packages
+    for package, engine in ((duckdb_package, "duckdb"), (spark_package, "spark")):
+        manifest = orjson.loads((package / "manifest.json").read_bytes())
+        assert manifest["build"]["engine"] == engine
+        assert manifest["tools"]["engine"]["name"] == engine
+        with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+            assert con.sql("select engine from build_info").fetchall() == [(engine,)]
+
+
+def test_spark_keeps_its_state_under_the_home(packages):
+    _, _, home = packages
+    assert (home / "spark" / "warehouse" / "marts.db" / "model_snapshots").is_dir()
+    assert (home / "spark" / "public.duckdb").is_file()
+    assert not (Path.cwd() / "metastore_db").exists() and not (Path.cwd() / "spark-warehouse").exists()
