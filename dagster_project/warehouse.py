@@ -26,11 +26,11 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ingest import __version__, civitai, huggingface
+from ingest import __version__, civitai, huggingface, pagestore
 from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
 from ingest.http import CrawlError, env_number
-from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, verify_snapshot
+from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, stored_files, verify_snapshot
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
@@ -75,6 +75,8 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
         for source in SOURCES:
             root = home / "raw" / source
             for partition in sorted(root.glob("*")) if root.is_dir() else []:
+                if partition.name == pagestore.PACKS:  # the source's page store: checked through each manifest
+                    continue
                 day = partition_date(partition)
                 key = partition.relative_to(home).as_posix()
                 ledger[key] = verified_entry(partition, ledger.get(key), rehash_before)
@@ -106,18 +108,20 @@ def verified_entry(partition: Path, entry: dict[str, Any] | None, rehash_before:
     stamp = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
     if entry and entry.get("manifest_sha256") == stamp and entry.get("hashed_at", "") >= rehash_before.isoformat():
         manifest = orjson.loads(manifest_file.read_bytes())
-        stats = file_stats(partition, manifest["files"])
+        stats = file_stats(partition, manifest)
         if stats == entry.get("files"):
             return entry
     manifest = verify_snapshot(partition)
-    return {"manifest_sha256": stamp, "files": file_stats(partition, manifest["files"]), "hashed_at": _now()}
+    return {"manifest_sha256": stamp, "files": file_stats(partition, manifest), "hashed_at": _now()}
 
 
-def file_stats(partition: Path, files: dict[str, Any]) -> dict[str, list[int]]:
-    """[size, mtime_ns] of every file the manifest lists; a missing or resized file is a BadSnapshot."""
+def file_stats(partition: Path, manifest: dict[str, Any]) -> dict[str, list[int]]:
+    """[size, mtime_ns] of every file the manifest lists (its packs too); a missing or resized file is
+    a BadSnapshot."""
     stats = {}
-    for name, entry in files.items():
-        target = partition / name
+    for target, entry in stored_files(partition, manifest).items():
+        inside = target.parent != pagestore.packs_dir(partition)
+        name = target.relative_to(partition).as_posix() if inside else f"{pagestore.PACKS}/{target.name}"
         try:
             stat = target.stat()
         except FileNotFoundError:

@@ -2,7 +2,6 @@
 and compare with an uninterrupted run. Plus a full disk (a small tmpfs) where the machine lets
 the tests mount one. Publish steps are in the publish tests."""
 
-import gzip
 import os
 import shutil
 import signal
@@ -17,6 +16,7 @@ import orjson
 import polars as pl
 import pytest
 
+from ingest import pagestore
 from ingest.crash import BUILD_STEPS, SNAPSHOT_STEPS
 from ingest.fakehub import FakeHub
 from ingest.home import snapshot_path, staging_path
@@ -80,12 +80,8 @@ def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
     verify_snapshot(ours)
     for table in TABLES[source]:
         assert pl.read_parquet(ours / f"{table}.parquet").equals(pl.read_parquet(theirs / f"{table}.parquet")), table
-    pages = sorted(p.name for p in (ours / "pages").glob("*.json.gz"))
-    assert pages == sorted(p.name for p in (theirs / "pages").glob("*.json.gz"))
-    for name in pages:
-        assert gzip.decompress((ours / "pages" / name).read_bytes()) == gzip.decompress(
-            (theirs / "pages" / name).read_bytes()
-        ), name
+    pages = [(meta["page"], body) for meta, body in pagestore.read_pages(ours)]  # each rebuilt and checked
+    assert pages and pages == [(meta["page"], body) for meta, body in pagestore.read_pages(theirs)]
     manifest, expected = read_manifest(home, source, DAY), read_manifest(clean_home, source, DAY)
     assert (manifest["pages"], manifest["items"]) == (expected["pages"], expected["items"])
     assert set(manifest["files"]) == set(expected["files"])
@@ -93,11 +89,20 @@ def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
 
 def leftovers(home: Path, source: str) -> list[str]:
     parent = staging_path(home, source, DAY).parent
-    return sorted(p.name for p in parent.iterdir() if p.suffix != ".lock") if parent.is_dir() else []
+    staged = sorted(p.name for p in parent.iterdir() if p.suffix != ".lock") if parent.is_dir() else []
+    return staged + sorted(p.name for p in pagestore.packs_dir(snapshot_path(home, source, DAY)).glob(".*"))
 
 
 # -- snapshots ---------------------------------------------------------------------------------------
-STORE_STEPS = ("page-stored:2", "page-committed:2", "crawled", "tables-written", "manifest-written", "sealed")
+STORE_STEPS = (
+    "page-stored:2",
+    "page-committed:2",
+    "crawled",
+    "pages-packed",
+    "tables-written",
+    "manifest-written",
+    "sealed",
+)
 SNAPSHOT_CASES = [(source, step) for source in SOURCES for step in STORE_STEPS] + [
     ("hf_models", "page-committed:3"),  # the last listing page: files not yet begun
     ("hf_models", "page-stored:5"),  # in the middle of the files
@@ -127,7 +132,7 @@ def test_a_snapshot_killed_at_each_step_finishes_on_rerun_equal_to_an_uninterrup
     assert rerun.returncode == 0 and rerun.stdout.strip() == "complete", rerun.stderr
     rerun_requests = fakehub.requests - killed_requests
     assert killed_requests + rerun_requests <= clean_requests[source] + 1, "stored pages were fetched again"
-    if step.split(":")[0] in ("crawled", "tables-written", "manifest-written", "sealed"):
+    if step.split(":")[0] in ("crawled", "pages-packed", "tables-written", "manifest-written", "sealed"):
         assert rerun_requests == 0
     assert_same_snapshot(home, clean_home, source)
     if step in ("manifest-written", "sealed"):  # the killed run had sealed it: the rerun moves it in
@@ -146,6 +151,8 @@ def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapsho
     clean_home, _ = clean
     home, source = tmp_path / "home", "civitai_images"
     shutil.copytree(snapshot_path(clean_home, source, DAY), snapshot_path(home, source, DAY))
+    packs = pagestore.packs_dir(snapshot_path(home, source, DAY))
+    shutil.copytree(pagestore.packs_dir(snapshot_path(clean_home, source, DAY)), packs)  # its page bodies
     old = read_manifest(home, source, DAY)
     killed = driver(home, source, fakehub, crash=step, force=True)
     assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
