@@ -144,6 +144,25 @@ def dbt_target(home: Path, run_id: str) -> Path:
     return home / "dbt" / "target" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id.replace('-', '')[:8]}"
 
 
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def reuse_parse(home: Path, target: Path) -> Path | None:
+    """Give a build's new target folder the newest earlier build's parsed project, so dbt parses only
+    what changed (its partial parsing; dbt itself starts a full parse when the project, the vars, the
+    profile or dbt's version differ). A daily build in one home keeps its vars, so it skips the ~5 s
+    full parse. The file copied, or None when no earlier build left one."""
+    root = home / "dbt" / "target"
+    earlier = sorted(p for p in root.glob("*") if p.is_dir() and TARGET_NAME.match(p.name)) if root.is_dir() else []
+    for folder in reversed(earlier):
+        saved = folder / PARTIAL_PARSE
+        if folder != target and saved.is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            write_atomic(target / PARTIAL_PARSE, saved.read_bytes())
+            return saved
+    return None
+
+
 def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # after a build: it counts too
     """Remove all but the newest `keep` build folders (HUBWATCH_KEEP_DBT_TARGETS, default 5)."""
     keep = keep if keep is not None else env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
