@@ -84,6 +84,15 @@ def test_build_reports_a_summary(built):
     assert re.search(r"build: \d+ tables and seeds built; checks: \d+ passed, 0 failed", stderr), stderr
 
 
+def test_a_later_build_in_the_same_home_parses_only_what_changed(built):
+    """The second build starts from the first one's parsed project (dbt's partial parsing)."""
+    home, _refreshed, _stderr = built
+    logs = sorted((home / "dbt" / "target").glob("*/dbt.log"))
+    assert len(logs) == 2
+    assert "Unable to do partial parsing" in logs[0].read_text() or "saved manifest not found" in logs[0].read_text()
+    assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in logs[1].read_text()
+
+
 def test_nsfw_share_monthly_equals_truth(built, small_world):
     home = built[0]
     models = truth.model_truth(small_world, DAYS, DAYS)
