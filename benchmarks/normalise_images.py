@@ -75,14 +75,14 @@ def main() -> None:
                     state=None if last else {"cursor": str(start)},
                     errors=Counter(),
                 )
-            page_bytes = sum(p.stat().st_size for p in (snap.dir / "pages").glob("*.json.gz"))
+            page_bytes = sum(p.stat().st_size for p in (snap.dir / "pages").glob("*.zst"))
             started = time.perf_counter()
             with gc_paused():  # as `hubwatch snapshot` does
                 tables = civitai.normalise_images(civitai.items_of(snap.pages()))
             tables["images"].write_parquet(snap.dir / "images.parquet", compression="zstd")
             elapsed = time.perf_counter() - started
     item_bytes = len(orjson.dumps(items[:200])) / 200
-    print(f"items: {len(items):,} in {len(items) // 200:,} pages ({page_bytes / 1e6:.1f} MB gzip)")
+    print(f"items: {len(items):,} in {len(items) // 200:,} pages ({page_bytes / 1e6:.1f} MB zstd)")
     print(f"average item: {item_bytes:,.0f} bytes of JSON")
     print(f"read + parse + normalise + write Parquet: {elapsed:.2f} s on one core")
     print(f"throughput: {len(items) / elapsed:,.0f} items/s (target >= 20,000)")

@@ -26,11 +26,11 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ingest import __version__, civitai, huggingface
+from ingest import __version__, civitai, huggingface, pagestore
 from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
 from ingest.http import CrawlError, env_number
-from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, verify_snapshot
+from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, stored_files, verify_snapshot
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
@@ -75,6 +75,8 @@ def verify_raw(home: Path, full: bool = False) -> dict[str, list[date]]:
         for source in SOURCES:
             root = home / "raw" / source
             for partition in sorted(root.glob("*")) if root.is_dir() else []:
+                if partition.name == pagestore.PACKS:  # the source's page store: checked through each manifest
+                    continue
                 day = partition_date(partition)
                 key = partition.relative_to(home).as_posix()
                 ledger[key] = verified_entry(partition, ledger.get(key), rehash_before)
@@ -106,18 +108,20 @@ def verified_entry(partition: Path, entry: dict[str, Any] | None, rehash_before:
     stamp = hashlib.sha256(manifest_file.read_bytes()).hexdigest()
     if entry and entry.get("manifest_sha256") == stamp and entry.get("hashed_at", "") >= rehash_before.isoformat():
         manifest = orjson.loads(manifest_file.read_bytes())
-        stats = file_stats(partition, manifest["files"])
+        stats = file_stats(partition, manifest)
         if stats == entry.get("files"):
             return entry
     manifest = verify_snapshot(partition)
-    return {"manifest_sha256": stamp, "files": file_stats(partition, manifest["files"]), "hashed_at": _now()}
+    return {"manifest_sha256": stamp, "files": file_stats(partition, manifest), "hashed_at": _now()}
 
 
-def file_stats(partition: Path, files: dict[str, Any]) -> dict[str, list[int]]:
-    """[size, mtime_ns] of every file the manifest lists; a missing or resized file is a BadSnapshot."""
+def file_stats(partition: Path, manifest: dict[str, Any]) -> dict[str, list[int]]:
+    """[size, mtime_ns] of every file the manifest lists (its packs too); a missing or resized file is
+    a BadSnapshot."""
     stats = {}
-    for name, entry in files.items():
-        target = partition / name
+    for target, entry in stored_files(partition, manifest).items():
+        inside = target.parent != pagestore.packs_dir(partition)
+        name = target.relative_to(partition).as_posix() if inside else f"{pagestore.PACKS}/{target.name}"
         try:
             stat = target.stat()
         except FileNotFoundError:
@@ -138,6 +142,25 @@ def _now() -> str:
 def dbt_target(home: Path, run_id: str) -> Path:
     """Where one build's dbt artefacts go: $HUBWATCH_HOME/dbt/target/<UTC time>-<run>/."""
     return home / "dbt" / "target" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{run_id.replace('-', '')[:8]}"
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def reuse_parse(home: Path, target: Path) -> Path | None:
+    """Give a build's new target folder the newest earlier build's parsed project, so dbt parses only
+    what changed (its partial parsing; dbt itself starts a full parse when the project, the vars, the
+    profile or dbt's version differ). A daily build in one home keeps its vars, so it skips the ~5 s
+    full parse. The file copied, or None when no earlier build left one."""
+    root = home / "dbt" / "target"
+    earlier = sorted(p for p in root.glob("*") if p.is_dir() and TARGET_NAME.match(p.name)) if root.is_dir() else []
+    for folder in reversed(earlier):
+        saved = folder / PARTIAL_PARSE
+        if folder != target and saved.is_file():
+            target.mkdir(parents=True, exist_ok=True)
+            write_atomic(target / PARTIAL_PARSE, saved.read_bytes())
+            return saved
+    return None
 
 
 def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # after a build: it counts too

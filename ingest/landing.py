@@ -3,32 +3,39 @@
 Layout under $HUBWATCH_HOME:
 
     raw/<source>/snapshot_date=YYYY-MM-DD/      a COMPLETE snapshot (readers look only here)
-        pages/000001.json.gz                    a response body exactly as received (gzip)
-        pages/000001.meta.json                  its request URL (secrets stripped), status, time
-        <table>.parquet                         normalised rows (typed columns + the raw item JSON)
+        pages.jsonl                             each page's meta: request URL (secrets stripped), status,
+                                                time, item ids, sha256 of the body, where the body is
+        <table>.parquet                         normalised rows (typed columns; see `publish`)
         manifest.json                           written last: what, when, how, sha256 of every file
+    raw/<source>/packs/<sha256>.pack            page bodies exactly as received, as zstd frames (a page
+                                                whose items an earlier snapshot held: a delta against
+                                                those pages); shared, never modified (ingest/pagestore.py)
     staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
         checkpoint.json                         rewritten after every page: phase, where to resume
+        pages/000001.zst, pages/000001.meta.json  a page's frame and meta, until the pages are packed
+
+Snapshots stored before the packs (pages/000001.json.gz + pages/000001.meta.json in the partition)
+are read as they are.
 
 A page is committed when its meta file exists and the checkpoint counts it; a crawl killed at
 any instant resumes from the checkpoint, re-fetching at most the one uncommitted page, so no
 page is lost or stored twice. The checkpoint's phase says when every page is stored, so a run
-killed after that publishes without fetching anything. The finished snapshot moves from staging/
-to raw/ by one rename (over an old one: the two swap places in one rename).
+killed after that publishes without fetching anything. Publishing packs the pages (pages.jsonl
+in the partition, their frames in one pack), writes the tables and the manifest (last), and moves
+the finished snapshot from staging/ to raw/ by one rename (over an old one: the two swap places
+in one rename).
 """
 
 from __future__ import annotations
 
 import fcntl
 import gc
-import gzip
 import hashlib
 import logging
 import math
 import operator
 import shutil
 import socket
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -41,9 +48,9 @@ from urllib.parse import urlsplit
 import orjson
 import polars as pl
 
-from ingest import __version__
+from ingest import __version__, pagestore
 from ingest.crash import crash_point
-from ingest.files import dumps, replace_dir, sha256_file, write_atomic
+from ingest.files import dumps, file_entry, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched, env_number, redact_url
 from ingest.quality import Quality, typed_values
@@ -123,16 +130,35 @@ def verify_snapshot(path: Path) -> dict[str, Any]:
         raise BadSnapshot(f"{path} has no {MANIFEST}: it is not a complete snapshot (move it out of raw/)")
     try:
         manifest = orjson.loads(manifest_file.read_bytes())
-        files = manifest["files"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
+        files = stored_files(path, manifest)
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         raise BadSnapshot(f"{manifest_file} is not a hubwatch manifest") from None
-    for name, entry in files.items():
-        target = path / name
+    for target, entry in files.items():
         if not target.is_file():
             raise BadSnapshot(f"{target} is listed in the manifest but missing")
         if sha256_file(target) != entry["sha256"]:
             raise BadSnapshot(f"{target} does not match the sha256 in its manifest (corrupt or altered)")
     return manifest
+
+
+def stored_files(partition: Path, manifest: dict[str, Any]) -> dict[Path, dict[str, Any]]:
+    """Every file a snapshot is made of, with its manifest entry (sha256, bytes): the partition's own
+    files and the packs in raw/<source>/packs/ its pages are rebuilt from."""
+    files = {partition / name: entry for name, entry in manifest["files"].items()}
+    packs = pagestore.packs_dir(partition)
+    for name, entry in ((manifest.get("page_store") or {}).get("packs") or {}).items():
+        files[packs / name] = entry
+    return files
+
+
+def verify_pages(partition: Path) -> int:
+    """verify_snapshot, then every page rebuilt from the store and checked against its sha256
+    (what `hubwatch verify-raw` does); the number of pages. BadSnapshot names what is wrong."""
+    verify_snapshot(partition)
+    try:
+        return pagestore.verify_pages(partition)
+    except (pagestore.StoreError, OSError) as error:
+        raise BadSnapshot(f"{partition}: {error}") from None
 
 
 def is_loopback(url: str) -> bool:
@@ -282,6 +308,8 @@ class StagedSnapshot:
         self._lock_handle = None
         self._pages_this_run = 0
         self._seen_cursors: set[tuple[str, str]] = set()  # (stream, cursor)
+        self._frames = pagestore.Frames(pagestore.packs_dir(self.final))
+        self._bases: pagestore.BaseIndex | None = None  # the previous snapshot's pages, on first use
 
     # -- lifecycle -----------------------------------------------------------------------
     def __enter__(self) -> StagedSnapshot:
@@ -459,7 +487,9 @@ class StagedSnapshot:
         empty = self.check_bounds(stream, items, cursor)
         number = self.pages_done + 1
         stem = self.dir / "pages" / f"{number:06d}"
-        write_atomic(stem.with_suffix(".json.gz"), gzip.compress(fetched.body, compresslevel=6, mtime=0))
+        ids = pagestore.page_ids(fetched.payload)
+        frame, bases = pagestore.encode(fetched.body, self.base_index().choose(stream, ids), self._frames)
+        write_atomic(stem.with_suffix(".zst"), frame)
         meta = {
             "page": number,
             "stream": stream,
@@ -470,6 +500,9 @@ class StagedSnapshot:
             "items": items,
             "cursor": cursor,
             "body_sha256": hashlib.sha256(fetched.body).hexdigest(),
+            "body_bytes": len(fetched.body),
+            "ids": ids,
+            "bases": bases,
         }
         write_atomic(stem.with_suffix(".meta.json"), dumps(meta))
         crash_point("page-stored")
@@ -514,7 +547,20 @@ class StagedSnapshot:
         write_atomic(self.dir / CHECKPOINT, dumps(self.checkpoint))
         crash_point("crawled")
 
+    def base_index(self) -> pagestore.BaseIndex:
+        """Which frames of the previous snapshot (same source and parameters) held which items."""
+        if self._bases is None:
+            previous = previous_snapshot(self.home, self.source, self.snapshot_date, self.plan)
+            entries = []
+            if previous is not None and (previous / pagestore.INDEX).is_file():
+                entries = pagestore.read_index(previous)
+            self._bases = pagestore.BaseIndex(entries)
+        return self._bases
+
     def page_metas(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
+        if (self.dir / pagestore.INDEX).is_file():  # packed (a rerun after the pages were packed)
+            yield from pagestore.read_index(self.dir)
+            return
         last = self.pages_done if upto is None else upto
         for number in range(1, last + 1):
             yield orjson.loads((self.dir / "pages" / f"{number:06d}.meta.json").read_bytes())
@@ -524,9 +570,7 @@ class StagedSnapshot:
         for meta in self.page_metas():
             if stream is not None and meta["stream"] != stream:
                 continue
-            stored = (self.dir / "pages" / f"{meta['page']:06d}.json.gz").read_bytes()
-            body = zlib.decompress(stored, wbits=31)  # gzip framing, faster than gzip.decompress
-            yield meta, orjson.loads(body)
+            yield meta, orjson.loads(pagestore.page_body(self.dir, meta, self._frames))
 
     def record_failure(self, message: str) -> None:
         """Keep the last error with the staged crawl, for the operator; nothing is published."""
@@ -551,6 +595,7 @@ class StagedSnapshot:
         finished retake from the old snapshot it swapped out.
         """
         self.finish_crawl()
+        packs = self._pack_pages()
         counts = {}
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
@@ -589,6 +634,7 @@ class StagedSnapshot:
             "hubwatch_version": __version__,
             "replaces": _manifest_identity(self.final),
             "files": files,
+            **({"page_store": {"format": pagestore.FORMAT, "packs": packs}} if packs else {}),
             **self.extra,
             **(extra or {}),
         }
@@ -598,6 +644,50 @@ class StagedSnapshot:
         crash_point("sealed")
         _move_into_raw(self.dir, self.final)
         return manifest
+
+    def _pack_pages(self) -> dict[str, dict[str, Any]]:
+        """Move the staged pages into one pack (raw/<source>/packs/) and pages.jsonl; the packs the
+        snapshot needs, with their sha256 and size. Done once: a rerun finds pages.jsonl and only
+        finishes removing pages/. A page staged as gzip (before the packs) is packed as a frame."""
+        index, folder = self.dir / pagestore.INDEX, self.dir / "pages"
+        if not index.is_file() and self.pages_done:
+            metas = [meta if "bases" in meta else self._staged_as_gzip(meta) for meta in self.page_metas()]
+            name, spans, _size = pagestore.write_pack(self._frames.packs, map(self._staged_frame, metas))
+            entries = [
+                {**meta, "frame": {"pack": name, "offset": offset, "length": length}}
+                for meta, (offset, length) in zip(metas, spans, strict=True)
+            ]
+            write_atomic(index, pagestore.index_bytes(entries))
+            crash_point("pages-packed")
+        if folder.is_dir():
+            shutil.rmtree(folder)
+        if not index.is_file():
+            return {}
+        needed = pagestore.packs_needed(pagestore.read_index(self.dir))
+        return {name: file_entry(self._frames.packs / name) for name in sorted(needed)}
+
+    def _staged_frame(self, meta: dict[str, Any]) -> bytes:
+        stem = self.dir / "pages" / f"{meta['page']:06d}"
+        if stem.with_suffix(".zst").is_file():
+            return stem.with_suffix(".zst").read_bytes()
+        return pagestore.compress_alone(pagestore.page_body(self.dir, meta, self._frames))
+
+    def _staged_as_gzip(self, meta: dict[str, Any]) -> dict[str, Any]:
+        """The meta of a page a crawl staged as gzip before the packs: packed alone, ids found now."""
+        body = pagestore.page_body(self.dir, meta, self._frames)
+        try:
+            ids = pagestore.page_ids(orjson.loads(body))
+        except orjson.JSONDecodeError:
+            ids = []
+        return {**meta, "body_bytes": len(body), "ids": ids, "bases": []}
+
+
+def previous_snapshot(home: Path, source: str, snapshot_date: date, plan: dict[str, Any]) -> Path | None:
+    """The newest complete snapshot of a source before a date taken with the same parameters."""
+    for day in reversed(complete_snapshots(home, source)):
+        if day < snapshot_date and read_manifest(home, source, day).get("params") == plan:
+            return snapshot_path(home, source, day)
+    return None
 
 
 # -- recovery ------------------------------------------------------------------------------------

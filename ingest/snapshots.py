@@ -249,6 +249,7 @@ class _Run:
                 quality = Quality()
                 with gc_paused():
                     tables = _normalise(source, staged, self.hf_scope, home, quality)
+                tables = without_raw_json(tables)
                 manifest = staged.publish(tables, extra={**self._window_record(), **quality.manifest()})
         except SnapshotExists as exists:
             if exists.recovered:
@@ -274,6 +275,13 @@ class _Run:
         if self.source == "civitai_images" and self.feed is None:
             return {civitai_images.STATE_KEY: {"mode": "period", "period": self.plan["params"]["period"]}}
         return {}
+
+
+def without_raw_json(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
+    """A crawl's tables as stored: its pages keep every item exactly as received (pages.jsonl says
+    which page holds which ids), so the tables keep no second copy of each item (`raw_json`) that
+    would be stored again every day. Imports keep it (their pages are whole files)."""
+    return {name: frame.drop("raw_json", strict=False) for name, frame in tables.items()}
 
 
 def _plan(source: str, base: str, images_period: str | None, scope: huggingface.HfScope) -> dict[str, Any]:

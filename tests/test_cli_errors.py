@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from dagster_project.warehouse import BuildError, verify_raw
-from ingest import civitai
+from ingest import civitai, pagestore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
@@ -205,7 +205,7 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
         assert any(word in line for word in ("space", "disk")), line
         # raw/ holds whole snapshots only: this one (if only Dagster's record of it failed) or none
         raw = home / "raw" / "civitai_models"
-        assert {d.name for d in (raw.iterdir() if raw.is_dir() else [])} == {
+        assert {d.name for d in (raw.iterdir() if raw.is_dir() else []) if d.name != pagestore.PACKS} == {
             f"snapshot_date={d}" for d in complete_snapshots(home, "civitai_models")
         }
         for complete in complete_snapshots(home, "civitai_models"):
@@ -219,6 +219,7 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
         requests = fakehub.requests
         rerun = hubwatch(*args, env=env)
         assert rerun.returncode == 0, rerun.stderr
+        assert not list((raw / pagestore.PACKS).glob(".*")), "a half-written pack was left behind"
         if stopped_in[-1] == "crawled":
             assert fakehub.requests == requests, "the rerun fetched pages already stored"
         take_snapshot(

@@ -1,23 +1,22 @@
-"""The crash harness: SIGKILL a snapshot and a build at each named step (ingest/crash.py), rerun,
-and compare with an uninterrupted run. Plus a full disk (a small tmpfs) where the machine lets
-the tests mount one. Publish steps are in the publish tests."""
+"""The crash harness: SIGKILL a snapshot at each named step (ingest/crash.py), rerun, and compare
+with an uninterrupted run. Builds are in test_crash_harness_builds.py (a module of their own, so
+`pytest -n 2 --dist loadscope` runs the two halves on two workers); publish steps are in the
+publish tests."""
 
-import gzip
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import orjson
 import polars as pl
 import pytest
 
-from ingest.crash import BUILD_STEPS, SNAPSHOT_STEPS
+from ingest import pagestore
+from ingest.crash import SNAPSHOT_STEPS
 from ingest.fakehub import FakeHub
 from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
@@ -80,12 +79,8 @@ def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
     verify_snapshot(ours)
     for table in TABLES[source]:
         assert pl.read_parquet(ours / f"{table}.parquet").equals(pl.read_parquet(theirs / f"{table}.parquet")), table
-    pages = sorted(p.name for p in (ours / "pages").glob("*.json.gz"))
-    assert pages == sorted(p.name for p in (theirs / "pages").glob("*.json.gz"))
-    for name in pages:
-        assert gzip.decompress((ours / "pages" / name).read_bytes()) == gzip.decompress(
-            (theirs / "pages" / name).read_bytes()
-        ), name
+    pages = [(meta["page"], body) for meta, body in pagestore.read_pages(ours)]  # each rebuilt and checked
+    assert pages and pages == [(meta["page"], body) for meta, body in pagestore.read_pages(theirs)]
     manifest, expected = read_manifest(home, source, DAY), read_manifest(clean_home, source, DAY)
     assert (manifest["pages"], manifest["items"]) == (expected["pages"], expected["items"])
     assert set(manifest["files"]) == set(expected["files"])
@@ -93,11 +88,20 @@ def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
 
 def leftovers(home: Path, source: str) -> list[str]:
     parent = staging_path(home, source, DAY).parent
-    return sorted(p.name for p in parent.iterdir() if p.suffix != ".lock") if parent.is_dir() else []
+    staged = sorted(p.name for p in parent.iterdir() if p.suffix != ".lock") if parent.is_dir() else []
+    return staged + sorted(p.name for p in pagestore.packs_dir(snapshot_path(home, source, DAY)).glob(".*"))
 
 
 # -- snapshots ---------------------------------------------------------------------------------------
-STORE_STEPS = ("page-stored:2", "page-committed:2", "crawled", "tables-written", "manifest-written", "sealed")
+STORE_STEPS = (
+    "page-stored:2",
+    "page-committed:2",
+    "crawled",
+    "pages-packed",
+    "tables-written",
+    "manifest-written",
+    "sealed",
+)
 SNAPSHOT_CASES = [(source, step) for source in SOURCES for step in STORE_STEPS] + [
     ("hf_models", "page-committed:3"),  # the last listing page: files not yet begun
     ("hf_models", "page-stored:5"),  # in the middle of the files
@@ -127,7 +131,7 @@ def test_a_snapshot_killed_at_each_step_finishes_on_rerun_equal_to_an_uninterrup
     assert rerun.returncode == 0 and rerun.stdout.strip() == "complete", rerun.stderr
     rerun_requests = fakehub.requests - killed_requests
     assert killed_requests + rerun_requests <= clean_requests[source] + 1, "stored pages were fetched again"
-    if step.split(":")[0] in ("crawled", "tables-written", "manifest-written", "sealed"):
+    if step.split(":")[0] in ("crawled", "pages-packed", "tables-written", "manifest-written", "sealed"):
         assert rerun_requests == 0
     assert_same_snapshot(home, clean_home, source)
     if step in ("manifest-written", "sealed"):  # the killed run had sealed it: the rerun moves it in
@@ -146,6 +150,8 @@ def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapsho
     clean_home, _ = clean
     home, source = tmp_path / "home", "civitai_images"
     shutil.copytree(snapshot_path(clean_home, source, DAY), snapshot_path(home, source, DAY))
+    packs = pagestore.packs_dir(snapshot_path(home, source, DAY))
+    shutil.copytree(pagestore.packs_dir(snapshot_path(clean_home, source, DAY)), packs)  # its page bodies
     old = read_manifest(home, source, DAY)
     killed = driver(home, source, fakehub, crash=step, force=True)
     assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
@@ -178,93 +184,3 @@ def test_a_cli_snapshot_killed_when_sealed_is_published_by_the_next_cli_run(clea
     assert "complete (simulated)" in rerun.stderr
     assert fakehub.requests == requests
     assert_same_snapshot(home, clean_home, "civitai_images")
-
-
-# -- builds ------------------------------------------------------------------------------------------
-def marts(home: Path) -> dict[str, list[tuple]]:
-    """Every mart's rows, sorted, without what names the build itself (its time, its dbt invocation)."""
-    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        tables = [
-            t for (t,) in con.sql("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
-        ]
-        rows = {}
-        for table in sorted(tables):
-            columns = [c for (c,) in con.sql(f"select column_name from duckdb_columns() where table_name = '{table}'")  # noqa: S608 (a test's own paths)
-                       .fetchall() if c not in ("built_at", "dbt_invocation_id")]  # fmt: skip
-            select = ", ".join(f'"{c}"' for c in columns)
-            rows[table] = con.sql(f"select {select} from marts.{table} order by all").fetchall()  # noqa: S608 (a test's own paths)
-    return rows
-
-
-def add_next_day(home: Path, day2: Path) -> None:
-    for source in SOURCES:
-        shutil.copytree(snapshot_path(day2, source, NEXT_DAY), snapshot_path(home, source, NEXT_DAY))
-
-
-@pytest.fixture(scope="module")
-def builds(tmp_path_factory, small_world):
-    """A built warehouse of one day (the base), the next day's snapshots, and the reference: the
-    base plus the next day, built without interruption."""
-    root = tmp_path_factory.mktemp("builds")
-    base, day2, reference = root / "base", root / "day2", root / "reference"
-    with FakeHub(small_world) as hub:
-        for source in SOURCES:
-            take_in_process(base, source, hub)
-            take_in_process(day2, source, hub, NEXT_DAY)
-        env = hub_env(hub, base)
-    done = hubwatch("build", env=env, timeout=900)
-    assert done.returncode == 0, done.stderr
-    shutil.copytree(base, reference)
-    add_next_day(reference, day2)
-    done = hubwatch("build", env={**env, "HUBWATCH_HOME": str(reference)}, timeout=900)
-    assert done.returncode == 0, done.stderr
-    return base, day2, marts(reference), env
-
-
-def dbt_processes_of(home: Path) -> list[int]:
-    """Live (not zombie) dbt processes started for this home."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes()
-            environ = (proc / "environ").read_bytes()
-            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if b"dbt" in cmdline and f"HUBWATCH_HOME={home}".encode() in environ and state != "Z":
-            found.append(int(proc.name))
-    return found
-
-
-def test_every_build_step_is_in_the_harness():
-    assert {step.split(":")[0] for step in BUILD_CASES} == set(BUILD_STEPS)
-
-
-BUILD_CASES = ("raw-verified", "dbt-event:60", "dbt-finished")
-
-
-@pytest.mark.parametrize("step", BUILD_CASES)
-def test_a_build_killed_at_each_step_finishes_on_rerun_with_the_marts_of_an_uninterrupted_build(builds, tmp_path, step):
-    base, day2, reference, env = builds
-    home = tmp_path / "home"
-    shutil.copytree(base, home)
-    add_next_day(home, day2)
-    env = {**env, "HUBWATCH_HOME": str(home), "HUBWATCH_KEEP_DBT_TARGETS": "2"}
-    checkout = set((ROOT / "dbt" / "target").iterdir())
-    killed = subprocess.run([HUBWATCH, "build"], env={**env, "HUBWATCH_CRASH_AT": step}, capture_output=True)
-    assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr[-500:]}"
-    deadline = time.monotonic() + 3
-    while dbt_processes_of(home) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert dbt_processes_of(home) == [], "dbt outlived the build that started it"
-    duckdb.connect(str(home / "warehouse.duckdb")).close()  # the warehouse lock is free at once
-
-    rerun = hubwatch("build", env=env, timeout=900)
-    assert rerun.returncode == 0, rerun.stderr
-    assert marts(home) == reference
-    # dbt's artefacts: under the home, never in the code checkout, and only the last few kept
-    assert set((ROOT / "dbt" / "target").iterdir()) == checkout, "a build wrote into the code checkout"
-    kept = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
-    assert len(kept) == 2 and (kept[-1] / "run_results.json").is_file()

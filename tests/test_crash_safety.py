@@ -11,7 +11,7 @@ import orjson
 import polars as pl
 import pytest
 
-from ingest import snapshots
+from ingest import pagestore, snapshots
 from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
 from ingest.huggingface import HfScope
@@ -55,7 +55,8 @@ def tables(home, source):
 
 
 def stored_pages(home, source):
-    return sorted(p.name for p in (snapshot_path(home, source, DAY) / "pages").glob("*.json.gz"))
+    """(page number, body exactly as received) of every stored page, each rebuilt and checked."""
+    return [(meta["page"], body) for meta, body in pagestore.read_pages(snapshot_path(home, source, DAY))]
 
 
 def assert_equal_snapshots(home, clean_home, source):

@@ -139,10 +139,10 @@ def test_a_page_written_but_not_counted_is_dropped_on_resume(tmp_path):
         snap.add_page(
             fetched({"items": []}), stream="items", items=0, cursor="c", state={"cursor": "c"}, errors=Counter()
         )
-        (snap.dir / "pages" / "000002.json.gz").write_bytes(b"uncommitted")
-        (snap.dir / "pages" / ".000003.json.gz.tmp").write_bytes(b"half")
+        (snap.dir / "pages" / "000002.zst").write_bytes(b"uncommitted")
+        (snap.dir / "pages" / ".000003.zst.tmp").write_bytes(b"half")
     with staged(tmp_path) as snap:
-        assert sorted(p.name for p in (snap.dir / "pages").iterdir()) == ["000001.json.gz", "000001.meta.json"]
+        assert sorted(p.name for p in (snap.dir / "pages").iterdir()) == ["000001.meta.json", "000001.zst"]
 
 
 def test_a_legacy_checkpoint_with_no_phase_after_its_last_page_counts_as_crawled(tmp_path):

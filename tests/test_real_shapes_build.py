@@ -6,10 +6,10 @@ import shutil
 from datetime import date
 
 import duckdb
-import orjson
 import polars as pl
 import pytest
 
+from ingest import pagestore
 from ingest.fakehub import FakeHub, build_world, truth
 from ingest.home import snapshot_path
 from ingest.http import Politeness
@@ -128,9 +128,10 @@ def test_fakehub_serves_zone_less_times_and_empty_version_lists_and_both_parse(v
         manifest = read_manifest(home, "civitai_models", day)
         assert manifest["undated"] == {"models": len(undated)}
         assert sum(manifest["unparsed"].values()) == 0 and manifest["odd_values"] == {}
-        raw = "\n".join(models["raw_json"].to_list())
-        assert '"modelVersions":[]' in raw
-        published = [v["publishedAt"] for item in models["raw_json"] for v in orjson.loads(item)["modelVersions"]]
+        sent = list(pagestore.raw_items(partition))  # every item as the hub sent it, from the stored pages
+        assert {item["id"] for item in sent} == set(models["model_id"])
+        assert any(item["modelVersions"] == [] for item in sent)
+        published = [v["publishedAt"] for item in sent for v in item["modelVersions"]]
         assert any(not p.endswith("Z") for p in published) and any(p.endswith("Z") for p in published)
     # the zone-less texts are the same instants the world holds (to the millisecond it serves)
     stored = pl.read_parquet(snapshot_path(home, "civitai_models", DAYS[-1]) / "model_versions.parquet")

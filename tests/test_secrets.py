@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest import pagestore
 from ingest.fakehub import FakeHub, Faults
 from ingest.home import snapshot_path
 from ingest.http import Politeness
@@ -30,7 +31,8 @@ def with_userinfo(url: str, secret: str = SENTINEL) -> str:
 
 
 def files_holding(root: Path, secret: str) -> list[str]:
-    """Every file under root whose bytes (gzip and zlib streams opened too) hold the secret."""
+    """Every file under root whose bytes (gzip and zlib streams opened too, and the page bodies a
+    pages.jsonl stands for) hold the secret."""
     found = []
     for path in root.rglob("*"):
         if not path.is_file():
@@ -41,6 +43,8 @@ def files_holding(root: Path, secret: str) -> list[str]:
         elif data[:1] == b"\x78":
             with suppress(zlib.error):
                 data += zlib.decompress(data)
+        if path.name == pagestore.INDEX:  # the partition's page bodies, rebuilt from their zstd packs
+            data += b"".join(body for _meta, body in pagestore.read_pages(path.parent))
         if secret.encode() in data:
             found.append(str(path.relative_to(root)))
     return found

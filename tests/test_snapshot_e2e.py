@@ -11,6 +11,7 @@ import orjson
 import polars as pl
 import pytest
 
+from ingest import pagestore
 from ingest.fakehub import FAULT_KINDS, Faults, truth
 from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
@@ -30,8 +31,7 @@ def raw(home, source, day, table):
 
 
 def page_metas(home, source, day):
-    root = snapshot_path(home, source, day) / "pages"
-    return [orjson.loads(p.read_bytes()) for p in sorted(root.glob("*.meta.json"))]
+    return pagestore.page_entries(snapshot_path(home, source, day))
 
 
 def test_every_fault_still_gives_the_exact_ground_truth(fakehub, small_world, home):
@@ -165,6 +165,8 @@ def test_tokens_reach_the_server_but_no_file_or_log(fakehub, home):
                 data = path.read_bytes()
                 data = gzip.decompress(data) if path.suffix == ".gz" else data
                 assert secret.encode() not in data, path
+        for partition in home.glob("raw/*/snapshot_date=*"):  # the page bodies, decompressed from their packs
+            assert not any(secret.encode() in body for _meta, body in pagestore.read_pages(partition)), partition
 
 
 def closed_port() -> int:

@@ -1,0 +1,107 @@
+"""The crash harness, builds: SIGKILL a build at each named step (ingest/crash.py), rerun, and
+compare its marts with an uninterrupted build's (the snapshot steps: test_crash_harness.py)."""
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.crash import BUILD_STEPS
+from ingest.fakehub import FakeHub
+from ingest.home import snapshot_path
+from tests.conftest import HUBWATCH, hub_env, hubwatch
+from tests.test_crash_harness import KILLED, NEXT_DAY, ROOT, SOURCES, take_in_process
+
+pytestmark = pytest.mark.slow
+
+
+def marts(home: Path) -> dict[str, list[tuple]]:
+    """Every mart's rows, sorted, without what names the build itself (its time, its dbt invocation)."""
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        tables = [
+            t for (t,) in con.sql("select table_name from duckdb_tables() where schema_name = 'marts'").fetchall()
+        ]
+        rows = {}
+        for table in sorted(tables):
+            columns = [c for (c,) in con.sql(f"select column_name from duckdb_columns() where table_name = '{table}'")  # noqa: S608 (a test's own paths)
+                       .fetchall() if c not in ("built_at", "dbt_invocation_id")]  # fmt: skip
+            select = ", ".join(f'"{c}"' for c in columns)
+            rows[table] = con.sql(f"select {select} from marts.{table} order by all").fetchall()  # noqa: S608 (a test's own paths)
+    return rows
+
+
+def add_next_day(home: Path, day2: Path) -> None:
+    for source in SOURCES:
+        shutil.copytree(snapshot_path(day2, source, NEXT_DAY), snapshot_path(home, source, NEXT_DAY))
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, small_world):
+    """A built warehouse of one day (the base), the next day's snapshots, and the reference: the
+    base plus the next day, built without interruption."""
+    root = tmp_path_factory.mktemp("builds")
+    base, day2, reference = root / "base", root / "day2", root / "reference"
+    with FakeHub(small_world) as hub:
+        for source in SOURCES:
+            take_in_process(base, source, hub)
+            take_in_process(day2, source, hub, NEXT_DAY)
+        env = hub_env(hub, base)
+    done = hubwatch("build", env=env, timeout=900)
+    assert done.returncode == 0, done.stderr
+    shutil.copytree(base, reference)
+    add_next_day(reference, day2)
+    done = hubwatch("build", env={**env, "HUBWATCH_HOME": str(reference)}, timeout=900)
+    assert done.returncode == 0, done.stderr
+    return base, day2, marts(reference), env
+
+
+def dbt_processes_of(home: Path) -> list[int]:
+    """Live (not zombie) dbt processes started for this home."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if b"dbt" in cmdline and f"HUBWATCH_HOME={home}".encode() in environ and state != "Z":
+            found.append(int(proc.name))
+    return found
+
+
+def test_every_build_step_is_in_the_harness():
+    assert {step.split(":")[0] for step in BUILD_CASES} == set(BUILD_STEPS)
+
+
+BUILD_CASES = ("raw-verified", "dbt-event:60", "dbt-finished")
+
+
+@pytest.mark.parametrize("step", BUILD_CASES)
+def test_a_build_killed_at_each_step_finishes_on_rerun_with_the_marts_of_an_uninterrupted_build(builds, tmp_path, step):
+    base, day2, reference, env = builds
+    home = tmp_path / "home"
+    shutil.copytree(base, home)
+    add_next_day(home, day2)
+    env = {**env, "HUBWATCH_HOME": str(home), "HUBWATCH_KEEP_DBT_TARGETS": "2"}
+    checkout = set((ROOT / "dbt" / "target").iterdir())
+    killed = subprocess.run([HUBWATCH, "build"], env={**env, "HUBWATCH_CRASH_AT": step}, capture_output=True)
+    assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr[-500:]}"
+    deadline = time.monotonic() + 3
+    while dbt_processes_of(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert dbt_processes_of(home) == [], "dbt outlived the build that started it"
+    duckdb.connect(str(home / "warehouse.duckdb")).close()  # the warehouse lock is free at once
+
+    rerun = hubwatch("build", env=env, timeout=900)
+    assert rerun.returncode == 0, rerun.stderr
+    assert marts(home) == reference
+    # dbt's artefacts: under the home, never in the code checkout, and only the last few kept
+    assert set((ROOT / "dbt" / "target").iterdir()) == checkout, "a build wrote into the code checkout"
+    kept = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
+    assert len(kept) == 2 and (kept[-1] / "run_results.json").is_file()
