@@ -27,7 +27,7 @@ select
     count({{ c }}) as n_{{ c }},
     cast(sum({{ c }}) as bigint) as total_{{ c }},
     {{ ratio('sum(' ~ c ~ ')', 'count(' ~ c ~ ')') }} as mean_{{ c }},
-    percentile_cont(0.5) within group (order by {{ c }}) as median_{{ c }}
+    {{ quantile_cont(c, 0.5) }} as median_{{ c }}
     {%- endfor %}
 from splits
 group by platform, month, split, flagged
