@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures as f
-from dashboards import image_feed
+from dashboards import image_feed, images_made_with
 from dashboards import series as s
 from dashboards.queries import SOURCE_OF, Package
 
@@ -415,6 +415,50 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
                 x_title="share of items",
             ),
             "share",
+        )
+    if images_made_with.available(p):
+        made = images_made_with
+        for slug, title, definition, data, y_title in (
+            (
+                "image-resources-coverage",
+                "Images that say what they were made with",
+                made.COVERAGE_DEFINITION,
+                made.coverage_series(p),
+                "Share of images created each month",
+            ),
+            (
+                "images-made-with-kinds",
+                "Images made with real-person and NSFW models",
+                made.KINDS_DEFINITION,
+                made.kinds_series(p),
+                "Share of images with a resolved resource",
+            ),
+        ):
+            add(
+                made.PAGE,
+                slug,
+                title,
+                definition,
+                data,
+                (made.MONTHLY,),
+                lambda d, y_title=y_title: f.time_chart(
+                    d, ctx, title=y_title, source=f"table {made.MONTHLY}", panel_by=("platform",)
+                ),
+                "share",
+                (min_n_note(), partial, undated),
+            )
+        add(
+            made.PAGE,
+            "images-by-base-model-family",
+            "Base-model families images are made with",
+            made.FAMILY_DEFINITION,
+            made.family_series(p),
+            (made.FAMILIES,),
+            lambda d: f.time_chart(
+                d, ctx, title="Images by base-model family", source=f"table {made.FAMILIES}", panel_by=("category",)
+            ),
+            "share",
+            (min_n_note(), partial, undated),
         )
     add(
         "studies.html",

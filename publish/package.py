@@ -63,8 +63,12 @@ PUBLIC_TABLES = (
     "rules_changelog",
     "build_info",
     "policy_events",
+    "image_resources",
+    "images_made_with_monthly",
+    "images_by_base_model_family_monthly",
+    "top_models_by_images_monthly",
 )
-PARQUET_ONLY = ("images", "model_snapshots")
+PARQUET_ONLY = ("images", "model_snapshots", "image_resources")
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
 they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
 third of the publish. They are in the Parquet files and the DuckDB file like every table."""
