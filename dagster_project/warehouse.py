@@ -38,7 +38,7 @@ DBT_CHILD = Path(sys.executable).with_name("hubwatch-dbt")  # that dbt, killed w
 TARGET_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 TABLES = {
     "civitai_models": ("models", "model_versions", "model_files"),
-    "civitai_images": ("images", "image_resources"),
+    "civitai_images": ("images", "image_resources", "image_prompts"),
     "hf_models": ("models", "model_files"),
 }
 LEDGER = "verified_snapshots.json"

@@ -460,6 +460,38 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
             "share",
             (min_n_note(), partial, undated),
         )
+    if images_made_with.prompts_available(p):
+        made = images_made_with
+        add(
+            made.PAGE,
+            "prompt-families",
+            "Prompt vocabulary",
+            made.FAMILIES_DEFINITION,
+            made.prompt_family_series(p),
+            (made.PROMPT_FAMILIES,),
+            lambda d: f.time_chart(
+                d,
+                ctx,
+                title="Images whose prompt holds each family",
+                source=f"table {made.PROMPT_FAMILIES}",
+                panel_by=("category",),
+            ),
+            "share",
+            (min_n_note(), partial, undated),
+        )
+        add(
+            made.PAGE,
+            "minor-coded-nsfw",
+            "Minor-coded prompts and NSFW ratings",
+            made.MINOR_DEFINITION,
+            made.minor_series(p),
+            (made.MINOR,),
+            lambda d: f.time_chart(
+                d, ctx, title="Minor-coded prompts rated NSFW", source=f"table {made.MINOR}", panel_by=("platform",)
+            ),
+            "share",
+            (min_n_note(), partial, undated),
+        )
     add(
         "studies.html",
         "civiverse",

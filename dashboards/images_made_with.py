@@ -128,3 +128,65 @@ def top_models(package: Package) -> tuple[str, pl.DataFrame]:
         "model_rank", "model_id", "name", "n_images", "n_nsfw_images", "base_model_family", "real_person"
     )
     return f"{month:%B %Y}", shown
+
+
+# -- prompt vocabulary (#21 item 2) ---------------------------------------------------------------
+PROMPT_FAMILIES = "prompt_families_monthly"
+MINOR = "minor_terms_nsfw_monthly"
+FAMILIES_DEFINITION = (
+    "Share of the Civitai images created each month whose prompt holds a term of each family (booru "
+    "vocabulary, quality tags, Civitai's own NSFW words and minor-coded words; rules_prompt_terms), over the "
+    "images with a prompt, and the same share among the NSFW ones (R and above). Prompts themselves are "
+    "never published: the package carries only these counts."
+)
+MINOR_DEFINITION = (
+    "Of the images created each month whose prompt is minor-coded (a Civitai minor noun, or a minor "
+    "adjective with a partial noun such as 'young' with 'girl'), the share rated NSFW (R and above)."
+)
+
+
+def prompts_available(package: Package) -> bool:
+    return all(package.optional(t) is not None for t in (PROMPT_FAMILIES, MINOR))
+
+
+def prompt_family_series(package: Package) -> pl.DataFrame:
+    rows = s.with_partial(package.table(PROMPT_FAMILIES).with_columns(entity=pl.lit("image")), package)
+    parts = [
+        rows.select(
+            period="month",
+            platform="platform",
+            entity="entity",
+            category="family",
+            measure=pl.lit(column),
+            series=pl.lit(name),
+            numerator=numerator,
+            denominator=denominator,
+            value=pl.col(column).fill_null(0.0) if column == "share_of_nsfw" else column,
+            partial="partial",
+        ).filter(pl.col("denominator") > 0)
+        for column, name, numerator, denominator in (
+            ("share", "images with a prompt", "n_images", "n_with_prompt"),
+            ("share_of_nsfw", "NSFW images with a prompt", "n_nsfw_images", "n_nsfw_with_prompt"),
+        )
+    ]
+    return s.tidy(s.wilson(pl.concat(parts))).sort("category", "series", "period")
+
+
+def minor_series(package: Package) -> pl.DataFrame:
+    rows = s.with_partial(package.table(MINOR).with_columns(entity=pl.lit("image")), package)
+    rows = rows.filter(pl.col("n_minor_coded") > 0)
+    return s.tidy(
+        s.wilson(
+            rows.select(
+                period="month",
+                platform="platform",
+                entity="entity",
+                measure=pl.lit("share_nsfw_of_minor_coded"),
+                series=pl.lit("minor-coded prompts rated NSFW"),
+                numerator="n_minor_coded_nsfw",
+                denominator="n_minor_coded",
+                value="share_nsfw_of_minor_coded",
+                partial="partial",
+            )
+        )
+    ).sort("period")

@@ -20,7 +20,7 @@ PAGES = (
     ("base-models.html", "Base models"),
     ("lifecycle.html", "Lifecycle and takedowns"),
     ("reuploads.html", "Cross-platform re-uploads"),
-    ("images-made-with.html", "What images are made with"),
+    ("images-made-with.html", "What images are made with, and their prompts"),
     ("coverage.html", "Coverage"),
     ("policy.html", "Policy timeline"),
     ("methodology.html", "Methodology"),

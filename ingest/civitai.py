@@ -26,6 +26,7 @@ import polars as pl
 
 from ingest.http import CrawlError, PoliteClient
 from ingest.landing import StagedSnapshot, rows_to_frame
+from ingest.prompt_terms import normalise_prompt
 from ingest.quality import Quality, as_dict, as_list, dicts_in, ints_in, strings_in
 from ingest.sources import IMAGE_PERIODS
 from ingest.timestamps import parse_timestamps, unparsed
@@ -171,6 +172,9 @@ IMAGE_RESOURCE_SCHEMA = {
     "weight": pl.Float64,
 }
 HASH_KINDS = {8: "autov1", 10: "autov2", 64: "sha256"}
+# An image's prompt and negative prompt, as the warehouse matches them (prompt_terms.normalise_prompt);
+# internal only: no public table carries them, packages carry counts of term families.
+IMAGE_PROMPT_SCHEMA = {"image_id": pl.Int64, "prompt": pl.String, "negative_prompt": pl.String}
 # A model's creation date, first that is present: the earliest of its versions' times, each
 # version's time being its createdAt (the 2023 shape), else its publishedAt (list items since
 # 2024 carry no version createdAt); then the model's own publishedAt, then its createdAt. A model
@@ -347,7 +351,9 @@ def normalise_images(items: Iterable[Any], quality: Quality | None = None) -> di
             }
         )
     resources = [row for image_id, item in latest.items() for row in image_resources(image_id, item, quality)]
+    prompts = [row for image_id, item in latest.items() if (row := image_prompt(image_id, item, quality))]
     return {
+        "image_prompts": _frame(prompts, IMAGE_PROMPT_SCHEMA, "image_prompts", quality).sort("image_id"),
         "images": _frame(rows, IMAGE_SCHEMA, "images", quality).sort("image_id"),
         "image_resources": _frame(resources, IMAGE_RESOURCE_SCHEMA, "image_resources", quality).sort(
             "image_id", "position"
@@ -361,6 +367,18 @@ def image_meta(item: dict[str, Any], quality: Quality) -> dict[str, Any]:
     if set(meta) <= {"id", "meta"} and "meta" in meta:
         return as_dict(meta["meta"], "images.meta", quality)
     return meta
+
+
+def image_prompt(image_id: int, item: dict[str, Any], quality: Quality) -> dict[str, Any] | None:
+    """The image's normalised prompt and negative prompt (None when it has neither)."""
+    meta = image_meta(item, Quality())  # an odd meta is counted once, by image_resources
+    prompt, negative = normalise_prompt(meta.get("prompt")), normalise_prompt(meta.get("negativePrompt"))
+    for key, value in (("prompt", meta.get("prompt")), ("negativePrompt", meta.get("negativePrompt"))):
+        if value is not None and not isinstance(value, str):
+            quality.odd(f"images.meta.{key}")
+    if prompt is None and negative is None:
+        return None
+    return {"image_id": image_id, "prompt": prompt, "negative_prompt": negative}
 
 
 def image_resources(image_id: int, item: dict[str, Any], quality: Quality) -> list[dict[str, Any]]:

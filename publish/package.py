@@ -67,6 +67,8 @@ PUBLIC_TABLES = (
     "images_made_with_monthly",
     "images_by_base_model_family_monthly",
     "top_models_by_images_monthly",
+    "prompt_families_monthly",
+    "minor_terms_nsfw_monthly",
 )
 PARQUET_ONLY = ("images", "model_snapshots", "image_resources")
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier

@@ -5,6 +5,8 @@ snapshot keeps every reference, and the marts equal the world's truth exactly.""
 from __future__ import annotations
 
 import csv
+import os
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest import civitai
+from ingest import civitai, prompt_terms
 from ingest.fakehub import truth
 from ingest.http import Politeness
 from ingest.quality import Quality
@@ -176,6 +178,107 @@ def test_unresolved_references_are_kept_in_image_resources(built):
     assert "resource_name" not in columns
 
 
+# -- prompt vocabulary (#21 item 2) ----------------------------------------------------------------
+
+
+def seed_rows() -> list[dict[str, str]]:
+    with (SEEDS / "rules_prompt_terms.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_prompt_terms_seed_is_what_its_generator_writes_and_every_pattern_compiles():
+    assert (SEEDS / "rules_prompt_terms.csv").read_text() == prompt_terms.seed_text()
+    rows = seed_rows()
+    assert {r["family"] for r in rows} >= {"booru_vocabulary", "quality_tags", "civitai_nsfw", "civitai_minor_nouns"}
+    with duckdb.connect() as con:
+        for row in rows:  # RE2 (DuckDB) and Python take every pattern
+            con.execute("select regexp_matches('x', ?)", [row["pattern"]]).fetchall()
+            re.compile(row["pattern"])
+    notes = [r for r in rows if r["note"]]
+    assert notes and all("lookahead" in r["note"] for r in notes)  # the one change is stated on its row
+
+
+@pytest.mark.parametrize(
+    ("prompt", "families"),
+    [
+        # Civitai's partial nouns match inside words by design (\\w*girl+\\w*): alone they code nothing
+        ("1girl, solo, masterpiece, best_quality", {"booru_vocabulary", "quality_tags", "civitai_minor_partial_nouns"}),
+        ("Score_9, score_8_up, a landscape", {"quality_tags"}),
+        ("score 99, xsolox, masterpieces", set()),  # whole terms only
+        ("a young girl, nsfw", {"civitai_minor_adjectives", "civitai_minor_partial_nouns", "civitai_nsfw"}),
+        ("teenager at the beach", {"civitai_minor_nouns"}),
+    ],
+)
+def test_families_are_whole_terms_of_the_normalised_prompt(prompt, families):
+    assert prompt_terms.families_of(prompt_terms.normalise_prompt(prompt), seed_rows()) == families
+
+
+def test_the_normaliser_keeps_prompts_normalised_and_counts_an_odd_one():
+    item = load_real("civitai_v1_images_item_98780806_2025-09.json")
+    quality = Quality()
+    row = civitai.normalise_images([item, {"id": 2, "meta": {"prompt": 5}}], quality)["image_prompts"].to_dicts()
+    assert [r["image_id"] for r in row] == [98780806]
+    assert row[0]["prompt"].startswith("closeup body, a hyper-stylistic")
+    assert row[0]["negative_prompt"].startswith("neck,(worst quality:1.2)")
+    assert quality.odd_values["images.meta.prompt"] == 1
+
+
+@pytest.fixture(scope="module")
+def prompt_truth(small_world):
+    return truth.prompt_families(small_world, DAYS, PERIOD, seed_rows())
+
+
+@pytest.mark.slow
+def test_prompt_families_monthly_equals_truth(built, prompt_truth):
+    rows = query(
+        built,
+        "select month, family, n_images, n_nsfw_images, n_with_prompt, n_nsfw_with_prompt "
+        "from marts.prompt_families_monthly",
+    )
+    assert {(r[0], r[1]): (r[2], r[3]) for r in rows} == prompt_truth["families"]
+    assert {r[0]: (r[4], r[5]) for r in rows} == {
+        m: t for m, t in prompt_truth["totals"].items() if any(k[0] == m for k in prompt_truth["families"])
+    }
+    assert {r[1] for r in rows} >= {"booru_vocabulary", "quality_tags", "civitai_nsfw", "civitai_minor_nouns"}
+
+
+@pytest.mark.slow
+def test_minor_terms_nsfw_monthly_equals_truth(built, prompt_truth):
+    rows = query(
+        built,
+        "select month, n_images, n_with_prompt, n_nsfw_with_prompt, n_minor_coded, n_minor_coded_nsfw, "
+        "n_minor_coded_explicit from marts.minor_terms_nsfw_monthly",
+    )
+    got = {r[0]: tuple(r[1:]) for r in rows}
+    assert got == prompt_truth["minor"]
+    assert sum(v[4] for v in got.values()) > 0 and sum(v[3] for v in got.values()) > sum(v[4] for v in got.values())
+
+
+@pytest.mark.slow
+def test_no_prompt_text_reaches_a_package(built, small_world):
+    """Every simulated prompt holds a marker (zqprompt<image id>): it is in the internal warehouse,
+    and in no file of the package, no table of its DuckDB file and no value of its Parquet files."""
+    marker = "zqprompt"
+    internal = query(built, f"select count(*) from staging.stg_civitai__image_prompts where prompt like '%{marker}%'")  # noqa: S608
+    assert internal[0][0] > 0  # the test can fail: the text is there to leak
+    result = hubwatch("publish", env={**os.environ, "HUBWATCH_HOME": str(built)}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    package = next(p for p in (built / "publish").iterdir() if p.is_dir() and p.name[:4].isdigit())
+    for path in package.rglob("*"):
+        if path.is_file() and path.suffix not in (".parquet", ".duckdb"):
+            assert marker.encode() not in path.read_bytes(), path
+    for path in (package / "data").glob("*.parquet"):
+        frame = pl.read_parquet(path)
+        for column in frame.columns:
+            text = frame[column].cast(pl.String, strict=False) if frame[column].dtype != pl.List else None
+            if text is not None:
+                assert not text.str.contains(marker).any(), (path.name, column)
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        for (table,) in con.sql("select table_name from duckdb_tables()").fetchall():
+            rows = con.sql(f"select * from {table}").fetchall()  # noqa: S608 (names from the catalog)
+            assert marker not in repr(rows), table
+
+
 # -- the dashboard page ----------------------------------------------------------------------------
 
 
@@ -233,7 +336,47 @@ def made_with_tables() -> dict[str, pl.DataFrame]:
             for r in (1, 2, 3)
         ]
     )
-    return {"images_made_with_monthly": monthly, "images_by_base_model_family_monthly": families, TOP: top}
+    prompts = pl.DataFrame(
+        [
+            {
+                "platform": "civitai",
+                "month": m,
+                "family": family,
+                "n_images": 40,
+                "n_nsfw_images": 10,
+                "n_with_prompt": 80,
+                "n_nsfw_with_prompt": 20,
+                "share": 0.5,
+                "share_of_nsfw": 0.5,
+            }
+            for m in months
+            for family in ("quality_tags", "civitai_nsfw")
+        ]
+    )
+    minor = pl.DataFrame(
+        [
+            {
+                "platform": "civitai",
+                "month": m,
+                "n_images": 100,
+                "n_with_prompt": 80,
+                "n_nsfw_with_prompt": 20,
+                "n_minor_coded": 5,
+                "n_minor_coded_nsfw": 2,
+                "n_minor_coded_explicit": 1,
+                "share_with_prompt": 0.8,
+                "share_nsfw_of_minor_coded": 0.4,
+            }
+            for m in months
+        ]
+    )
+    return {
+        "images_made_with_monthly": monthly,
+        "images_by_base_model_family_monthly": families,
+        TOP: top,
+        "prompt_families_monthly": prompts,
+        "minor_terms_nsfw_monthly": minor,
+    }
 
 
 TOP = "top_models_by_images_monthly"
@@ -246,7 +389,8 @@ def test_the_page_shows_coverage_kinds_families_and_escapes_model_names(tmp_path
     package = write_package(tmp_path, made_with_tables())
     render_site(package)
     page = (package / "dashboards" / "images-made-with.html").read_text()
-    for chart in ("image-resources-coverage", "images-made-with-kinds", "images-by-base-model-family"):
+    charts = ("image-resources-coverage", "images-made-with-kinds", "images-by-base-model-family")
+    for chart in (*charts, "prompt-families", "minor-coded-nsfw"):
         assert f'id="{chart}"' in page, chart
     assert "SIMULATED" in page.upper()
     assert XSS not in page and "&lt;img src=x onerror=alert(1)&gt;" in page  # model 1's name, escaped

@@ -73,14 +73,15 @@ def _after(rows: list, keys: list[tuple], cursor: str | None) -> tuple[list, lis
 
 
 # -- Civitai ---------------------------------------------------------------------------------
-def civitai_models(world: World, t: datetime, query: dict[str, list[str]]) -> Response:
+def civitai_models(world: World, t: datetime, query: dict[str, list[str]], hidden: int = 0) -> Response:
+    """`hidden`: levels this host does not serve (a second host: see FakeHub.civitai_second_base)."""
     limit = _limit(query, 100, 100)
     if isinstance(limit, tuple):
         return limit
     page = _one(query, "page")
     if page and page.isdigit() and int(page) * limit > 1000:
         return _error(429, "You've requested too many pages, please use cursors instead")
-    mask = 31 if _one(query, "nsfw", "").lower() == "true" else 1
+    mask = (31 if _one(query, "nsfw", "").lower() == "true" else 1) & ~hidden
     archived = _flag(query, "archived")
     types = set(query.get("types", []))
     tag = _one(query, "tag")
@@ -245,8 +246,11 @@ def images_mask(query: dict[str, list[str]]) -> int | None:
     return NSFW_PARAM_MASKS.get((_one(query, "nsfw", "none") or "none").lower())
 
 
-def civitai_images(world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None) -> Response:
-    """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items."""
+def civitai_images(
+    world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None, hidden: int = 0
+) -> Response:
+    """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items;
+    `hidden`: levels this host does not serve."""
     limit = _limit(query, 100, 200)
     if isinstance(limit, tuple):
         return limit
@@ -254,6 +258,7 @@ def civitai_images(world: World, t: datetime, query: dict[str, list[str]], page_
     mask = images_mask(query)
     if mask is None:
         return _error(400, "browsingLevel must be a number")
+    mask &= ~hidden
     period = (_one(query, "period", "AllTime") or "AllTime").lower()
     since = t - timedelta(days=PERIOD_DAYS[period]) if period in PERIOD_DAYS else None
     rows = [i for i in world.images if i.listed_at(t, mask, since)]
@@ -293,7 +298,13 @@ def image_item(image: CivitaiImage, world: World, with_tags: bool, with_meta: bo
             "heartCount": image.image_id % 31,
             "commentCount": image.image_id % 5,
         },
-        "meta": {"prompt": ", ".join(image.tags), "steps": 28, "cfgScale": 6, **resource_meta(image, world)}
+        "meta": {
+            "prompt": prompt_of(image),
+            **({"negativePrompt": image.negative_prompt} if image.negative_prompt else {}),
+            "steps": 28,
+            "cfgScale": 6,
+            **resource_meta(image, world),
+        }
         if with_meta
         else None,
         "username": image.username,
@@ -305,6 +316,12 @@ def image_item(image: CivitaiImage, world: World, with_tags: bool, with_meta: bo
     if with_tags:
         item["tags"] = [{"id": 1000 + sum(map(ord, name)), "name": name} for name in image.tags]
     return item
+
+
+def prompt_of(image: CivitaiImage) -> str:
+    """The image's prompt: its extras, its tags, and a marker no package may ever hold
+    (tests look for it in every file of a package)."""
+    return ", ".join([*image.prompt_extra, *image.tags, f"zqprompt{image.image_id}"])
 
 
 def autov2(world: World, version_id: int) -> str | None:

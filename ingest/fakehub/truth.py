@@ -519,3 +519,66 @@ def images_made_with(
         "by_family": {k: tuple(v) for k, v in by_family.items()},
         "top": top,
     }
+
+
+# -- both Civitai hosts (#21 item 6) -------------------------------------------------------------
+def cross_host_levels(world: World, day: date, hidden: int, pages: int = 2, limit: int = 200) -> dict[int, tuple]:
+    """level -> (items the main host's probe counts, items the second host's probe counts), for a
+    `period=Week` probe of at most `pages` pages; `hidden` is what the second host hides then."""
+    t = clock_of(day)
+    since = t - timedelta(days=PERIOD_DAYS["week"])
+    out = {}
+    for level in (1, 2, 4, 8, 16):
+        listed = sum(1 for i in world.images if i.listed_at(t, level, since))
+        main = min(listed, pages * limit)
+        out[level] = (main, 0 if level & hidden else main)
+    return out
+
+
+def cross_host_divergent_levels(world: World, day: date, hidden: int, tolerance: float = 0.05) -> list[int]:
+    return [
+        level
+        for level, (a, b) in cross_host_levels(world, day, hidden).items()
+        if max(a, b) - min(a, b) > tolerance * max(a, b)
+    ]
+
+
+# -- prompt vocabulary (#21 item 2) --------------------------------------------------------------
+def prompt_families(world: World, image_days: list[date], period: str, seed_rows: list[dict]) -> dict[str, dict]:
+    """The expected `prompt_families_monthly` ({(month, family): (n_images, n_nsfw_images)} and
+    {month: (n_with_prompt, n_nsfw_with_prompt)}) and `minor_terms_nsfw_monthly` counts, with the
+    families found by the seed's patterns in Python (ingest.prompt_terms.families_of)."""
+    from ingest.fakehub.api import prompt_of
+    from ingest.prompt_terms import families_of, normalise_prompt
+
+    images = image_truth(world, image_days, period)
+    by_id = {i.image_id: i for i in world.images}
+    families: dict[tuple[date, str], list[int]] = {}
+    totals: dict[date, list[int]] = {}
+    minor: dict[date, list[int]] = {}
+    for image_id, row in images.items():
+        image, month = by_id[image_id], row["month"]
+        nsfw, explicit = row["nsfw_strict"], image.browsing_level in (8, 16)
+        found = families_of(normalise_prompt(prompt_of(image)), seed_rows)
+        t = totals.setdefault(month, [0, 0])
+        t[0] += 1
+        t[1] += nsfw
+        for family in found:
+            c = families.setdefault((month, family), [0, 0])
+            c[0] += 1
+            c[1] += nsfw
+        coded = "civitai_minor_nouns" in found or {"civitai_minor_adjectives", "civitai_minor_partial_nouns"} <= found
+        m = minor.setdefault(
+            month, [0, 0, 0, 0, 0, 0]
+        )  # images, with prompt, nsfw with prompt, coded, +nsfw, +explicit
+        m[0] += 1
+        m[1] += 1
+        m[2] += nsfw
+        m[3] += coded
+        m[4] += coded and nsfw
+        m[5] += coded and explicit
+    return {
+        "families": {k: tuple(v) for k, v in families.items()},
+        "totals": {k: tuple(v) for k, v in totals.items()},
+        "minor": {k: tuple(v) for k, v in minor.items()},
+    }

@@ -249,6 +249,8 @@ class CivitaiImage:
     # how the item says what it was made with (see RESOURCE_SHAPES), and a second model (a LoRA)
     resource_shape: str = "ids_only"
     extra_version_id: int | None = None
+    prompt_extra: tuple[str, ...] = ()  # words the prompt holds besides its tags (see PROMPT_EXTRAS)
+    negative_prompt: str | None = None
 
     def exists_at(self, t: datetime) -> bool:
         return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
@@ -318,6 +320,7 @@ def build_world(
     images = _build_images(rng, models, n_images)
     _rate_images(random.Random(f"ratings-{seed}"), images)  # its own generator: nothing else moves
     _attach_resources(random.Random(f"resources-{seed}"), images, models)  # likewise
+    _write_prompts(random.Random(f"prompts-{seed}"), images)  # likewise
     repos = _build_repos(rng, models, n_repos)
     # with a stream of their own, so the rest of the world stays as it was
     _plant_real_shapes(random.Random(f"real-shapes-{seed}"), models, repos)
@@ -518,6 +521,25 @@ def _attach_resources(rng: random.Random, images: list[CivitaiImage], models: li
             earlier = [v for m in adapters for v in m.versions_at(image.created_at) if m.model_id != image.model_id]
             if earlier:
                 image.extra_version_id = rng.choice(earlier).version_id
+
+
+# Words a simulated prompt may hold besides the image's tags: quality tags (two eras), Civitai's
+# NSFW words (on NSFW images, mostly), and minor-coded words (a noun; an adjective with a partial
+# noun) on a few images of every rating, so that their co-occurrence with NSFW ratings is measured.
+QUALITY_PREFIXES = (("masterpiece", "best quality"), ("score_9", "score_8_up", "score_7_up"), ())
+NSFW_WORDS = ("nsfw", "nude", "topless")
+MINOR_CODED = (("teenager",), ("young", "girl"), ("schoolgirl",))
+
+
+def _write_prompts(rng: random.Random, images: list[CivitaiImage]) -> None:
+    for image in images:
+        extra = list(rng.choice(QUALITY_PREFIXES))
+        if image.browsing_level >= 4 and rng.random() < 0.6:
+            extra.append(rng.choice(NSFW_WORDS))
+        if rng.random() < 0.06:
+            extra.extend(rng.choice(MINOR_CODED))
+        image.prompt_extra = tuple(extra)
+        image.negative_prompt = "worst quality, low quality, nsfw" if rng.random() < 0.5 else None
 
 
 def _build_repos(rng: random.Random, models: list[CivitaiModel], n: int) -> list[HfRepo]:
