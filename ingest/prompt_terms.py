@@ -13,8 +13,9 @@ term matches only as a whole word or phrase. Families:
   provenance in its SOURCES.md), kept as written except where RE2 (DuckDB) and Java (Spark) lack a
   construct: a lookahead is dropped (the pattern then matches more) and the row says so.
 
-`python -m ingest.prompt_terms` writes dbt/seeds/rules_prompt_terms.csv; a test checks the seed is
-what this module writes.
+`python -m ingest.prompt_terms` writes dbt/seeds/rules_prompt_terms.csv (one row per term, with its
+source) and rules_prompt_family_patterns.csv (one alternation per family, what dbt matches); a test
+checks both seeds are what this module writes.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from pathlib import Path
 import orjson
 
 LEXICONS = Path(__file__).parent / "lexicons" / "civitai"
-SEED = Path(__file__).parent.parent / "dbt" / "seeds" / "rules_prompt_terms.csv"
+SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
+SEED = SEEDS / "rules_prompt_terms.csv"
+FAMILY_SEED = SEEDS / "rules_prompt_family_patterns.csv"
 CIVITAI_SOURCE = "civitai/civitai@ebed661 src/utils/metadata/lists (Apache-2.0)"
 HUBWATCH_SOURCE = "hubwatch rule set v2"
 
@@ -108,6 +111,25 @@ def seed_text() -> str:
     return out.getvalue()
 
 
+def family_rows(rows: list[dict[str, str]] | None = None) -> list[dict[str, str]]:
+    """One pattern per family, the alternation of its terms' fragments, bounded once: what the
+    warehouse matches (one regular expression per prompt and family instead of one per term; the
+    same matches, since a bounded alternation matches where any bounded alternative does)."""
+    fragments: dict[str, list[str]] = {}
+    for row in rows if rows is not None else seed_rows():
+        inner = row["pattern"].removeprefix("(^|[^a-z0-9])(").removesuffix(")($|[^a-z0-9])")
+        fragments.setdefault(row["family"], []).append(inner)
+    return [{"family": family, "pattern": bounded("|".join(parts))} for family, parts in fragments.items()]
+
+
+def family_seed_text() -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, ["family", "pattern"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(family_rows())
+    return out.getvalue()
+
+
 def families_of(prompt: str | None, rows: list[dict[str, str]]) -> set[str]:
     """The families whose patterns match a normalised prompt (what dbt computes, in Python)."""
     if not prompt:
@@ -115,5 +137,7 @@ def families_of(prompt: str | None, rows: list[dict[str, str]]) -> set[str]:
     return {r["family"] for r in rows if re.search(r["pattern"], prompt)}
 
 
-if __name__ == "__main__":
-    sys.stdout.write(seed_text())
+if __name__ == "__main__":  # python -m ingest.prompt_terms: (re)write both seeds
+    SEED.write_text(seed_text())
+    FAMILY_SEED.write_text(family_seed_text())
+    sys.stdout.write(f"wrote {SEED.name} and {FAMILY_SEED.name}\n")

@@ -188,6 +188,7 @@ def seed_rows() -> list[dict[str, str]]:
 
 def test_the_prompt_terms_seed_is_what_its_generator_writes_and_every_pattern_compiles():
     assert (SEEDS / "rules_prompt_terms.csv").read_text() == prompt_terms.seed_text()
+    assert (SEEDS / "rules_prompt_family_patterns.csv").read_text() == prompt_terms.family_seed_text()
     rows = seed_rows()
     assert {r["family"] for r in rows} >= {"booru_vocabulary", "quality_tags", "civitai_nsfw", "civitai_minor_nouns"}
     with duckdb.connect() as con:
@@ -210,7 +211,18 @@ def test_the_prompt_terms_seed_is_what_its_generator_writes_and_every_pattern_co
     ],
 )
 def test_families_are_whole_terms_of_the_normalised_prompt(prompt, families):
-    assert prompt_terms.families_of(prompt_terms.normalise_prompt(prompt), seed_rows()) == families
+    normalised = prompt_terms.normalise_prompt(prompt)
+    assert prompt_terms.families_of(normalised, seed_rows()) == families
+    # the per-family alternation dbt matches finds the same, in RE2 as in Python
+    combined = prompt_terms.family_rows(seed_rows())
+    assert prompt_terms.families_of(normalised, combined) == families
+    with duckdb.connect() as con:
+        found = {
+            r["family"]
+            for r in combined
+            if con.execute("select regexp_matches(?, ?)", [normalised, r["pattern"]]).fetchone()[0]
+        }
+    assert found == families
 
 
 def test_the_normaliser_keeps_prompts_normalised_and_counts_an_odd_one():

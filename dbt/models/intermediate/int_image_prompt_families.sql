@@ -13,8 +13,8 @@ prompts as (
     where prompts.prompt is not null
 ),
 
-terms as (
-    select family, pattern from {{ ref('rules_prompt_terms') }}
+terms as (  -- one alternation per family (rules_prompt_terms' patterns, combined by ingest.prompt_terms)
+    select family, pattern from {{ ref('rules_prompt_family_patterns') }}
 )
 
 select distinct
