@@ -14,14 +14,15 @@ term matches only as a whole word or phrase. Families:
   construct: a lookahead is dropped (the pattern then matches more) and the row says so.
 
 `python -m ingest.prompt_terms` writes dbt/seeds/rules_prompt_terms.csv (one row per term, with its
-source) and rules_prompt_family_patterns.csv (one alternation per family, what dbt matches); a test
-checks both seeds are what this module writes.
+source) and the macro dbt/macros/prompt_family_patterns.sql (one alternation per family, what dbt
+matches, as constants); a test checks both are what this module writes.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import sys
 from pathlib import Path
@@ -31,7 +32,7 @@ import orjson
 LEXICONS = Path(__file__).parent / "lexicons" / "civitai"
 SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
 SEED = SEEDS / "rules_prompt_terms.csv"
-FAMILY_SEED = SEEDS / "rules_prompt_family_patterns.csv"
+FAMILY_MACRO = Path(__file__).parent.parent / "dbt" / "macros" / "prompt_family_patterns.sql"
 CIVITAI_SOURCE = "civitai/civitai@ebed661 src/utils/metadata/lists (Apache-2.0)"
 HUBWATCH_SOURCE = "hubwatch rule set v2"
 
@@ -122,12 +123,16 @@ def family_rows(rows: list[dict[str, str]] | None = None) -> list[dict[str, str]
     return [{"family": family, "pattern": bounded("|".join(parts))} for family, parts in fragments.items()]
 
 
-def family_seed_text() -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, ["family", "pattern"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(family_rows())
-    return out.getvalue()
+def family_macro_text() -> str:
+    """dbt/macros/prompt_family_patterns.sql: the per-family patterns as a macro, so that each is a
+    constant in the SQL (a pattern read from a table is compiled again for every row: ~12 ms each)."""
+    entries = ",\n".join(f"        ({json.dumps(r['family'])}, {json.dumps(r['pattern'])})" for r in family_rows())
+    return (
+        "{#\n  Written by `python -m ingest.prompt_terms` from dbt/seeds/rules_prompt_terms.csv: do not edit.\n"
+        "  One regular expression per prompt term family (the alternation of its terms' patterns, bounded\n"
+        "  once); int_image_prompt_families matches each as a constant.\n#}\n"
+        "{% macro prompt_family_patterns() %}\n    {{ return([\n" + entries + "\n    ]) }}\n{% endmacro %}\n"
+    )
 
 
 def families_of(prompt: str | None, rows: list[dict[str, str]]) -> set[str]:
@@ -139,5 +144,5 @@ def families_of(prompt: str | None, rows: list[dict[str, str]]) -> set[str]:
 
 if __name__ == "__main__":  # python -m ingest.prompt_terms: (re)write both seeds
     SEED.write_text(seed_text())
-    FAMILY_SEED.write_text(family_seed_text())
-    sys.stdout.write(f"wrote {SEED.name} and {FAMILY_SEED.name}\n")
+    FAMILY_MACRO.write_text(family_macro_text())
+    sys.stdout.write(f"wrote {SEED.name} and {FAMILY_MACRO.name}\n")

@@ -188,7 +188,7 @@ def seed_rows() -> list[dict[str, str]]:
 
 def test_the_prompt_terms_seed_is_what_its_generator_writes_and_every_pattern_compiles():
     assert (SEEDS / "rules_prompt_terms.csv").read_text() == prompt_terms.seed_text()
-    assert (SEEDS / "rules_prompt_family_patterns.csv").read_text() == prompt_terms.family_seed_text()
+    assert prompt_terms.FAMILY_MACRO.read_text() == prompt_terms.family_macro_text()
     rows = seed_rows()
     assert {r["family"] for r in rows} >= {"booru_vocabulary", "quality_tags", "civitai_nsfw", "civitai_minor_nouns"}
     with duckdb.connect() as con:
