@@ -635,6 +635,8 @@ def demo(start: date, end: date) -> None:
     with FakeHub(world) as hub, Reporter(stream=sys.stdout, every_seconds=30) as reporter:
         # fakehub's address and an unpaced client, as the settings resource's config (no environment)
         crawl = {"civitai_api_base": hub.civitai_base, "hf_endpoint": hub.hf_endpoint, "rate": 0.0}
+        # fakehub's second Civitai host (it hides R, X and XXX from 2026-04-15): image snapshots cross-check it
+        crawl["civitai_other_bases"] = [hub.civitai_second_base]
         crawl.update(backoff_initial=0.05, backoff_max=0.5)
         print(f"demo: fakehub at {hub.base_url}; {len(days)} monthly snapshots into {home / 'raw'}", flush=True)
         for day in days:

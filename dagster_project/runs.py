@@ -191,6 +191,7 @@ def run_job(
         checks["warned" if evaluation.severity.value == "WARN" else "failed"] += 1
         failed_checks.append(
             f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({evaluation.severity.value})"
+            + (f": {evaluation.description}" if evaluation.description else "")  # what a check says it saw
         )
     materialized = {
         event.asset_key.to_user_string(): {k: v.value for k, v in event.materialization.metadata.items()}

@@ -38,7 +38,7 @@ DBT_CHILD = Path(sys.executable).with_name("hubwatch-dbt")  # that dbt, killed w
 TARGET_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]{8}$")
 TABLES = {
     "civitai_models": ("models", "model_versions", "model_files"),
-    "civitai_images": ("images",),
+    "civitai_images": ("images", "image_resources", "image_prompts"),
     "hf_models": ("models", "model_files"),
 }
 LEDGER = "verified_snapshots.json"
@@ -271,8 +271,10 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     for source, tables in TABLES.items():
         for table in tables:
             key = f"{source}/{table}"
-            if dates.get(source):
-                files[key] = sql_list([f"{home}/raw/{source}/snapshot_date=*/{table}.parquet"])
+            pattern = f"snapshot_date=*/{table}.parquet"
+            # a table newer than every snapshot of the source (taken before it existed) reads empty
+            if dates.get(source) and any((home / "raw" / source).glob(pattern)):
+                files[key] = sql_list([f"{home}/raw/{source}/{pattern}"])
                 locations[key] = {"path": f"{home}/raw/{source}", "file": f"{table}.parquet"}
             else:
                 stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboards import figures as f
-from dashboards import image_feed, measures_series
+from dashboards import image_feed, images_made_with, measures_series
 from dashboards import series as s
 from dashboards.queries import SOURCE_OF, Package
 
@@ -444,6 +444,82 @@ def charts_by_page(p: Package) -> dict[str, list[Chart]]:
             ("sd15_lineage_monthly",),
             lambda d: f.time_chart(
                 d, ctx, title="SD 1.5 lineage, share of new models", source="table sd15_lineage_monthly"
+            ),
+            "share",
+            (min_n_note(), partial, undated),
+        )
+    if images_made_with.available(p):
+        made = images_made_with
+        for slug, title, definition, data, y_title in (
+            (
+                "image-resources-coverage",
+                "Images that say what they were made with",
+                made.COVERAGE_DEFINITION,
+                made.coverage_series(p),
+                "Share of images created each month",
+            ),
+            (
+                "images-made-with-kinds",
+                "Images made with real-person and NSFW models",
+                made.KINDS_DEFINITION,
+                made.kinds_series(p),
+                "Share of images with a resolved resource",
+            ),
+        ):
+            add(
+                made.PAGE,
+                slug,
+                title,
+                definition,
+                data,
+                (made.MONTHLY,),
+                lambda d, y_title=y_title: f.time_chart(
+                    d, ctx, title=y_title, source=f"table {made.MONTHLY}", panel_by=("platform",)
+                ),
+                "share",
+                (min_n_note(), partial, undated),
+            )
+        add(
+            made.PAGE,
+            "images-by-base-model-family",
+            "Base-model families images are made with",
+            made.FAMILY_DEFINITION,
+            made.family_series(p),
+            (made.FAMILIES,),
+            lambda d: f.time_chart(
+                d, ctx, title="Images by base-model family", source=f"table {made.FAMILIES}", panel_by=("category",)
+            ),
+            "share",
+            (min_n_note(), partial, undated),
+        )
+    if images_made_with.prompts_available(p):
+        made = images_made_with
+        add(
+            made.PAGE,
+            "prompt-families",
+            "Prompt vocabulary",
+            made.FAMILIES_DEFINITION,
+            made.prompt_family_series(p),
+            (made.PROMPT_FAMILIES,),
+            lambda d: f.time_chart(
+                d,
+                ctx,
+                title="Images whose prompt holds each family",
+                source=f"table {made.PROMPT_FAMILIES}",
+                panel_by=("category",),
+            ),
+            "share",
+            (min_n_note(), partial, undated),
+        )
+        add(
+            made.PAGE,
+            "minor-coded-nsfw",
+            "Minor-coded prompts and NSFW ratings",
+            made.MINOR_DEFINITION,
+            made.minor_series(p),
+            (made.MINOR,),
+            lambda d: f.time_chart(
+                d, ctx, title="Minor-coded prompts rated NSFW", source=f"table {made.MINOR}", panel_by=("platform",)
             ),
             "share",
             (min_n_note(), partial, undated),

@@ -20,6 +20,7 @@ PAGES = (
     ("base-models.html", "Base models"),
     ("lifecycle.html", "Lifecycle and takedowns"),
     ("reuploads.html", "Cross-platform re-uploads"),
+    ("images-made-with.html", "What images are made with, and their prompts"),
     ("coverage.html", "Coverage"),
     ("policy.html", "Policy timeline"),
     ("methodology.html", "Methodology"),
@@ -446,3 +447,43 @@ def coverage_body(p: Package) -> str:
         f"kind, scope, pages, items, errors)</summary>{table_html(coverage)}</details>"
     )
     return text, monthly_html + delay_html + every
+
+
+def images_made_with_body(p: Package) -> tuple[str, str]:
+    """The text before the charts of the images-made-with page, and the top-models table after them."""
+    from dashboards import images_made_with as made
+
+    if not made.available(p):
+        return (
+            "<p class='note'>This package does not measure what images are made with (it predates the "
+            "image_resources tables).</p>",
+            "",
+        )
+    before = (
+        "<p>Civitai image items can name the models they were made with: version ids (<code>modelVersionIds</code>, "
+        "<code>meta.civitaiResources</code>) or file hashes (<code>meta.resources</code>, <code>meta.hashes</code>, "
+        "<code>Model hash</code>). hubwatch resolves each against its models snapshots; every reference that does "
+        "not resolve is kept and counted by reason in <code>images_made_with_monthly</code> "
+        "(<code>n_refs_*</code>) and listed in <code>image_resources</code>. Many images name nothing: the first "
+        "chart is the coverage every other figure here rests on.</p>"
+    )
+    month, rows = made.top_models(p)
+    if rows.is_empty():
+        return before, ""
+    after = (
+        f"<h2>Models the most images of {esc(month)} were made with</h2>"
+        "<p class='note'>The last complete month; table top_models_by_images_monthly. Names of real-person "
+        "models are left out of the package unless it was published with names.</p>"
+        + table_html(
+            rows,
+            {
+                "model_rank": "rank",
+                "model_id": "model id",
+                "n_images": "images",
+                "n_nsfw_images": "NSFW images",
+                "base_model_family": "base-model family",
+                "real_person": "real person",
+            },
+        )
+    )
+    return before, after

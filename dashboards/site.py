@@ -20,7 +20,17 @@ import plotly.offline
 from dashboards import model_measures
 from dashboards import series as s
 from dashboards.charts import Chart, charts_by_page
-from dashboards.pages import PAGE_TEXT, PAGES, coverage_body, esc, index_body, methodology_body, policy_body, table_html
+from dashboards.pages import (
+    PAGE_TEXT,
+    PAGES,
+    coverage_body,
+    esc,
+    images_made_with_body,
+    index_body,
+    methodology_body,
+    policy_body,
+    table_html,
+)
 from dashboards.queries import Package, open_package
 
 STYLE = """
@@ -149,6 +159,8 @@ def render_site(package_path: Path, manifest: dict[str, Any] | None = None) -> P
             before = methodology_body(package)
         elif filename == "coverage.html":
             before, after = coverage_body(package)
+        elif filename == "images-made-with.html":
+            before, after = images_made_with_body(package)
         body = before
         for chart in charts.get(filename, []):
             chart.data.write_csv(staging / "data" / f"{chart.slug}.csv")

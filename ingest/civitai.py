@@ -26,6 +26,7 @@ import polars as pl
 
 from ingest.http import CrawlError, PoliteClient
 from ingest.landing import StagedSnapshot, rows_to_frame
+from ingest.prompt_terms import normalise_prompt
 from ingest.quality import Quality, as_dict, as_list, dicts_in, ints_in, strings_in
 from ingest.sources import IMAGE_PERIODS
 from ingest.timestamps import parse_timestamps, unparsed
@@ -153,6 +154,27 @@ IMAGE_SCHEMA = {
     "has_meta": pl.Boolean,
     "raw_json": pl.String,
 }
+# What an image says it was made with, one row per reference, in the order the item gives them:
+# `modelVersionIds` (since 2025-06), `meta.civitaiResources` (Civitai's generator: version ids),
+# `meta.resources` (A1111: name, type, AutoV2 hash), `meta.hashes` (name -> hash) and
+# `meta["Model hash"]`. Nothing is resolved here (dbt resolves ids and hashes against the models
+# crawls); a reference that names nothing usable is still a row (every column null but `source`),
+# so dbt counts it. resource_name is free text (often a person's name): never published.
+IMAGE_RESOURCE_SCHEMA = {
+    "image_id": pl.Int64,
+    "position": pl.Int64,
+    "source": pl.String,
+    "model_version_id": pl.Int64,
+    "hash": pl.String,  # lower-case hex as the image gave it
+    "hash_kind": pl.String,  # autov1 (8 hex) | autov2 (10) | sha256 (64) | other
+    "resource_name": pl.String,
+    "resource_type": pl.String,
+    "weight": pl.Float64,
+}
+HASH_KINDS = {8: "autov1", 10: "autov2", 64: "sha256"}
+# An image's prompt and negative prompt, as the warehouse matches them (prompt_terms.normalise_prompt);
+# internal only: no public table carries them, packages carry counts of term families.
+IMAGE_PROMPT_SCHEMA = {"image_id": pl.Int64, "prompt": pl.String, "negative_prompt": pl.String}
 # A model's creation date, first that is present: the earliest of its versions' times, each
 # version's time being its createdAt (the 2023 shape), else its publishedAt (list items since
 # 2024 carry no version createdAt); then the model's own publishedAt, then its createdAt. A model
@@ -328,7 +350,107 @@ def normalise_images(items: Iterable[Any], quality: Quality | None = None) -> di
                 "raw_json": orjson.dumps(item).decode(),
             }
         )
-    return {"images": _frame(rows, IMAGE_SCHEMA, "images", quality).sort("image_id")}
+    resources = [row for image_id, item in latest.items() for row in image_resources(image_id, item, quality)]
+    prompts = [row for image_id, item in latest.items() if (row := image_prompt(image_id, item, quality))]
+    return {
+        "image_prompts": _frame(prompts, IMAGE_PROMPT_SCHEMA, "image_prompts", quality).sort("image_id"),
+        "images": _frame(rows, IMAGE_SCHEMA, "images", quality).sort("image_id"),
+        "image_resources": _frame(resources, IMAGE_RESOURCE_SCHEMA, "image_resources", quality).sort(
+            "image_id", "position"
+        ),
+    }
+
+
+def image_meta(item: dict[str, Any], quality: Quality) -> dict[str, Any]:
+    """An image's generation metadata: flat, or wrapped `{"id", "meta"}` (the legacy path)."""
+    meta = as_dict(item.get("meta"), "images.meta", quality)
+    if set(meta) <= {"id", "meta"} and "meta" in meta:
+        return as_dict(meta["meta"], "images.meta", quality)
+    return meta
+
+
+def image_prompt(image_id: int, item: dict[str, Any], quality: Quality) -> dict[str, Any] | None:
+    """The image's normalised prompt and negative prompt (None when it has neither)."""
+    meta = image_meta(item, Quality())  # an odd meta is counted once, by image_resources
+    prompt, negative = normalise_prompt(meta.get("prompt")), normalise_prompt(meta.get("negativePrompt"))
+    for key, value in (("prompt", meta.get("prompt")), ("negativePrompt", meta.get("negativePrompt"))):
+        if value is not None and not isinstance(value, str):
+            quality.odd(f"images.meta.{key}")
+    if prompt is None and negative is None:
+        return None
+    return {"image_id": image_id, "prompt": prompt, "negative_prompt": negative}
+
+
+def image_resources(image_id: int, item: dict[str, Any], quality: Quality) -> list[dict[str, Any]]:
+    """Every resource reference an image item carries (see IMAGE_RESOURCE_SCHEMA)."""
+    meta = image_meta(item, quality)
+    refs: list[dict[str, Any]] = []
+
+    def add(source: str, **values: Any) -> None:
+        hash_ = values.get("hash")
+        hash_ = hash_.strip().lower() if isinstance(hash_, str) and hash_.strip() else None
+        refs.append(
+            {
+                "image_id": image_id,
+                "position": len(refs),
+                "source": source,
+                "model_version_id": _version_id(values.get("model_version_id")),
+                "hash": hash_,
+                "hash_kind": None if hash_ is None else HASH_KINDS.get(len(hash_), "other"),
+                "resource_name": _text(values.get("name")),
+                "resource_type": _text(values.get("type")),
+                "weight": _number(values.get("weight")),
+            }
+        )
+
+    # an odd element of modelVersionIds is counted once, by the images row
+    for version_id in ints_in(item.get("modelVersionIds"), "images.modelVersionIds", Quality()):
+        add("modelVersionIds", model_version_id=version_id)
+    for ref in as_list(meta.get("civitaiResources"), "images.meta.civitaiResources", quality):
+        ref = ref if isinstance(ref, dict) else {}  # kept as a row that names nothing (counted by dbt)
+        add(
+            "meta.civitaiResources",
+            model_version_id=ref.get("modelVersionId"),
+            type=ref.get("type"),
+            weight=ref.get("weight", ref.get("strength")),
+            name=ref.get("modelVersionName"),
+        )
+    for ref in as_list(meta.get("resources"), "images.meta.resources", quality):
+        ref = ref if isinstance(ref, dict) else {}
+        add(
+            "meta.resources", hash=ref.get("hash"), name=ref.get("name"), type=ref.get("type"), weight=ref.get("weight")
+        )
+    for name, hash_ in as_dict(meta.get("hashes"), "images.meta.hashes", quality).items():
+        if isinstance(hash_, str) and hash_.strip():  # `{"model": ""}` (a real shape) names nothing
+            add("meta.hashes", hash=hash_, name=name)
+    model_hash = meta.get("Model hash")
+    if isinstance(model_hash, str) and model_hash.strip():
+        add("meta.Model hash", hash=model_hash, name=meta.get("Model"), type="model")
+    return refs
+
+
+def _version_id(value: Any) -> int | None:
+    """A version id as sent: an integer, or its digits as text (the generator's JSON varies)."""
+    if type(value) is int:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def latest_by_id(items: Iterable[Any], table: str, id_type: type, quality: Quality) -> dict[Any, dict[str, Any]]:

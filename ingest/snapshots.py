@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from ingest import civitai, civitai_images, huggingface
+from ingest import civitai, civitai_images, cross_host, huggingface
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, Credentials, PoliteClient, Politeness, redact_host, strip_userinfo
 from ingest.landing import (
@@ -51,12 +51,16 @@ class Endpoints:
     hf_endpoint: str = field(default=DEFAULT_HF_ENDPOINT, repr=False)
     civitai_api_key: str | None = field(default=None, repr=False)
     hf_token: str | None = field(default=None, repr=False)
+    # more Civitai hosts (CIVITAI_API_BASES after its first): image snapshots cross-check them
+    civitai_other_bases: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls) -> Endpoints:
         env = os.environ
+        bases = cross_host.civitai_bases(env, DEFAULT_CIVITAI_API_BASE)
         return cls(
-            civitai_base=env.get("CIVITAI_API_BASE", DEFAULT_CIVITAI_API_BASE).rstrip("/"),
+            civitai_base=bases[0],
+            civitai_other_bases=bases[1:],
             hf_endpoint=env.get("HF_ENDPOINT", DEFAULT_HF_ENDPOINT).rstrip("/"),
             civitai_api_key=env.get("CIVITAI_API_KEY") or None,
             hf_token=env.get("HF_TOKEN") or None,
@@ -246,11 +250,12 @@ class _Run:
                     except CrawlError as error:
                         staged.record_failure(str(error))
                         raise
+                checked = self._cross_host(headers)
                 quality = Quality()
                 with gc_paused():
                     tables = _normalise(source, staged, self.hf_scope, home, quality)
                 tables = without_raw_json(tables)
-                manifest = staged.publish(tables, extra={**self._window_record(), **quality.manifest()})
+                manifest = staged.publish(tables, extra={**self._window_record(), **quality.manifest(), **checked})
         except SnapshotExists as exists:
             if exists.recovered:
                 manifest = read_manifest(home, source, day)
@@ -269,6 +274,20 @@ class _Run:
             return {}
         huggingface.crawl(staged, client, self.base, self.hf_scope, self.home)
         return {}
+
+    def _cross_host(self, headers: dict[str, str]) -> dict[str, Any]:
+        """An image snapshot with more than one Civitai host configured probes them all (cross_host)."""
+        others = self.endpoints.civitai_other_bases
+        if self.source != "civitai_images" or not others:
+            return {}
+        bases = (self.base, *(strip_userinfo(b) for b in others))
+        secrets = dict(zip(bases, (self.endpoints.civitai_base, *others), strict=True))
+
+        def client_for(base: str) -> PoliteClient:
+            credentials = Credentials.for_base(secrets[base], self.endpoints.civitai_api_key)
+            return PoliteClient(self.politeness, headers, credentials=credentials)
+
+        return {cross_host.RECORD_KEY: cross_host.check(bases, client_for, cross_host.CrossHostSettings.from_env())}
 
     def _window_record(self) -> dict[str, Any]:
         """An image snapshot of the API's own window says so in its manifest (it is no link of the feed)."""

@@ -72,8 +72,15 @@ PUBLIC_TABLES = (
     "sd15_lineage_monthly",
     "sd15_lineage_by_snapshot",
     "study_comparisons",
+    # what images are made with, and prompt vocabulary as counts only (#21)
+    "image_resources",
+    "images_made_with_monthly",
+    "images_by_base_model_family_monthly",
+    "top_models_by_images_monthly",
+    "prompt_families_monthly",
+    "minor_terms_nsfw_monthly",
 )
-PARQUET_ONLY = ("images", "model_snapshots")
+PARQUET_ONLY = ("images", "model_snapshots", "image_resources")
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
 they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
 third of the publish. They are in the Parquet files and the DuckDB file like every table."""

@@ -34,6 +34,7 @@ class HubwatchSettings(dg.ConfigurableResource):
     images_overlap: str | None = None  # e.g. 6h [HUBWATCH_IMAGES_OVERLAP]
     drop_threshold: float | None = None
     civitai_api_base: str | None = None  # else CIVITAI_API_BASE
+    civitai_other_bases: list[str] | None = None  # more Civitai hosts to cross-check (else CIVITAI_API_BASES)
     hf_endpoint: str | None = None  # else HF_ENDPOINT
     rate: float | None = None  # requests per second (else HUBWATCH_RATE)
     backoff_initial: float | None = None  # else HUBWATCH_BACKOFF_INITIAL
@@ -83,7 +84,11 @@ class HubwatchSettings(dg.ConfigurableResource):
         return base * 2**retry_number * random.uniform(0.75, 1.25)
 
     def endpoints(self) -> Endpoints:
-        overrides = {"civitai_base": self.civitai_api_base, "hf_endpoint": self.hf_endpoint}
+        overrides = {
+            "civitai_base": self.civitai_api_base,
+            "hf_endpoint": self.hf_endpoint,
+            "civitai_other_bases": tuple(self.civitai_other_bases) if self.civitai_other_bases is not None else None,
+        }
         return dataclasses.replace(Endpoints.from_env(), **{k: v for k, v in overrides.items() if v is not None})
 
     def politeness(self) -> Politeness:

@@ -9,6 +9,7 @@ request, real-person and minor content hidden from 2025-05-22, rows dropped afte
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -72,14 +73,15 @@ def _after(rows: list, keys: list[tuple], cursor: str | None) -> tuple[list, lis
 
 
 # -- Civitai ---------------------------------------------------------------------------------
-def civitai_models(world: World, t: datetime, query: dict[str, list[str]]) -> Response:
+def civitai_models(world: World, t: datetime, query: dict[str, list[str]], hidden: int = 0) -> Response:
+    """`hidden`: levels this host does not serve (a second host: see FakeHub.civitai_second_base)."""
     limit = _limit(query, 100, 100)
     if isinstance(limit, tuple):
         return limit
     page = _one(query, "page")
     if page and page.isdigit() and int(page) * limit > 1000:
         return _error(429, "You've requested too many pages, please use cursors instead")
-    mask = 31 if _one(query, "nsfw", "").lower() == "true" else 1
+    mask = (31 if _one(query, "nsfw", "").lower() == "true" else 1) & ~hidden
     archived = _flag(query, "archived")
     types = set(query.get("types", []))
     tag = _one(query, "tag")
@@ -269,8 +271,11 @@ def images_mask(query: dict[str, list[str]]) -> int | None:
     return NSFW_PARAM_MASKS.get((_one(query, "nsfw", "none") or "none").lower())
 
 
-def civitai_images(world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None) -> Response:
-    """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items."""
+def civitai_images(
+    world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None, hidden: int = 0
+) -> Response:
+    """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items;
+    `hidden`: levels this host does not serve."""
     limit = _limit(query, 100, 200)
     if isinstance(limit, tuple):
         return limit
@@ -278,6 +283,7 @@ def civitai_images(world: World, t: datetime, query: dict[str, list[str]], page_
     mask = images_mask(query)
     if mask is None:
         return _error(400, "browsingLevel must be a number")
+    mask &= ~hidden
     period = (_one(query, "period", "AllTime") or "AllTime").lower()
     since = t - timedelta(days=PERIOD_DAYS[period]) if period in PERIOD_DAYS else None
     rows = [i for i in world.images if i.listed_at(t, mask, since)]
@@ -317,14 +323,61 @@ def image_item(image: CivitaiImage, world: World, with_tags: bool, with_meta: bo
             "heartCount": image.image_id % 31,
             "commentCount": image.image_id % 5,
         },
-        "meta": {"prompt": ", ".join(image.tags), "steps": 28, "cfgScale": 6} if with_meta else None,
+        "meta": {
+            "prompt": prompt_of(image),
+            **({"negativePrompt": image.negative_prompt} if image.negative_prompt else {}),
+            "steps": 28,
+            "cfgScale": 6,
+            **resource_meta(image, world),
+        }
+        if with_meta
+        else None,
         "username": image.username,
         "baseModel": image.base_model,
-        "modelVersionIds": [image.version_id],
+        "modelVersionIds": [v for v in (image.version_id, image.extra_version_id) if v is not None]
+        if image.resource_shape in ("ids", "ids_only")
+        else [],
     }
     if with_tags:
         item["tags"] = [{"id": 1000 + sum(map(ord, name)), "name": name} for name in image.tags]
     return item
+
+
+def prompt_of(image: CivitaiImage) -> str:
+    """The image's prompt: its extras, its tags, and a marker no package may ever hold
+    (tests look for it in every file of a package)."""
+    return ", ".join([*image.prompt_extra, *image.tags, f"zqprompt{image.image_id}"])
+
+
+def autov2(world: World, version_id: int) -> str | None:
+    """The AutoV2 hash (first 10 hex of the SHA-256, lower case as A1111 writes it) of a
+    version's primary weight file."""
+    _model, version = world.versions[version_id]
+    primary = [f for f in version.files if f.primary and f.type in ("Model", "Pruned Model")]
+    return primary[0].sha256[:10].lower() if primary else None
+
+
+def resource_meta(image: CivitaiImage, world: World) -> dict[str, Any]:
+    """The generation-metadata keys that name what an image was made with (see RESOURCE_SHAPES)."""
+    if image.resource_shape == "ids":
+        refs = [{"type": "checkpoint", "modelVersionId": image.version_id}]
+        if image.extra_version_id is not None:
+            refs.append({"type": "lora", "modelVersionId": image.extra_version_id, "weight": 0.8})
+        return {"civitaiResources": refs}
+    if image.resource_shape == "a1111":
+        model, _version = world.versions[image.version_id]
+        main = autov2(world, image.version_id)
+        resources = [{"name": model.name, "type": "model", "hash": main}]
+        if image.extra_version_id is not None:
+            extra, _ = world.versions[image.extra_version_id]
+            resources.append(
+                {"name": extra.name, "type": "lora", "hash": autov2(world, image.extra_version_id), "weight": 0.7}
+            )
+        resources.append({"name": "easynegative", "type": "embed"})  # no hash: names nothing resolvable
+        return {"resources": resources, "hashes": {"model": main or ""}, "Model hash": main or "", "Model": model.name}
+    if image.resource_shape == "autov1":
+        return {"Model hash": hashlib.sha256(str(image.image_id).encode()).hexdigest()[:8], "Model": "some_model_v1"}
+    return {}
 
 
 # -- Hugging Face ----------------------------------------------------------------------------

@@ -68,6 +68,11 @@ class Faults:
         return None
 
 
+SECOND_HOST_PREFIX = "/sfw"
+SECOND_HOST_HIDES = 4 | 8 | 16  # R, X, XXX
+SECOND_HOST_SPLIT = datetime(2026, 4, 15, tzinfo=UTC)
+
+
 class FakeHub:
     """Serve a World on loopback. Use as a context manager, or start()/stop()."""
 
@@ -102,6 +107,17 @@ class FakeHub:
     @property
     def civitai_base(self) -> str:
         return f"{self.base_url}/api/v1"
+
+    @property
+    def civitai_second_base(self) -> str:
+        """A second Civitai host, as civitai.com has been since civitai.red took the NSFW content
+        (2026-04-15): the same hub, hiding the levels in SECOND_HOST_HIDES from SECOND_HOST_SPLIT on."""
+        return f"{self.base_url}{SECOND_HOST_PREFIX}/api/v1"
+
+    def hidden_levels(self, path: str, t: datetime) -> int:
+        """The browsing levels the host a request went to hides at t (0: none)."""
+        second = path.startswith(SECOND_HOST_PREFIX + "/")
+        return SECOND_HOST_HIDES if second and t >= SECOND_HOST_SPLIT else 0
 
     @property
     def hf_endpoint(self) -> str:
@@ -198,10 +214,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str, query, t: datetime) -> api.Response:
         world = self.fakehub.world
+        hidden = self.fakehub.hidden_levels(path, t)
+        path = path.removeprefix(SECOND_HOST_PREFIX) if path.startswith(SECOND_HOST_PREFIX + "/api/v1/") else path
         if path == "/api/v1/models":
-            return api.civitai_models(world, t, query)
+            return api.civitai_models(world, t, query, hidden)
         if path == "/api/v1/images":
-            return api.civitai_images(world, t, query, self.fakehub.images_page_cap)
+            return api.civitai_images(world, t, query, self.fakehub.images_page_cap, hidden)
         if path.startswith("/api/v1/models/") and path.rsplit("/", 1)[1].isdigit():
             return api.civitai_model(world, t, int(path.rsplit("/", 1)[1]))
         if path.startswith("/api/v1/model-versions/") and path.rsplit("/", 1)[1].isdigit():

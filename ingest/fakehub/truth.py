@@ -391,3 +391,194 @@ def monthly_coverage(models: dict, images: dict) -> dict[tuple[str, str], tuple[
         counts[0] += 1
         counts[1 if r["month"] is not None else 2] += 1
     return {k: tuple(v) for k, v in out.items()}
+
+
+# -- what images are made with (#21 item 1) -----------------------------------------------------
+IMAGE_MADE_WITH_COUNTS = (
+    "n_images",
+    "n_with_resources",
+    "n_resolved",
+    "n_real_person",
+    "n_real_person_declared",
+    "n_real_person_tagged",
+    "n_real_person_name_match",
+    "n_real_person_hash_match",
+    "n_real_person_nsfw_images",
+    "n_nsfw_model",
+    "n_nsfw_images",
+    "n_refs",
+    "n_refs_resolved",
+    "n_refs_unknown_version",
+    "n_refs_unknown_hash",
+    "n_refs_ambiguous_hash",
+    "n_refs_unindexed_hash",
+    "n_refs_no_identifier",
+)
+
+
+def _listed_versions_and_hashes(world: World, civitai_days: list[date]) -> tuple[set[int], dict[str, set[int]]]:
+    """Versions some models snapshot listed, and the AutoV2 hash -> versions of their weight
+    files (a model under moderation lists its versions without files)."""
+    versions: set[int] = set()
+    hashes: dict[str, set[int]] = {}
+    for day in civitai_days:
+        t = clock_of(day)
+        for m in world.models:
+            if not m.listed_at(t, 31, archived=True):
+                continue
+            for v in m.listed_versions_at(t):
+                versions.add(v.version_id)
+                if m.mode_at(t) is None:
+                    for f in v.files:
+                        if f.type in WEIGHT_FILE_TYPES:
+                            hashes.setdefault(f.sha256[:10].lower(), set()).add(v.version_id)
+    return versions, hashes
+
+
+def image_references(world: World, image) -> list[tuple[str, int | None, str | None]]:
+    """What fakehub's item for an image names, as (kind, version id, hash): kind `id`, `autov2`,
+    `autov1` or `name` (see world.RESOURCE_SHAPES and api.resource_meta)."""
+    from ingest.fakehub.api import autov2
+
+    shape, ids = image.resource_shape, [v for v in (image.version_id, image.extra_version_id) if v is not None]
+    if shape == "ids":
+        return [("id", v, None) for v in ids] * 2  # modelVersionIds and meta.civitaiResources
+    if shape == "ids_only":
+        return [("id", v, None) for v in ids]
+    if shape == "a1111":
+        main = autov2(world, image.version_id)
+        refs = [("autov2", None, autov2(world, v)) for v in ids] + [("name", None, None)]  # meta.resources
+        return refs + [("autov2", None, main)] * 2 if main else refs  # meta.hashes and "Model hash"
+    if shape == "autov1":
+        return [("autov1", None, "x")]
+    return []
+
+
+def images_made_with(
+    world: World, image_days: list[date], civitai_days: list[date], hf_days: list[date], period: str, families: dict
+) -> dict[str, dict]:
+    """The expected `images_made_with_monthly`, `images_by_base_model_family_monthly` and
+    `top_models_by_images_monthly` (as {month: [(model_id, n_images)] } before the cut)."""
+    images = image_truth(world, image_days, period)
+    models = model_truth(world, civitai_days, hf_days)
+    listed, hashes = _listed_versions_and_hashes(world, civitai_days)
+    by_id = {i.image_id: i for i in world.images}
+    versions = world.versions
+    monthly: dict[date, dict[str, int]] = {}
+    by_family: dict[tuple[date, str], list[int]] = {}
+    by_model: dict[tuple[date, str], list[int]] = {}
+    for image_id, row in images.items():
+        image, month = by_id[image_id], row["month"]
+        c = monthly.setdefault(month, dict.fromkeys(IMAGE_MADE_WITH_COUNTS, 0))
+        used: set[int] = set()
+        refs = image_references(world, image)
+        for kind, version_id, hash_ in refs:
+            if kind == "id":
+                reason = "resolved" if version_id in listed else "unknown_version"
+            elif kind == "autov2" and hash_ is None:
+                reason = "no_identifier"
+            elif kind == "autov2":
+                carriers = hashes.get(hash_, set())
+                reason = "resolved" if len(carriers) == 1 else "ambiguous_hash" if carriers else "unknown_hash"
+                version_id = next(iter(carriers)) if len(carriers) == 1 else None
+            elif kind == "autov1":
+                reason = "unindexed_hash"
+            else:
+                reason = "no_identifier"
+            c[f"n_refs_{reason}"] += 1
+            if reason == "resolved":
+                used.add(version_id)
+        c["n_refs"] += len(refs)
+        c["n_images"] += 1
+        c["n_with_resources"] += bool(refs)
+        c["n_nsfw_images"] += row["nsfw_strict"]
+        if not used:
+            continue
+        model_rows = {str(versions[v][0].model_id): models[("civitai", str(versions[v][0].model_id))] for v in used}
+        c["n_resolved"] += 1
+        real = any(m["real_person"] for m in model_rows.values())
+        c["n_real_person"] += real
+        for tier in ("declared", "tagged", "name_match", "hash_match"):
+            c[f"n_real_person_{tier}"] += any(m[tier] for m in model_rows.values())
+        c["n_real_person_nsfw_images"] += real and row["nsfw_strict"]
+        c["n_nsfw_model"] += any(m["nsfw_strict"] for m in model_rows.values())
+        for family in {families.get(versions[v][1].base_model, "other") for v in used}:
+            counts = by_family.setdefault((month, family), [0, 0])
+            counts[0] += 1
+            counts[1] += row["nsfw_strict"]
+        for model_id in model_rows:
+            counts = by_model.setdefault((month, model_id), [0, 0])
+            counts[0] += 1
+            counts[1] += row["nsfw_strict"]
+    top: dict[date, list[tuple[str, int, int]]] = {}
+    for (month, model_id), (n, nsfw) in by_model.items():
+        top.setdefault(month, []).append((model_id, n, nsfw))
+    top = {m: sorted(rows, key=lambda r: (-r[1], r[0]))[:20] for m, rows in top.items()}
+    return {
+        "monthly": monthly,
+        "by_family": {k: tuple(v) for k, v in by_family.items()},
+        "top": top,
+    }
+
+
+# -- both Civitai hosts (#21 item 6) -------------------------------------------------------------
+def cross_host_levels(world: World, day: date, hidden: int, pages: int = 2, limit: int = 200) -> dict[int, tuple]:
+    """level -> (items the main host's probe counts, items the second host's probe counts), for a
+    `period=Week` probe of at most `pages` pages; `hidden` is what the second host hides then."""
+    t = clock_of(day)
+    since = t - timedelta(days=PERIOD_DAYS["week"])
+    out = {}
+    for level in (1, 2, 4, 8, 16):
+        listed = sum(1 for i in world.images if i.listed_at(t, level, since))
+        main = min(listed, pages * limit)
+        out[level] = (main, 0 if level & hidden else main)
+    return out
+
+
+def cross_host_divergent_levels(world: World, day: date, hidden: int, tolerance: float = 0.05) -> list[int]:
+    return [
+        level
+        for level, (a, b) in cross_host_levels(world, day, hidden).items()
+        if max(a, b) - min(a, b) > tolerance * max(a, b)
+    ]
+
+
+# -- prompt vocabulary (#21 item 2) --------------------------------------------------------------
+def prompt_families(world: World, image_days: list[date], period: str, seed_rows: list[dict]) -> dict[str, dict]:
+    """The expected `prompt_families_monthly` ({(month, family): (n_images, n_nsfw_images)} and
+    {month: (n_with_prompt, n_nsfw_with_prompt)}) and `minor_terms_nsfw_monthly` counts, with the
+    families found by the seed's patterns in Python (ingest.prompt_terms.families_of)."""
+    from ingest.fakehub.api import prompt_of
+    from ingest.prompt_terms import families_of, normalise_prompt
+
+    images = image_truth(world, image_days, period)
+    by_id = {i.image_id: i for i in world.images}
+    families: dict[tuple[date, str], list[int]] = {}
+    totals: dict[date, list[int]] = {}
+    minor: dict[date, list[int]] = {}
+    for image_id, row in images.items():
+        image, month = by_id[image_id], row["month"]
+        nsfw, explicit = row["nsfw_strict"], image.browsing_level in (8, 16)
+        found = families_of(normalise_prompt(prompt_of(image)), seed_rows)
+        t = totals.setdefault(month, [0, 0])
+        t[0] += 1
+        t[1] += nsfw
+        for family in found:
+            c = families.setdefault((month, family), [0, 0])
+            c[0] += 1
+            c[1] += nsfw
+        coded = "civitai_minor_nouns" in found or {"civitai_minor_adjectives", "civitai_minor_partial_nouns"} <= found
+        m = minor.setdefault(
+            month, [0, 0, 0, 0, 0, 0]
+        )  # images, with prompt, nsfw with prompt, coded, +nsfw, +explicit
+        m[0] += 1
+        m[1] += 1
+        m[2] += nsfw
+        m[3] += coded
+        m[4] += coded and nsfw
+        m[5] += coded and explicit
+    return {
+        "families": {k: tuple(v) for k, v in families.items()},
+        "totals": {k: tuple(v) for k, v in totals.items()},
+        "minor": {k: tuple(v) for k, v in minor.items()},
+    }

@@ -19,6 +19,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 
 WORLD_START = datetime(2023, 1, 1, tzinfo=UTC)
 WORLD_END = datetime(2026, 6, 30, tzinfo=UTC)
@@ -253,6 +254,11 @@ class CivitaiImage:
     minor: bool
     deleted_at: datetime | None = None
     rated_at: datetime | None = None  # when its browsing level was set (None: at creation)
+    # how the item says what it was made with (see RESOURCE_SHAPES), and a second model (a LoRA)
+    resource_shape: str = "ids_only"
+    extra_version_id: int | None = None
+    prompt_extra: tuple[str, ...] = ()  # words the prompt holds besides its tags (see PROMPT_EXTRAS)
+    negative_prompt: str | None = None
 
     def exists_at(self, t: datetime) -> bool:
         return self.created_at <= t and not (self.deleted_at and self.deleted_at <= t)
@@ -303,7 +309,7 @@ class World:
     repos: list[HfRepo]
     seed: int
 
-    @property
+    @cached_property
     def versions(self) -> dict[int, tuple[CivitaiModel, CivitaiVersion]]:
         return {v.version_id: (m, v) for m in self.models for v in m.versions}
 
@@ -321,6 +327,8 @@ def build_world(
         )
     images = _build_images(rng, models, n_images)
     _rate_images(random.Random(f"ratings-{seed}"), images)  # its own generator: nothing else moves
+    _attach_resources(random.Random(f"resources-{seed}"), images, models)  # likewise
+    _write_prompts(random.Random(f"prompts-{seed}"), images)  # likewise
     repos = _build_repos(rng, models, n_repos)
     # with a stream of their own, so the rest of the world stays as it was
     _plant_real_shapes(random.Random(f"real-shapes-{seed}"), models, repos)
@@ -504,6 +512,43 @@ def _rate_images(rng: random.Random, images: list[CivitaiImage]) -> None:
     for image in images:
         _share, low, high = rng.choices(RATING_DELAYS, shares)[0]
         image.rated_at = image.created_at + low + (high - low) * rng.random()
+
+
+# How an image item names the models it was made with, as real items do (api_reference 1.6):
+# `ids` modelVersionIds plus meta.civitaiResources (Civitai's generator, 2025+); `ids_only`
+# modelVersionIds alone; `a1111` no ids, meta.resources / meta.hashes / "Model hash" with AutoV2
+# hashes (and an embedding named without a hash); `autov1` only an old 8-hex "Model hash" that no
+# crawl can resolve; `none` nothing at all (modelVersionIds: [], as the real 2025 item).
+RESOURCE_SHAPES = (("ids", 0.35), ("ids_only", 0.15), ("a1111", 0.2), ("autov1", 0.1), ("none", 0.2))
+
+
+def _attach_resources(rng: random.Random, images: list[CivitaiImage], models: list[CivitaiModel]) -> None:
+    adapters = [m for m in models if m.type in ("LORA", "LoCon")]
+    for image in images:
+        image.resource_shape = rng.choices([s for s, _ in RESOURCE_SHAPES], [w for _, w in RESOURCE_SHAPES])[0]
+        if image.resource_shape in ("ids", "ids_only", "a1111") and rng.random() < 0.4:
+            earlier = [v for m in adapters for v in m.versions_at(image.created_at) if m.model_id != image.model_id]
+            if earlier:
+                image.extra_version_id = rng.choice(earlier).version_id
+
+
+# Words a simulated prompt may hold besides the image's tags: quality tags (two eras), Civitai's
+# NSFW words (on NSFW images, mostly), and minor-coded words (a noun; an adjective with a partial
+# noun) on a few images of every rating, so that their co-occurrence with NSFW ratings is measured.
+QUALITY_PREFIXES = (("masterpiece", "best quality"), ("score_9", "score_8_up", "score_7_up"), ())
+NSFW_WORDS = ("nsfw", "nude", "topless")
+MINOR_CODED = (("teenager",), ("young", "girl"), ("schoolgirl",))
+
+
+def _write_prompts(rng: random.Random, images: list[CivitaiImage]) -> None:
+    for image in images:
+        extra = list(rng.choice(QUALITY_PREFIXES))
+        if image.browsing_level >= 4 and rng.random() < 0.6:
+            extra.append(rng.choice(NSFW_WORDS))
+        if rng.random() < 0.06:
+            extra.extend(rng.choice(MINOR_CODED))
+        image.prompt_extra = tuple(extra)
+        image.negative_prompt = "worst quality, low quality, nsfw" if rng.random() < 0.5 else None
 
 
 def _build_repos(rng: random.Random, models: list[CivitaiModel], n: int) -> list[HfRepo]:

@@ -19,6 +19,7 @@ import dagster as dg
 
 from dagster_project import runs
 from dagster_project.defs.resources import HubwatchSettings
+from ingest import cross_host
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError
 from ingest.landing import SOURCES, PageEvent, complete_snapshots, read_manifest
@@ -67,6 +68,16 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                     asset=key,
                     partitions_def=daily,
                     description="Warns when more of the previous snapshot's models vanished than allowed.",
+                )
+            )
+
+        if source == "civitai_images":
+            checks.append(
+                dg.AssetCheckSpec(
+                    "hosts_agree",
+                    asset=key,
+                    partitions_def=daily,
+                    description="Warns when the Civitai hosts (CIVITAI_API_BASES) list different images per level.",
                 )
             )
 
@@ -135,6 +146,12 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                     passed=True,
                     metadata={"snapshot_date": partition, "skipped": "incomplete"},
                 )
+            if source == "civitai_images":
+                yield dg.AssetCheckResult(
+                    check_name="hosts_agree",
+                    passed=True,
+                    metadata={"snapshot_date": partition, "skipped": "incomplete"},
+                )
             return
         manifest = result.manifest or read_manifest(settings.home_path, source, result.snapshot_date)
         yield dg.MaterializeResult(
@@ -167,6 +184,21 @@ def snapshot_asset(source: str, daily: dg.PartitionsDefinition) -> dg.AssetsDefi
                     "vanished_share": share,
                     "previous_snapshot": str(previous),
                     "threshold": settings.max_drop,
+                },
+            )
+        if source == "civitai_images":
+            record = manifest.get(cross_host.RECORD_KEY) or {}
+            yield dg.AssetCheckResult(
+                check_name="hosts_agree",
+                passed=not record.get("divergent", False),
+                severity=dg.AssetCheckSeverity.WARN,
+                description=cross_host.describe(record)
+                if record
+                else "one Civitai host configured: nothing to compare",
+                metadata={
+                    "snapshot_date": partition,
+                    "hosts": record.get("bases_text", manifest["host"]),
+                    "divergent_levels": record.get("divergent_levels_text", ""),
                 },
             )
 

@@ -34,7 +34,10 @@ select
     snapshots.n_skipped_invalid,
     snapshots.n_input_files,
     snapshots.inputs_sha256,
-    coalesce(undated.n_undated, 0) as n_undated
+    coalesce(undated.n_undated, 0) as n_undated,
+    snapshots.cross_host_bases,
+    snapshots.cross_host_divergent,
+    snapshots.cross_host_divergent_levels
 from snapshots
 inner join {{ ref('int_snapshots') }} as chain using (source, snapshot_date)
 left join undated

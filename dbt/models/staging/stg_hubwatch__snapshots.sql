@@ -34,5 +34,9 @@ select
     end as n_skipped_invalid,
     cast({{ json_value('content', '$.inputs.n_files') }} as bigint) as n_input_files,
     {{ json_string('content', '$.params.inputs_sha256') }} as inputs_sha256,
-    {{ json_string('content', '$.hubwatch_version') }} as hubwatch_version
+    {{ json_string('content', '$.hubwatch_version') }} as hubwatch_version,
+    -- both Civitai hosts (ingest/cross_host.py): null when the snapshot compared none
+    {{ json_string('content', '$.cross_host.bases_text') }} as cross_host_bases,
+    cast({{ json_value('content', '$.cross_host.divergent') }} as boolean) as cross_host_divergent,
+    {{ json_string('content', '$.cross_host.divergent_levels_text') }} as cross_host_divergent_levels
 from manifests
