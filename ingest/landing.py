@@ -7,7 +7,7 @@ Layout under $HUBWATCH_HOME:
                                                 time, item ids, sha256 of the body, where the body is
         <table>.parquet                         normalised rows (typed columns; see `publish`)
         manifest.json                           written last: what, when, how, sha256 of every file
-    raw/<source>/packs/<sha256>.pack            page bodies exactly as received, as zstd frames (a page
+    raw/<source>/_packs/<sha256>.pack            page bodies exactly as received, as zstd frames (a page
                                                 whose items an earlier snapshot held: a delta against
                                                 those pages); shared, never modified (ingest/pagestore.py)
     staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
@@ -143,7 +143,7 @@ def verify_snapshot(path: Path) -> dict[str, Any]:
 
 def stored_files(partition: Path, manifest: dict[str, Any]) -> dict[Path, dict[str, Any]]:
     """Every file a snapshot is made of, with its manifest entry (sha256, bytes): the partition's own
-    files and the packs in raw/<source>/packs/ its pages are rebuilt from."""
+    files and the packs in raw/<source>/_packs/ its pages are rebuilt from."""
     files = {partition / name: entry for name, entry in manifest["files"].items()}
     packs = pagestore.packs_dir(partition)
     for name, entry in ((manifest.get("page_store") or {}).get("packs") or {}).items():
@@ -646,7 +646,7 @@ class StagedSnapshot:
         return manifest
 
     def _pack_pages(self) -> dict[str, dict[str, Any]]:
-        """Move the staged pages into one pack (raw/<source>/packs/) and pages.jsonl; the packs the
+        """Move the staged pages into one pack (raw/<source>/_packs/) and pages.jsonl; the packs the
         snapshot needs, with their sha256 and size. Done once: a rerun finds pages.jsonl and only
         finishes removing pages/. A page staged as gzip (before the packs) is packed as a frame."""
         index, folder = self.dir / pagestore.INDEX, self.dir / "pages"

@@ -10,7 +10,7 @@ dictionary (zstd's raw-content dictionary, as `zstd --patch-from`), so it costs 
                                                status, time, items, cursor, the ids of the items it
                                                holds, the sha256 and size of its body as received),
                                                where its frame is (pack, offset, length) and its bases
-    raw/<source>/packs/<sha256>.pack           one snapshot's frames back to back, named by their own
+    raw/<source>/__packs/<sha256>.pack           one snapshot's frames back to back, named by their own
                                                sha256, never modified, never deleted
 
 A base is always a frame compressed alone (never a delta), so any page is rebuilt from at most a few
@@ -40,7 +40,8 @@ import zstandard as zstd
 from ingest.files import sha256_file
 
 FORMAT = "zstd-packs/1"
-PACKS = "packs"  # raw/<source>/packs/: shared by the source's snapshots
+PACKS = "_packs"  # raw/<source>/_packs/: shared by the source's snapshots; the leading "_" hides it
+# from Spark's and Hive's file listing, so raw/<source>/ stays a plain Hive-partitioned table for them
 INDEX = "pages.jsonl"  # in the partition: one line per page
 LEVEL = 9  # zstd level of every frame (19 is 10x slower for 5% less)
 BIG_BODY = 64 << 20  # bodies larger than this (whole imported files) are compressed at level 3
@@ -55,7 +56,7 @@ class StoreError(Exception):
 
 
 def packs_dir(partition: Path) -> Path:
-    """raw/<source>/packs/ of a partition in raw/, staging/ or withdrawn/ (all under one home)."""
+    """raw/<source>/_packs/ of a partition in raw/, staging/ or withdrawn/ (all under one home)."""
     return partition.parents[2] / "raw" / partition.parent.name / PACKS
 
 
@@ -277,7 +278,7 @@ def verify_pages(partition: Path) -> int:
 
 # -- packing ----------------------------------------------------------------------------------------
 def write_pack(packs: Path, frames: Iterable[bytes]) -> tuple[str, list[tuple[int, int]], int]:
-    """Write frames back to back into packs/<sha256>.pack (atomically; kept as it is when a whole
+    """Write frames back to back into _packs/<sha256>.pack (atomically; kept as it is when a whole
     pack of that name is already there); returns its name, each frame's (offset, length), its size."""
     packs.mkdir(parents=True, exist_ok=True)
     _remove_dead_temporaries(packs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from ingest import pagestore
 from ingest.fakehub import FakeHub, Faults, build_world
 
 # Whole-step retries (minutes apart, for the scheduled pipeline) are a setting of each run: CLI
@@ -64,3 +66,13 @@ def hub_env(hub: FakeHub, home: Path, **extra: str) -> dict[str, str]:
 def hubwatch(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     """Run the installed `hubwatch` command the way a user would."""
     return subprocess.run([HUBWATCH, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def copy_snapshot(partition: Path, raw: Path) -> None:
+    """A raw partition into another home's raw/, with the page packs its pages are stored in (a
+    partition alone is not the whole snapshot). Packs are named by their content and never
+    modified, so merging two homes' pack folders is safe."""
+    shutil.copytree(partition, raw / partition.parent.name / partition.name)
+    packs = pagestore.packs_dir(partition)
+    if packs.is_dir():
+        shutil.copytree(packs, raw / partition.parent.name / packs.name, dirs_exist_ok=True)

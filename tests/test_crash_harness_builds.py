@@ -12,7 +12,7 @@ import pytest
 from ingest.crash import BUILD_STEPS
 from ingest.fakehub import FakeHub
 from ingest.home import snapshot_path
-from tests.conftest import HUBWATCH, hub_env, hubwatch
+from tests.conftest import HUBWATCH, copy_snapshot, hub_env, hubwatch
 from tests.test_crash_harness import KILLED, NEXT_DAY, ROOT, SOURCES, take_in_process
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,7 @@ def marts(home: Path) -> dict[str, list[tuple]]:
 
 def add_next_day(home: Path, day2: Path) -> None:
     for source in SOURCES:
-        shutil.copytree(snapshot_path(day2, source, NEXT_DAY), snapshot_path(home, source, NEXT_DAY))
+        copy_snapshot(snapshot_path(day2, source, NEXT_DAY), home / "raw")
 
 
 @pytest.fixture(scope="module")

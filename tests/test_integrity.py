@@ -25,7 +25,7 @@ import pytest
 from ingest.fakehub import FakeHub
 from publish.package import PublishError, publish
 from publish.verify import verify
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import copy_snapshot, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 DAYS = ["2025-04-01", "2025-06-01"]
@@ -70,7 +70,7 @@ def env_for(origin, home: Path) -> dict[str, str]:
 
 def add_spare_snapshots(origin, home: Path) -> None:
     for partition in origin[1].glob(f"raw/*/snapshot_date={SPARE_DAY}"):
-        shutil.copytree(partition, home / "raw" / partition.parent.name / partition.name)
+        copy_snapshot(partition, home / "raw")
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
