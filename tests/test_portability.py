@@ -50,6 +50,8 @@ def spark_problems(sql: str) -> list[str]:
             and name.text.lower() not in SPARK_FUNCTIONS
         ):
             problems.append(f"{name.text}() is no Spark function")
+        elif name.token_type == TokenType.VARCHAR and (after is None or after.token_type != TokenType.L_PAREN):
+            problems.append("varchar without a length (Spark 4 refuses it: type_text())")
     for tree in filter(None, trees):
         for node in tree.walk():
             if isinstance(node, exp.Qualify):
@@ -67,6 +69,7 @@ def spark_problems(sql: str) -> list[str]:
         "select * from t qualify row_number() over (order by a) = 1",
         "select a from t union all by name select a from u",
         "select * exclude (a) from t",
+        "select cast(a as varchar) from t",
         "select list_transform(tags, lambda t: lower(t)) from t",
         "select [1, 2] as pair from t",
         "select tags[1] from t",

@@ -12,13 +12,13 @@ prompts as (
     select prompts.image_id, prompts.prompt
     from {{ ref('stg_civitai__image_prompts') }} as prompts
     inner join images
-        on images.image_id = cast(prompts.image_id as varchar)
+        on images.image_id = cast(prompts.image_id as {{ type_text() }})
         and images.last_seen = prompts.snapshot_date
     where prompts.prompt is not null
 )
 
 {% for family, pattern in families %}
-select cast(prompts.image_id as varchar) as image_id, {{ sql_string(family) }} as family
+select cast(prompts.image_id as {{ type_text() }}) as image_id, {{ sql_string(family) }} as family
 from prompts
 where {{ prompt_matches('prompts.prompt', sql_string(pattern)) }}
 {% if not loop.last %}union all{% endif %}

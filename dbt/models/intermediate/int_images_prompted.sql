@@ -6,10 +6,10 @@ with images as (
 ),
 
 prompted as (
-    select distinct cast(prompts.image_id as varchar) as image_id
+    select distinct cast(prompts.image_id as {{ type_text() }}) as image_id
     from {{ ref('stg_civitai__image_prompts') }} as prompts
     inner join images
-        on images.image_id = cast(prompts.image_id as varchar)
+        on images.image_id = cast(prompts.image_id as {{ type_text() }})
         and images.last_seen = prompts.snapshot_date
     where prompts.prompt is not null
 ),

@@ -13,7 +13,7 @@ with models as (
 civitai_stats as (
     select
         snapshot_date,
-        cast(model_id as varchar) as model_id,
+        cast(model_id as {{ type_text() }}) as model_id,
         thumbs_up_count,
         {{ civitai_favourites('favorite_count', 'thumbs_up_count') }} as favourites,
         comment_count

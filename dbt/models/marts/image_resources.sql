@@ -26,7 +26,7 @@ latest_refs as (
     select refs.*
     from refs
     inner join images
-        on images.image_id = cast(refs.image_id as varchar)
+        on images.image_id = cast(refs.image_id as {{ type_text() }})
         and images.last_seen = refs.snapshot_date
 ),
 
@@ -58,7 +58,7 @@ resolved as (
 
 select
     'civitai' as platform,
-    cast(resolved.image_id as varchar) as image_id,
+    cast(resolved.image_id as {{ type_text() }}) as image_id,
     position,
     ref_source,
     resource_type,
@@ -67,7 +67,7 @@ select
     hash_kind,
     given_model_version_id,
     model_version_id,
-    cast(resolved.model_id as varchar) as model_id,
+    cast(resolved.model_id as {{ type_text() }}) as model_id,
     resolved.base_model_family,
     models.real_person,
     resolution,
@@ -76,4 +76,4 @@ select
         when resolution = 'resolved' then hash_kind
     end as resolved_by
 from resolved
-left join models on models.model_id = cast(resolved.model_id as varchar)
+left join models on models.model_id = cast(resolved.model_id as {{ type_text() }})
