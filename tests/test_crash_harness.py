@@ -4,7 +4,6 @@ with an uninterrupted run. Builds are in test_crash_harness_builds.py (a module 
 publish tests."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from ingest.http import Politeness
 from ingest.huggingface import HfScope
 from ingest.landing import MANIFEST, complete_snapshots, read_manifest, verify_snapshot
 from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import HUBWATCH, hub_env, hubwatch
+from tests.conftest import HUBWATCH, copy_snapshot, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 DAY, NEXT_DAY = date(2025, 3, 1), date(2025, 3, 2)
@@ -149,9 +148,7 @@ FORCE_STEPS = ("page-committed:2", "crawled", "manifest-written", "sealed", "exc
 def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapshot(clean, fakehub, tmp_path, step):
     clean_home, _ = clean
     home, source = tmp_path / "home", "civitai_images"
-    shutil.copytree(snapshot_path(clean_home, source, DAY), snapshot_path(home, source, DAY))
-    packs = pagestore.packs_dir(snapshot_path(home, source, DAY))
-    shutil.copytree(pagestore.packs_dir(snapshot_path(clean_home, source, DAY)), packs)  # its page bodies
+    copy_snapshot(snapshot_path(clean_home, source, DAY), home / "raw")  # with its page bodies
     old = read_manifest(home, source, DAY)
     killed = driver(home, source, fakehub, crash=step, force=True)
     assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
