@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import socket
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,12 +65,13 @@ def use_instance(home: Path):
 
 
 def relax_sqlite_sync() -> None:
-    """Dagster's SQLite storage commits every event (a build logs ~800: one per table and per
-    check) and fsyncs each commit; on a shared disk that was half of a small build's wall time
-    (cProfile: 44 s in commit, 20 s in close of 258 s). Its databases are in WAL mode, where
-    SQLite's own advice is `synchronous=NORMAL`: no fsync per commit, never corrupt, and a killed
-    process loses nothing (only a power loss may drop the last events of the run history; the
-    evidence, raw/ and the build records, is written by hubwatch with its own fsyncs)."""
+    """Dagster's SQLite storage commits every event (a build logs ~1400: one per table and per
+    check, each planned and done) and fsyncs each commit; on a shared disk that was half of a small
+    build's wall time (cProfile: 44 s in commit, 20 s in close of 258 s). Its databases are in WAL
+    mode, where SQLite's own advice is `synchronous=NORMAL`: no fsync per commit, never corrupt, and
+    a killed process loses nothing (only a power loss may drop the last events of the run history;
+    the evidence, raw/ and the build records, is written by hubwatch with its own fsyncs). While a
+    run executes, its storage files are also kept open (storage_kept_open)."""
 
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -86,6 +88,56 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
         (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
         if str(mode).lower() == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            _keep_open(dbapi_connection)
+
+
+_keepers: dict[str, Any] | None = None  # database file -> an idle sqlite3 connection, while a run executes
+_keepers_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def storage_kept_open():
+    """Hold one idle connection open to each of Dagster's SQLite files while a run executes.
+
+    Dagster opens a connection for every event and closes it at once (NullPool). Closing the last
+    connection of a WAL database checkpoints the WAL into the database (two fsyncs), deletes it, and
+    the next commit creates it again (another sync): ~20 ms an event, ~1400 events a build. With one
+    connection kept open, no close is the last: events are appended to the WAL, which SQLite itself
+    checkpoints every 1000 pages and once when the keepers close at the end of the run. Nothing is
+    less durable (a killed process leaves the WAL, which the next connection recovers)."""
+    global _keepers
+    with _keepers_lock:
+        outer = _keepers is not None
+        if not outer:
+            _keepers = {}
+    try:
+        yield
+    finally:
+        if not outer:
+            with _keepers_lock:
+                kept, _keepers = _keepers or {}, None
+            for keeper in kept.values():
+                with contextlib.suppress(Exception):
+                    keeper.close()
+
+
+def _keep_open(connection) -> None:
+    """Open a keeper for the database of this new connection (once per file, while a run executes)."""
+    import sqlite3
+
+    if _keepers is None:
+        return
+    files = [file for _seq, name, file in connection.execute("PRAGMA database_list").fetchall() if name == "main"]
+    with _keepers_lock:
+        if _keepers is None or not files or not files[0] or files[0] in _keepers:
+            return
+        keeper = sqlite3.connect(files[0], timeout=30, check_same_thread=False)
+        try:
+            keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()  # maps the WAL index
+        except sqlite3.Error:
+            keeper.close()
+            return
+        _keepers[files[0]] = keeper
 
 
 def no_progress(event: PageEvent) -> None:
@@ -171,7 +223,7 @@ def run_job(
     # go to the log too, and the CLI says what failed in one line
     log = Quiet(log_path.open("w"))
     try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), storage_kept_open():
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=partition_key,

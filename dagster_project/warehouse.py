@@ -289,15 +289,21 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
 def build_args(home: Path, full_refresh: bool = False, partial: bool = False, engine: str = "duckdb") -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
-    test that also reads a table outside the selection may find it missing or stale. On Spark (the
-    profile's `spark` target) the unit tests are left out: their fixtures are DuckDB SQL, and they
-    pin the models' logic, which the cross-engine test holds equal on both engines."""
+    test that also reads a table outside the selection may find it missing or stale.
+
+    dbt's unit tests are left out of every build, as dbt recommends ("only running unit tests in
+    development or CI environments. Since the inputs of the unit tests are static, there's no need
+    to use additional compute cycles running them in production": docs.getdbt.com/docs/build/unit-tests,
+    "When to run unit tests"). They pin the models' logic on fixed rows, so they cannot fail on a
+    day's data; `make test` runs them once (tests/test_dbt_unit_tests.py), and the data tests still
+    run at every build. (Their fixtures are DuckDB SQL; the cross-engine test holds Spark's models
+    equal to DuckDB's.)"""
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
-    args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode()]
+    args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
         args += ["--indirect-selection", "buildable"]
     if engine != "duckdb":
-        args += ["--target", engine, "--exclude-resource-type", "unit_test"]
+        args += ["--target", engine]
     return [*args, "--full-refresh"] if full_refresh else args

@@ -46,5 +46,6 @@ TRANSLATOR = Translator(
 def warehouse(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: HubwatchSettings, config: BuildConfig
 ) -> Iterator[Any]:
-    """Verify raw/ against manifests, then `dbt build` (models, seeds, tests, unit tests)."""
+    """Verify raw/ against manifests, then `dbt build` (models, seeds, data tests; the unit tests run in
+    `make test`: warehouse.build_args)."""
     yield from build_events(context, dbt, settings.home_path, config.full_refresh, config.engine)

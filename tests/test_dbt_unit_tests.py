@@ -1,0 +1,75 @@
+"""dbt's unit tests (the models' logic on fixed rows, declared in dbt/models/**/*.yml), run once here.
+
+No build runs them (dbt's advice: unit tests belong in development and CI, not in every production
+build; dagster_project/warehouse.py build_args), so this module is where a broken model logic
+shows. A unit test reads its inputs' column types from the warehouse, so the models are first built
+empty (`dbt build --empty`: every relation, zero rows) in a home of one small fakehub day; the
+unit tests run in that same dbt build, each before the model it tests, and the data tests are left
+out (they run at every real build).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from dbt.cli.main import dbtRunner
+
+from dagster_project.warehouse import DBT_DIR, build_args
+from ingest.fakehub import FakeHub
+from tests.test_crash_harness import SOURCES, take_in_process
+
+pytestmark = pytest.mark.slow
+
+
+def unit_tests_declared() -> set[str]:
+    """Every unit test of the project, from the manifest `make manifest` writes."""
+    manifest = orjson.loads((DBT_DIR / "target" / "manifest.json").read_bytes())
+    return {key for key, node in manifest.get("unit_tests", {}).items() if node["resource_type"] == "unit_test"}
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory, small_world) -> Path:
+    home = tmp_path_factory.mktemp("unit") / "home"
+    with FakeHub(small_world) as hub:
+        for source in SOURCES:
+            take_in_process(home, source, hub)
+    return home
+
+
+def test_a_daily_build_leaves_the_unit_tests_out(home):
+    args = build_args(home)
+    assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
+
+
+def test_every_dbt_unit_test_passes(home):
+    args = build_args(home)
+    dbt_vars = args[args.index("--vars") + 1]
+    target = home / "dbt" / "target" / "unit-tests"
+    result = dbtRunner().invoke(
+        [
+            "build",
+            "--empty",
+            "--exclude-resource-type",
+            "test",
+            "--vars",
+            dbt_vars,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+            "--target-path",
+            str(target),
+            "--log-path",
+            str(target),
+            "--quiet",
+        ]
+    )
+    results = orjson.loads((target / "run_results.json").read_bytes())["results"]
+    unit = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert unit.keys() == unit_tests_declared() and unit_tests_declared(), "a unit test did not run"
+    failed = {key: status for key, status in unit.items() if status != "pass"}
+    messages = [r.get("message") for r in results if r["unique_id"] in failed]
+    assert not failed, f"{failed}: {messages}"
+    assert result.success, result.exception
