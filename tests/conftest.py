@@ -218,3 +218,21 @@ def real_crawls(tmp_path_factory, small_world) -> tuple[Path, dict]:
         return {"imports": done, "build": outcome_facts(build(home, must_pass=False))}
 
     return shared_home(tmp_path_factory, "real-crawls", make)
+
+
+@pytest.fixture(scope="session")
+def rendered_package(tmp_path_factory) -> Path:
+    """tests/dashboard_package.py's package (every table and the policy events) with its site
+    rendered, once per session: the dashboard tests that only read that site read this one (a test
+    that changes a package writes its own)."""
+
+    def make(folder: Path) -> dict:
+        from dashboards.site import render_site
+        from tests.dashboard_package import write_package
+
+        package = write_package(folder)
+        render_site(package)
+        return {"package": str(package)}
+
+    _folder, made = shared_home(tmp_path_factory, "dashboard-package", make)
+    return Path(made["package"])
