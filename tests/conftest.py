@@ -76,3 +76,163 @@ def copy_snapshot(partition: Path, raw: Path) -> None:
     packs = pagestore.packs_dir(partition)
     if packs.is_dir():
         shutil.copytree(packs, raw / partition.parent.name / packs.name, dirs_exist_ok=True)
+
+
+# -- built warehouses, shared ------------------------------------------------------------------
+# A build costs ~40-85 s of dbt and Dagster; a `hubwatch build` subprocess adds ~16 s of imports.
+# Tests build in this process through the same Dagster job the command runs, and tests that only
+# read a warehouse share one build per world and days (see shared_home); a test that changes a
+# home copies it first (copy_home). The CLI's own process (exit code, output) keeps its tests.
+
+SOURCES = ("civitai_models", "civitai_images", "hf_models")
+
+
+def snapshot_days(
+    hub: FakeHub,
+    home: Path,
+    days,
+    *,
+    sources: tuple[str, ...] = SOURCES,
+    period: str = "Month",
+) -> None:
+    """Simulated snapshots of each source on each day, in this process (`hubwatch snapshot --as-of`
+    without its subprocess), at no politeness delay."""
+    from ingest.http import Politeness
+    from ingest.snapshots import Endpoints, take_snapshot
+
+    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
+    for day in days:
+        for source in sources:
+            take_snapshot(
+                source,
+                home=home,
+                endpoints=endpoints,
+                as_of=str(day),
+                images_period=period,
+                politeness=Politeness(requests_per_second=0),
+            )
+
+
+def build(home: Path, *, full_refresh: bool = False, tz: str | None = None, must_pass: bool = True):
+    """`hubwatch build` in this process: dagster_project.runs.build_warehouse, the very job the
+    command runs (verification, dbt, build record), without its subprocess. tz: the time zone the
+    build runs in (TZ, as a user's shell would set it). Returns the RunOutcome; must_pass asserts
+    it succeeded, with what failed."""
+    import time
+
+    from dagster_project.runs import build_warehouse
+
+    saved = os.environ.get("TZ")
+    if tz:
+        os.environ["TZ"] = tz
+        time.tzset()
+    try:
+        outcome = build_warehouse(home, full_refresh=full_refresh)
+    finally:
+        if tz:
+            if saved is None:
+                os.environ.pop("TZ", None)
+            else:
+                os.environ["TZ"] = saved
+            time.tzset()
+    if must_pass:
+        assert outcome.success, (outcome.error, outcome.failed_checks)
+    return outcome
+
+
+def snapshot_and_build(world, home: Path, days, *, sources: tuple[str, ...] = SOURCES, period: str = "Month"):
+    """A fakehub world snapshotted on each day, then built: the home most measure tests read."""
+    with FakeHub(world) as hub:
+        snapshot_days(hub, home, days, sources=sources, period=period)
+    return build(home)
+
+
+def shared_root(tmp_path_factory) -> Path:
+    """A folder every pytest-xdist worker of this session sees (the base temp of the whole run);
+    without xdist, this session's own base temp."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def shared_home(tmp_path_factory, name: str, make) -> tuple[Path, dict]:
+    """A home made once per test session, whichever xdist worker asks first (the others wait on a
+    file lock, then read it). make(home) fills it in place (a home's paths are absolute, so it is
+    not moved) and returns what the tests want to know of the making (JSON: e.g. a build's checks),
+    saved beside it; a make that failed leaves no mark of completion and is made again from
+    scratch. Returns (home, what make returned). Read it read-only; copy it (copy_home) to change it."""
+    from filelock import FileLock
+
+    root = shared_root(tmp_path_factory) / "shared-homes"
+    root.mkdir(exist_ok=True)
+    home, made = root / name / "home", root / name / "made.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not made.is_file():
+            shutil.rmtree(root / name, ignore_errors=True)
+            home.mkdir(parents=True)
+            made.write_bytes(orjson.dumps(make(home) or {}))
+    return home, orjson.loads(made.read_bytes())
+
+
+def outcome_facts(outcome) -> dict:
+    """What tests read of a build run, as JSON (a RunOutcome, without its materialisation metadata)."""
+    return {
+        "success": outcome.success,
+        "run_id": outcome.run_id,
+        "error": outcome.error,
+        "checks": outcome.checks,
+        "failed_checks": outcome.failed_checks,
+    }
+
+
+def copy_home(home: Path, to: Path) -> Path:
+    """A private copy of a shared home, for a test that writes to it (far cheaper than a build)."""
+    shutil.copytree(home, to, symlinks=True)
+    return to
+
+
+REAL_2023_SELECTION = REAL / "civitai_v1_models_items_2023-07_selection.json"
+REAL_2025_LIST = REAL / "civitai_v1_models_list_limit10_2025-08.json"
+REAL_2023_URL = "https://github.com/dfanr/CivitaiModelList"
+
+
+@pytest.fixture(scope="session")
+def real_crawls(tmp_path_factory, small_world) -> tuple[Path, dict]:
+    """Real answers of both API generations, each imported with `hubwatch import` as a user runs
+    it (the July 2023 crawl's selection, named by its URL; the 2025 list), then built: test_import
+    reads what became of the imports, test_model_measures the measures of the build. Returns the
+    home and, per import, its exit code and stderr, and the build's outcome."""
+
+    def make(home: Path) -> dict:
+        with FakeHub(small_world) as hub:
+            env = hub_env(hub, home)
+            imports = [
+                hubwatch(
+                    "import", "civitai-models-json", str(REAL_2023_SELECTION), "--as-of", "2023-07-05",
+                    "--source-url", REAL_2023_URL, env=env,
+                ),
+                hubwatch("import", "civitai-models-json", str(REAL_2025_LIST), "--as-of", "2025-08-14", env=env),
+            ]  # fmt: skip
+        done = [{"returncode": i.returncode, "stderr": i.stderr} for i in imports]
+        if any(i.returncode for i in imports):
+            return {"imports": done, "build": None}
+        return {"imports": done, "build": outcome_facts(build(home, must_pass=False))}
+
+    return shared_home(tmp_path_factory, "real-crawls", make)
+
+
+@pytest.fixture(scope="session")
+def rendered_package(tmp_path_factory) -> Path:
+    """tests/dashboard_package.py's package (every table and the policy events) with its site
+    rendered, once per session: the dashboard tests that only read that site read this one (a test
+    that changes a package writes its own)."""
+
+    def make(folder: Path) -> dict:
+        from dashboards.site import render_site
+        from tests.dashboard_package import write_package
+
+        package = write_package(folder)
+        render_site(package)
+        return {"package": str(package)}
+
+    _folder, made = shared_home(tmp_path_factory, "dashboard-package", make)
+    return Path(made["package"])

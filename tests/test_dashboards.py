@@ -23,10 +23,9 @@ NAMED_COLUMNS = ["period", "platform", "entity", "measure", "numerator", "denomi
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Path:
-    package = write_package(tmp_path_factory.mktemp("package"))
-    render_site(package)
-    return package / "dashboards"
+def site(rendered_package) -> Path:
+    """The site of tests/dashboard_package.py's package, rendered once per session (conftest)."""
+    return rendered_package / "dashboards"
 
 
 def figures(page: Path) -> dict[str, dict]:

@@ -149,10 +149,8 @@ def test_the_sections_show_the_measures_escaped_and_without_creator_hashes(tmp_p
     assert not [p for p in site.glob("*.html") if HASH in p.read_text()]
 
 
-def test_a_package_without_the_tables_says_so(tmp_path):
-    package = write_package(tmp_path)
-    render_site(package)
-    site = package / "dashboards"
+def test_a_package_without_the_tables_says_so(rendered_package):
+    site = rendered_package / "dashboards"  # tests/dashboard_package.py's tables only, rendered (conftest)
     assert "no real_person_downloads_by_snapshot table" in (site / "real-person.html").read_text()
     assert "no study_comparisons table" in (site / "studies.html").read_text()
     assert not (site / "data" / "real-person-downloads.csv").exists()

@@ -9,16 +9,13 @@ import shutil
 import pytest
 
 from dashboards.pages import PAGES
-from dashboards.site import render_site
 from tests.browser import browser, check_site, visit
-from tests.dashboard_package import write_package
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    package = write_package(tmp_path_factory.mktemp("package"))
-    render_site(package)
-    return package / "dashboards"
+def site(rendered_package):
+    """The site of tests/dashboard_package.py's package, rendered once per session (conftest)."""
+    return rendered_package / "dashboards"
 
 
 def test_every_page_passes_the_browser_checks(site):

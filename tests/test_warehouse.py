@@ -19,28 +19,15 @@ from ingest.fakehub import truth
 from ingest.fakehub.world import NAMESAKES, SHARED_CONFIG, SHARED_VAE
 from ingest.http import Politeness
 from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import build, copy_home, hub_env, hubwatch, shared_home, snapshot_days
 
 pytestmark = pytest.mark.slow
 FIRST_DAYS = [date(2025, 1, 1), date(2025, 4, 1), date(2025, 6, 1)]
 LAST_DAY = date(2025, 8, 1)
 DAYS = [*FIRST_DAYS, LAST_DAY]
 PERIOD = "Month"
+TZ = "Pacific/Kiritimati"
 SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
-
-
-def snapshot_all(hub, home, days):
-    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-    for day in days:
-        for source in ("civitai_models", "civitai_images", "hf_models"):
-            take_snapshot(
-                source,
-                home=home,
-                endpoints=endpoints,
-                as_of=day.isoformat(),
-                images_period=PERIOD,
-                politeness=Politeness(requests_per_second=0),
-            )
 
 
 def marts(home: Path, table: str, order: str) -> list[tuple]:
@@ -55,27 +42,31 @@ def query(home: Path, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, small_world):
-    """Three snapshots built, then a fourth added incrementally; and a full-refresh copy. The builds
-    run in a time zone 14 hours from UTC: no item may move to another month (the truth is UTC)."""
-    from ingest.fakehub import FakeHub
+    """Three snapshots built, then a fourth added incrementally; and a full-refresh copy made by
+    the `hubwatch build --full-refresh` command itself. The builds run in a time zone 14 hours from
+    UTC: no item may move to another month (the truth is UTC). Made once per session."""
 
-    home = tmp_path_factory.mktemp("warehouse") / "home"
-    with FakeHub(small_world) as hub:
-        env = hub_env(hub, home, TZ="Pacific/Kiritimati")
-        snapshot_all(hub, home, FIRST_DAYS)
-        first = hubwatch("build", env=env, timeout=600)
-        assert first.returncode == 0, first.stderr
-        snapshot_all(hub, home, [LAST_DAY])
-        second = hubwatch("build", env=env, timeout=600)
-        assert second.returncode == 0, second.stderr
-        refreshed = home.parent / "refreshed"
-        shutil.copytree(home, refreshed)
-        full = hubwatch("build", "--full-refresh", env={**env, "HUBWATCH_HOME": str(refreshed)}, timeout=600)
+    def make(home: Path) -> dict:
+        from ingest.fakehub import FakeHub
+
+        with FakeHub(small_world) as hub:
+            snapshot_days(hub, home, FIRST_DAYS, period=PERIOD)
+            build(home, tz=TZ)
+            snapshot_days(hub, home, [LAST_DAY], period=PERIOD)
+            build(home, tz=TZ)
+            refreshed = home.parent / "refreshed"
+            shutil.copytree(home, refreshed)
+            env = hub_env(hub, refreshed, TZ=TZ)
+            full = hubwatch("build", "--full-refresh", env=env, timeout=600)
         assert full.returncode == 0, full.stderr
-    return home, refreshed, second.stderr
+        return {"full_refresh_stderr": full.stderr}
+
+    home, made = shared_home(tmp_path_factory, "warehouse", make)
+    return home, home.parent / "refreshed", made["full_refresh_stderr"]
 
 
 def test_build_reports_a_summary(built):
+    """`hubwatch build` (here the full refresh, run as a user runs it) ends with its one-line summary."""
     _home, _refreshed, stderr = built
     assert re.search(r"build: \d+ tables and seeds built; checks: \d+ passed, 0 failed", stderr), stderr
 
@@ -239,8 +230,7 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
             force=force,
             politeness=Politeness(requests_per_second=0),
         )
-    incremental = hubwatch("build", env=hub_env(fakehub, home), timeout=600)
-    assert incremental.returncode == 0, incremental.stderr
+    build(home)
 
     after = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
     assert 0 < after < before  # the retake really dropped images
@@ -349,8 +339,9 @@ def test_downloads_delta_is_computed_between_consecutive_snapshots(built):
     assert rows[0][0] > 0 and rows[0][1] == 0
 
 
-def test_sql_command_reads_the_published_copy_only(built, fakehub):
-    env = hub_env(fakehub, built[0])
+def test_sql_command_reads_the_published_copy_only(built, fakehub, tmp_path):
+    home = copy_home(built[0], tmp_path / "home")  # publish writes into the home
+    env = hub_env(fakehub, home)
     missing = hubwatch("sql", "select 1", env=env)
     assert missing.returncode != 0 and "hubwatch publish" in missing.stderr
     assert hubwatch("publish", env=env).returncode == 0
@@ -363,7 +354,7 @@ def test_sql_command_reads_the_published_copy_only(built, fakehub):
     ):
         refused = hubwatch("sql", statement, env=env)
         assert refused.returncode != 0 and "read-only" in refused.stderr, refused.stderr
-    assert marts(built[0], "build_info", "1")[0][0] == "v3"
+    assert marts(home, "build_info", "1")[0][0] == "v3"
 
 
 def test_monthly_coverage_equals_truth(built, small_world):
