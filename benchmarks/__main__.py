@@ -1,7 +1,12 @@
-"""Scale benchmarks: python -m benchmarks run --tier small|medium|large [--home DIR] [--out DIR]
+"""Scale benchmarks: python -m benchmarks run --tier small|medium|large|year [--home DIR] [--out DIR] [--resume]
 
 In one run on one machine it measures, and writes results/<tier>-<date>.json plus a table:
-- incremental builds adding one day to warehouses of 1, 10 and 30 snapshots (fewer for small);
+- incremental builds adding one day to warehouses of 1, 10 and 30 snapshots (fewer for small;
+  the year tier: 29, 179 and 364, i.e. the 30th, 180th and 365th day), each with its peak RSS,
+  the load average at its end and the raw bytes the added day wrote. The warehouse grows from
+  one step to the next (generate the days up to the step, one ordinary build, then the timed
+  day), never rebuilt from scratch; with --home the steps done so far are kept in
+  <home>/benchmark-progress.json, and --resume goes on from there after an interruption;
 - the full build (`--full-refresh`) of the resulting warehouse: wall time and peak RSS of the
   whole process tree (dbt runs in a child process). Every build is `hubwatch build`'s own path
   (dagster_project.runs.build_warehouse: the Dagster dbt assets, run in this process);
@@ -21,15 +26,16 @@ import platform
 import tempfile
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import orjson
 
-from benchmarks.generate import TIERS, write_tier
+from benchmarks.generate import START, TIERS, write_tier
 from dagster_project.runs import build_warehouse
 from dashboards.site import render_site
+from ingest.home import snapshot_path
 from publish.package import publish
 
 RESULTS = Path(__file__).parent / "results"
@@ -44,6 +50,7 @@ from (
 group by month order by month
 """
 # the dbt nodes the images figure is computed through (stg_civitai__images is a view over raw/)
+SOURCES = ("civitai_models", "civitai_images", "hf_models")  # what write_tier writes each day
 LINEAGE = ("stg_civitai__images", "int_image_last_seen", "nsfw_share_monthly")
 
 
@@ -101,7 +108,12 @@ def timed_build(home: Path, full_refresh: bool = False) -> dict:
         for meta in outcome.materialized.values()
         if str(meta.get("unique_id", "")).startswith("model.") and meta["unique_id"].split(".")[-1] in LINEAGE
     )
-    return {"seconds": round(seconds, 2), "peak_rss_bytes": rss.peak, "lineage_seconds": round(lineage, 2)}
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_bytes": rss.peak,
+        "lineage_seconds": round(lineage, 2),
+        "load": load_average(),  # the machine is shared: the 1/5/15-minute load at the end
+    }
 
 
 def build(home: Path, full_refresh: bool = False):
@@ -118,29 +130,72 @@ def size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
-def run(tier_name: str, home: Path, out: Path) -> dict:
+PROGRESS = "benchmark-progress.json"  # in the home: the steps done so far, for --resume
+
+
+def days_present(home: Path) -> int:
+    """How many consecutive generated days (from START) raw/ holds for every source."""
+    n = 0
+    while all(snapshot_path(home, source, START + timedelta(days=n)).exists() for source in SOURCES):
+        n += 1
+    return n
+
+
+def load_average() -> dict[str, float]:
+    """What `uptime` shows: timings on a shared machine mean little without it."""
+    return dict(zip(("1min", "5min", "15min"), (round(x, 2) for x in os.getloadavg()), strict=True))
+
+
+def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
     tier = TIERS[tier_name]
-    # warehouses of 1, 10 and 30 snapshots (the small tier: 1 and its own size), one day added to each
-    steps = sorted({n for n in (1, 10, 30) if n <= tier.snapshots} | {tier.snapshots})
+    # one day is added to warehouses of each step's snapshots (the small tier: 1 and its own size)
+    steps = sorted({n for n in tier.steps if n <= tier.snapshots} | {tier.snapshots})
+    progress = home / PROGRESS
     result: dict = {
         "tier": tier_name,
         "machine": {"cores": os.cpu_count(), "platform": platform.platform()},
-        "sizes": {"models": tier.models, "images": tier.images, "snapshots": tier.snapshots},
+        "sizes": {
+            "models": tier.models,
+            "images": tier.images,
+            "snapshots": tier.snapshots,
+            "at_end": tier.snapshots + 1,
+        },
         "incremental": {},
+        "raw_bytes_added_by_one_day": {},
         "started_at": datetime.now(UTC).isoformat(),
     }
-    have = 0
+    built = 0  # snapshots the warehouse holds
+    if resume and progress.exists():  # go on from the last finished step of an earlier run
+        saved = orjson.loads(progress.read_bytes())
+        result, built = saved["result"], saved["built"]
+        print(f"[{tier_name}] resuming: steps done {sorted(map(int, result['incremental']))}", flush=True)
+    elif (home / "raw").exists() and any((home / "raw").iterdir()):
+        raise SystemExit(f"{home} already holds snapshots: use --resume to go on, or an empty --home")
     for n in steps:
-        if have < n:  # otherwise the last timed build already left a warehouse of n snapshots
-            print(f"[{tier_name}] generating snapshots {have + 1}..{n} and building…", flush=True)
-            write_tier(home, tier, days=n - have, first_day=have)
+        if str(n) in result["incremental"]:
+            continue
+        present = days_present(home)
+        if present < n:
+            print(f"[{tier_name}] generating snapshots {present + 1}..{n}…", flush=True)
+            write_tier(home, tier, days=n - present, first_day=present)
+            present = n
+        if built != n and present == n:  # a warehouse of exactly n snapshots, then one day added to it
+            print(f"[{tier_name}] building {n} snapshots…", flush=True)
             build(home)
-        write_tier(home, tier, days=1, first_day=n)  # one more day, the same size
+            built = n
+        raw_before = size(home / "raw")
+        if present == n:
+            write_tier(home, tier, days=1, first_day=n)  # one more day, the same size
+            result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
         result["incremental"][str(n)] = timed_build(home)
+        built = n + 1
+        progress.write_bytes(orjson.dumps({"result": result, "built": built}, option=orjson.OPT_INDENT_2))
         print(
-            f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s", flush=True
+            f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s "
+            f"(load {result['incremental'][str(n)]['load']['1min']})",
+            flush=True,
         )
-        have = n + 1
+    have = built
     first, last = result["incremental"][str(steps[0])]["seconds"], result["incremental"][str(steps[-1])]["seconds"]
     result["incremental_ratio"] = round(last / first, 2)
     print(f"[{tier_name}] full build of {have} snapshots…", flush=True)
@@ -190,7 +245,15 @@ def table(r: dict) -> str:
         ("full build (s)", r["full_build"]["seconds"]),
         ("full build peak RSS (GiB)", round(r["full_build"]["peak_rss_bytes"] / gb, 2)),
         *[(f"add one day to {n} snapshots (s)", v["seconds"]) for n, v in r["incremental"].items()],
+        *[
+            (f"peak RSS adding one day to {n} (GiB)", round(v["peak_rss_bytes"] / gb, 2))
+            for n, v in r["incremental"].items()
+        ],
         ("incremental ratio last/first", r["incremental_ratio"]),
+        *[
+            (f"raw bytes added by day {int(n) + 1} (MiB)", round(v / 1024**2, 2))
+            for n, v in r.get("raw_bytes_added_by_one_day", {}).items()
+        ],
         ("hand-written query (s)", r["overhead"]["hand_query_seconds"]),
         ("same figure's dbt nodes (s)", r["overhead"]["dbt_lineage_seconds"]),
         ("overhead ratio (full build)", r["overhead"]["ratio"]),
@@ -215,9 +278,14 @@ def main() -> None:
     go.add_argument("--tier", choices=sorted(TIERS), default="small")
     go.add_argument("--home", type=Path, help="where to generate (default: a temporary folder, removed after)")
     go.add_argument("--out", type=Path, default=RESULTS)
+    go.add_argument(
+        "--resume", action="store_true", help="go on in --home from the last step an interrupted run finished"
+    )
     args = parser.parse_args()
+    if args.resume and not args.home:
+        parser.error("--resume needs --home")
     if args.home:
-        run(args.tier, args.home.resolve(), args.out)
+        run(args.tier, args.home.resolve(), args.out, resume=args.resume)
     else:
         with tempfile.TemporaryDirectory(prefix=f"hubwatch-bench-{args.tier}-") as tmp:
             run(args.tier, Path(tmp) / "home", args.out)

@@ -2,7 +2,8 @@
 landing layout (normalised Parquet + manifest, kind simulated, no HTTP).
 
 Tiers: small (seconds, a CI smoke run), medium (4M images, 23k models x 30 daily snapshots),
-large (40M images, 230k models x 30 daily snapshots). Columns have realistic widths: tag lists,
+large (40M images, 230k models x 30 daily snapshots), year (the medium tier's 23k models and 4M
+images spread over 364 daily snapshots, plus the day the runner adds: a year). Columns have realistic widths: tag lists,
 a raw-JSON column of about the size real items have (~1.5 KB models, ~0.9 KB images), nullable
 counters. Every column is built by Polars expressions, so generation is fast and repeatable.
 """
@@ -37,12 +38,16 @@ class Tier:
     images: int
     snapshots: int
     hf_models: int
+    # the runner adds one day to warehouses of these many snapshots (those above `snapshots` dropped)
+    steps: tuple[int, ...] = (1, 10, 30)
 
 
 TIERS = {
     "small": Tier("small", 2_000, 40_000, 2, 300),
     "medium": Tier("medium", 23_000, 4_000_000, 30, 3_000),
     "large": Tier("large", 230_000, 40_000_000, 30, 30_000),
+    # a day added at 30, 180 and 365 snapshots
+    "year": Tier("year", 23_000, 4_000_000, 364, 3_000, steps=(29, 179, 364)),
 }
 
 
