@@ -1,48 +1,55 @@
 -- What each complete model snapshot saw arrive and go, against the previous snapshot of the
 -- same source and scope. n_removed counts models that were active and are now absent;
 -- takedowns and archives are counted where their mode first shows (even at a first sighting).
-with chain as (
-    select platform, snapshot_date, prev_snapshot_date from {{ ref('int_snapshots') }} where entity = 'model'
+-- Counted from what is kept per snapshot (int_model_snapshot_changes) and per model
+-- (int_model_history, models), each updated from the new snapshot alone: no model snapshot of
+-- history is read again.
+with changes as (
+    select * from {{ ref('int_model_snapshot_changes') }}
 ),
 
-sightings as (
-    select platform, model_id, snapshot_date, status from {{ ref('model_snapshots') }}
+history as (
+    select platform, model_id, first_seen, first_taken_down, first_archived from {{ ref('int_model_history') }}
 ),
 
 firsts as (
-    select platform, model_id, min(snapshot_date) as first_seen from sightings group by all
+    select platform, first_seen as snapshot_date, count(*) as n_new from history group by platform, first_seen
 ),
 
-first_modes as (
-    select platform, model_id, status, min(snapshot_date) as snapshot_date
-    from sightings where status in ('taken_down', 'archived') group by all
+taken_down as (
+    select platform, first_taken_down as snapshot_date, count(*) as n_taken_down
+    from history where first_taken_down is not null group by platform, first_taken_down
+),
+
+archived as (
+    select platform, first_archived as snapshot_date, count(*) as n_archived
+    from history where first_archived is not null group by platform, first_archived
 ),
 
 removed as (
-    select chain.platform, chain.snapshot_date, before.model_id
-    from chain
-    inner join sightings as before
-        on before.platform = chain.platform and before.snapshot_date = chain.prev_snapshot_date
-    left join sightings as now
-        on now.platform = chain.platform and now.snapshot_date = chain.snapshot_date and now.model_id = before.model_id
-    where before.status = 'active' and now.model_id is null
+    select platform, snapshot_date, {{ unnest('removed_model_ids') }} as model_id from changes
 ),
 
-counts as (
-    select
-        chain.platform,
-        chain.snapshot_date,
-        (select count(*) from sightings s where s.platform = chain.platform and s.snapshot_date = chain.snapshot_date) as n_visible,
-        (select count(*) from firsts f where f.platform = chain.platform and f.first_seen = chain.snapshot_date) as n_new,
-        (select count(*) from removed r where r.platform = chain.platform and r.snapshot_date = chain.snapshot_date) as n_removed,
-        (select count(*) from first_modes m where m.platform = chain.platform and m.snapshot_date = chain.snapshot_date and m.status = 'taken_down') as n_taken_down,
-        (select count(*) from first_modes m where m.platform = chain.platform and m.snapshot_date = chain.snapshot_date and m.status = 'archived') as n_archived,
-        (
-            select count(*) from removed r
-            inner join {{ ref('models') }} as models on models.platform = r.platform and models.model_id = r.model_id
-            where r.platform = chain.platform and r.snapshot_date = chain.snapshot_date and models.real_person
-        ) as n_real_person_removed
-    from chain
+real_person_removed as (  -- by what is known of each model now, from any snapshot
+    select removed.platform, removed.snapshot_date, count(*) as n_real_person_removed
+    from removed
+    inner join {{ ref('models') }} as models on models.platform = removed.platform and models.model_id = removed.model_id
+    where models.real_person
+    group by removed.platform, removed.snapshot_date
 )
 
-select * from counts
+select
+    changes.platform,
+    changes.snapshot_date,
+    changes.n_visible,
+    coalesce(firsts.n_new, 0) as n_new,
+    changes.n_removed,
+    coalesce(taken_down.n_taken_down, 0) as n_taken_down,
+    coalesce(archived.n_archived, 0) as n_archived,
+    coalesce(real_person_removed.n_real_person_removed, 0) as n_real_person_removed
+from changes
+left join firsts on firsts.platform = changes.platform and firsts.snapshot_date = changes.snapshot_date
+left join taken_down on taken_down.platform = changes.platform and taken_down.snapshot_date = changes.snapshot_date
+left join archived on archived.platform = changes.platform and archived.snapshot_date = changes.snapshot_date
+left join real_person_removed
+    on real_person_removed.platform = changes.platform and real_person_removed.snapshot_date = changes.snapshot_date

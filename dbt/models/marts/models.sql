@@ -1,23 +1,9 @@
 -- One row per model ever seen in a complete snapshot: when it was first and last seen, whether
 -- and how it went away, and its latest known attributes. Real-person tiers are true when any
--- snapshot showed the signal (the API forces `poi` false once a model is hidden).
-with sightings as (
-    select * from {{ ref('model_snapshots') }}
-),
-
-history as (
-    select
-        platform,
-        model_id,
-        min(snapshot_date) as first_seen,
-        max(snapshot_date) as last_seen,
-        bool_or(real_person) as real_person,
-        bool_or(real_person_declared) as real_person_declared,
-        bool_or(real_person_tagged) as real_person_tagged,
-        bool_or(real_person_name_match) as real_person_name_match,
-        bool_or(real_person_hash_match) as real_person_hash_match
-    from sightings
-    group by platform, model_id
+-- snapshot showed the signal (the API forces `poi` false once a model is hidden). What needs the whole
+-- history is kept per model in int_model_history, which a daily build updates from the new snapshot.
+with history as (  -- kept per model, updated from each new snapshot alone
+    select * from {{ ref('int_model_history') }}
 ),
 
 next_snapshot as (  -- the next complete snapshot (same source and scope) after the last sighting
@@ -28,42 +14,38 @@ next_snapshot as (  -- the next complete snapshot (same source and scope) after 
 )
 
 select
-    latest.platform,
-    latest.model_id,
+    history.platform,
+    history.model_id,
     history.first_seen,
     history.last_seen,
     next_snapshot.next_snapshot_date as removed_on,
     case
-        when latest.status = 'taken_down' then 'taken_down'
-        when latest.status = 'archived' then 'archived'
+        when history.status = 'taken_down' then 'taken_down'
+        when history.status = 'archived' then 'archived'
         when next_snapshot.next_snapshot_date is not null then 'absent'
     end as removal_kind,
-    latest.name,
-    latest.model_type,
-    latest.base_model,
-    latest.base_model_family,
-    latest.booru_base_model,
-    latest.created_at,
-    cast(date_trunc('month', latest.created_at) as date) as month,
-    latest.creator_hash,
-    latest.nsfw_declared,
-    latest.nsfw_level,
-    latest.nsfw_any,
-    latest.nsfw_strict,
+    history.name,
+    history.model_type,
+    history.base_model,
+    history.base_model_family,
+    history.booru_base_model,
+    history.created_at,
+    cast(date_trunc('month', history.created_at) as date) as month,
+    history.creator_hash,
+    history.nsfw_declared,
+    history.nsfw_level,
+    history.nsfw_any,
+    history.nsfw_strict,
     history.real_person,
     history.real_person_declared,
     history.real_person_tagged,
     history.real_person_name_match,
     history.real_person_hash_match,
-    latest.target_gender,
-    latest.downloads_total,
-    latest.downloads_30d,
-    latest.status,
-    latest.tags
+    history.target_gender,
+    history.downloads_total,
+    history.downloads_30d,
+    history.status,
+    history.tags
 from history
-inner join sightings as latest  -- the last sighting (a join: cheaper than a window over all history)
-    on latest.platform = history.platform
-    and latest.model_id = history.model_id
-    and latest.snapshot_date = history.last_seen
 left join next_snapshot
-    on next_snapshot.platform = latest.platform and next_snapshot.snapshot_date = history.last_seen
+    on next_snapshot.platform = history.platform and next_snapshot.snapshot_date = history.last_seen
