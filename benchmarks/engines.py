@@ -48,20 +48,26 @@ def tree_rss_kb(root: int) -> int:
 
 
 def measured(home: Path, engine: str) -> dict[str, float | str]:
-    """One build: seconds, and the peak RSS (MiB) of its whole process tree."""
+    """One build: seconds, and the peak RSS (MiB) of its whole process tree. The build's output
+    goes to `<home>/benchmark-<engine>.log` (a file, not a pipe nobody reads while it runs, which
+    would stall a long build once full), where its progress can be followed."""
     env = {**os.environ, "HUBWATCH_HOME": str(home)}
+    log = home / f"benchmark-{engine}.log"
     started = time.monotonic()
-    with subprocess.Popen(  # noqa: S603 (our own command)
-        [HUBWATCH, "build", "--engine", engine], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-    ) as build:
+    with (
+        log.open("w") as output,
+        subprocess.Popen(  # noqa: S603 (our own command)
+            [HUBWATCH, "build", "--engine", engine], env=env, stdout=output, stderr=subprocess.STDOUT
+        ) as build,
+    ):
         peak = 0
         while build.poll() is None:
             peak = max(peak, tree_rss_kb(build.pid))
             time.sleep(0.2)
-        stderr = build.stderr.read()
     seconds = time.monotonic() - started
     if build.returncode != 0:
-        raise SystemExit(f"{engine} build failed: {stderr[-2000:]}")
+        tail = log.read_text(errors="replace")[-2000:]
+        raise SystemExit(f"{engine} build failed after {seconds:.0f} s (log {log}): {tail}")
     return {"engine": engine, "wall_s": round(seconds, 1), "peak_tree_rss_mib": round(peak / 1024)}
 
 
@@ -69,14 +75,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tier", choices=sorted(TIERS), default="small")
     parser.add_argument("--home", type=Path, required=True)
+    parser.add_argument("--engine", action="append", choices=("duckdb", "spark"), help="default: both, DuckDB first")
     args = parser.parse_args()
     home = args.home.resolve()
     if not (home / "raw").is_dir():
         write_tier(home, TIERS[args.tier])
-    load = os.getloadavg()[0]
-    for engine in ("duckdb", "spark"):
-        print({"tier": args.tier, **measured(home, engine), "load_average_before": round(load, 1)}, flush=True)
-        load = os.getloadavg()[0]
+    for engine in args.engine or ("duckdb", "spark"):
+        before = os.getloadavg()[0]
+        result = measured(home, engine)
+        after = os.getloadavg()[0]
+        loads = {"load_average_before": round(before, 1), "load_average_after": round(after, 1)}
+        print({"tier": args.tier, **result, **loads}, flush=True)
 
 
 if __name__ == "__main__":
