@@ -16,10 +16,8 @@ import pytest
 
 from ingest import civitai, prompt_terms
 from ingest.fakehub import truth
-from ingest.http import Politeness
 from ingest.quality import Quality
-from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import hub_env, hubwatch, load_real
+from tests.conftest import copy_home, hubwatch, load_real, outcome_facts, shared_home, snapshot_and_build
 
 DAYS = [date(2025, 4, 1), date(2025, 8, 1)]
 PERIOD = "AllTime"
@@ -101,23 +99,15 @@ def test_legacy_wrapped_meta_is_unwrapped():
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, small_world):
-    from ingest.fakehub import FakeHub
-
-    home = tmp_path_factory.mktemp("image-measures") / "home"
-    with FakeHub(small_world) as hub:
-        endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-        for day in DAYS:
-            for source in ("civitai_models", "civitai_images"):
-                take_snapshot(
-                    source,
-                    home=home,
-                    endpoints=endpoints,
-                    as_of=day.isoformat(),
-                    images_period=PERIOD,
-                    politeness=Politeness(requests_per_second=0),
-                )
-        result = hubwatch("build", env=hub_env(hub, home), timeout=900)
-        assert result.returncode == 0, result.stderr
+    """Civitai's models and images of the small world snapshotted on DAYS (the API's AllTime
+    window) and built, once per session (conftest.shared_home)."""
+    home, _made = shared_home(
+        tmp_path_factory,
+        "image-measures",
+        lambda home: outcome_facts(
+            snapshot_and_build(small_world, home, DAYS, sources=("civitai_models", "civitai_images"), period=PERIOD)
+        ),
+    )
     return home
 
 
@@ -267,15 +257,16 @@ def test_minor_terms_nsfw_monthly_equals_truth(built, prompt_truth):
 
 
 @pytest.mark.slow
-def test_no_prompt_text_reaches_a_package(built, small_world):
+def test_no_prompt_text_reaches_a_package(built, small_world, tmp_path):
     """Every simulated prompt holds a marker (zqprompt<image id>): it is in the internal warehouse,
     and in no file of the package, no table of its DuckDB file and no value of its Parquet files."""
     marker = "zqprompt"
     internal = query(built, f"select count(*) from staging.stg_civitai__image_prompts where prompt like '%{marker}%'")  # noqa: S608
     assert internal[0][0] > 0  # the test can fail: the text is there to leak
-    result = hubwatch("publish", env={**os.environ, "HUBWATCH_HOME": str(built)}, timeout=600)
+    home = copy_home(built, tmp_path / "home")  # publish writes into the home
+    result = hubwatch("publish", env={**os.environ, "HUBWATCH_HOME": str(home)}, timeout=600)
     assert result.returncode == 0, result.stderr
-    package = next(p for p in (built / "publish").iterdir() if p.is_dir() and p.name[:4].isdigit())
+    package = next(p for p in (home / "publish").iterdir() if p.is_dir() and p.name[:4].isdigit())
     for path in package.rglob("*"):
         if path.is_file() and path.suffix not in (".parquet", ".duckdb"):
             assert marker.encode() not in path.read_bytes(), path
@@ -411,11 +402,7 @@ def test_the_page_shows_coverage_kinds_families_and_escapes_model_names(tmp_path
     assert {r["denominator"] for r in rows} == {"50"}  # kinds are shares of the resolved images
 
 
-def test_a_package_without_the_tables_says_so(tmp_path):
-    from dashboards.site import render_site
-    from tests.dashboard_package import write_package
-
-    package = write_package(tmp_path)
-    render_site(package)
-    page = (package / "dashboards" / "images-made-with.html").read_text()
+def test_a_package_without_the_tables_says_so(rendered_package):
+    # tests/dashboard_package.py's tables only, rendered once per session (conftest)
+    page = (rendered_package / "dashboards" / "images-made-with.html").read_text()
     assert "does not measure what images are made with" in page

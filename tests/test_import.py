@@ -26,25 +26,16 @@ def import_2023_selection(env, *extra: str):
     return hubwatch("import", "civitai-models-json", str(SELECTION_2023), "--as-of", "2023-07-05", *extra, env=env)
 
 
-def test_real_crawls_become_imported_history(fakehub, tmp_path):
-    home = tmp_path / "home"
-    env = hub_env(fakehub, home)
-    first = import_2023_selection(env, "--source-url", "https://github.com/dfanr/CivitaiModelList")
-    assert first.returncode == 0, first.stderr
-    second = hubwatch(
-        "import",
-        "civitai-models-json",
-        str(REAL / "civitai_v1_models_list_limit10_2025-08.json"),
-        "--as-of",
-        "2025-08-14",
-        env=env,
-    )
-    assert second.returncode == 0, second.stderr
+def test_real_crawls_become_imported_history(real_crawls):
+    """The two real crawls imported with `hubwatch import` (the shared conftest.real_crawls home,
+    which test_model_measures also reads) and built."""
+    home, made = real_crawls
+    for done in made["imports"]:
+        assert done["returncode"] == 0, done["stderr"]
     manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))
     assert manifest["kind"] == "imported" and manifest["source_url"] == "https://github.com/dfanr/CivitaiModelList"
     assert manifest["inputs"]["files"] == {SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()}
-    built = hubwatch("build", env=env, timeout=600)
-    assert built.returncode == 0, built.stderr
+    assert made["build"]["success"], made["build"]
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         declared = con.sql("select real_person_declared, month from marts.models where model_id = '45321'").fetchall()
         assert declared[0][0] is True

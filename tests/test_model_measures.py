@@ -10,11 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.fakehub import FakeHub
 from ingest.fakehub import measures_truth as mt
-from ingest.http import Politeness
-from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import REAL, hub_env, hubwatch
+from tests.conftest import outcome_facts, shared_home, snapshot_and_build
 
 pytestmark = pytest.mark.slow
 DAYS = [date(2024, 1, 15), date(2024, 9, 1), date(2025, 6, 1), date(2025, 12, 1)]
@@ -29,21 +26,12 @@ def query(home: Path, sql: str) -> list[tuple]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, small_world):
-    home = tmp_path_factory.mktemp("model-measures") / "home"
-    with FakeHub(small_world) as hub:
-        endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-        for day in DAYS:
-            for source in ("civitai_models", "civitai_images", "hf_models"):
-                take_snapshot(
-                    source,
-                    home=home,
-                    endpoints=endpoints,
-                    as_of=day.isoformat(),
-                    images_period=PERIOD,
-                    politeness=Politeness(requests_per_second=0),
-                )
-        result = hubwatch("build", env=hub_env(hub, home), timeout=900)
-        assert result.returncode == 0, result.stderr
+    """The small world snapshotted on DAYS and built (once per session: conftest.shared_home)."""
+    home, _made = shared_home(
+        tmp_path_factory,
+        "model-measures",
+        lambda home: outcome_facts(snapshot_and_build(small_world, home, DAYS, period=PERIOD)),
+    )
     return home
 
 
@@ -135,20 +123,14 @@ def test_sd15_lineage_by_snapshot_equals_truth_and_shows_the_removal(built, smal
     assert got[("huggingface", date(2024, 9, 1))][3] >= 2
 
 
-def test_real_crawls_give_each_counter_of_its_generation_and_the_studies_a_value(fakehub, tmp_path):
+def test_real_crawls_give_each_counter_of_its_generation_and_the_studies_a_value(real_crawls):
     """Real answers of both generations (the July 2023 crawl: favoriteCount, no thumbs up; the
     2025 list: favoriteCount 0 beside thumbsUpCount): favourites only from 2023, exactly as sent;
-    and every published figure gets hubwatch's measure on the import."""
-    home = tmp_path / "home"
-    env = hub_env(fakehub, home)
-    for name, as_of in (
-        ("civitai_v1_models_items_2023-07_selection.json", "2023-07-05"),
-        ("civitai_v1_models_list_limit10_2025-08.json", "2025-08-14"),
-    ):
-        done = hubwatch("import", "civitai-models-json", str(REAL / name), "--as-of", as_of, env=env)
-        assert done.returncode == 0, done.stderr
-    built = hubwatch("build", env=env, timeout=900)
-    assert built.returncode == 0, built.stderr
+    and every published figure gets hubwatch's measure on the import. (The two imports and their
+    build are shared with test_import: conftest.real_crawls.)"""
+    home, made = real_crawls
+    assert [i["returncode"] for i in made["imports"]] == [0, 0], made["imports"]
+    assert made["build"]["success"], made["build"]
     engagement = {
         r[0]: r[1:]
         for r in query(

@@ -21,7 +21,7 @@ from ingest.files import sql_text
 from publish.package import PARQUET_ONLY
 from publish.verify import verify
 from tests.browser import check_site
-from tests.conftest import HUBWATCH, hub_env, hubwatch
+from tests.conftest import HUBWATCH, build, hub_env, hubwatch, snapshot_days
 
 pytestmark = pytest.mark.slow
 XSS = "<img src=x onerror=alert(1)>"
@@ -30,7 +30,8 @@ DAYS = ["2025-04-01", "2025-06-01"]
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory, small_world):
-    """Snapshots of a world with a hostile model name, built, published and rendered."""
+    """Snapshots of a world with a hostile model name, built (in this process, as `hubwatch build`
+    runs it), published and rendered by the `hubwatch publish` command."""
     world = copy.deepcopy(small_world)
     hostile = next(
         m for m in world.models if not m.poi and not m.real_person_name and not m.never_listed and m.deleted_at is None
@@ -40,10 +41,8 @@ def published(tmp_path_factory, small_world):
     home = tmp_path_factory.mktemp("publish") / "home"
     with FakeHub(world) as hub:
         env = hub_env(hub, home)
-        for day in DAYS:
-            done = hubwatch("snapshot", "--as-of", day, "--images-period", "Month", env=env)
-            assert done.returncode == 0, done.stderr
-        assert hubwatch("build", env=env, timeout=600).returncode == 0
+        snapshot_days(hub, home, DAYS, period="Month")  # in this process (test_cross_host runs the command)
+        build(home)
         done = hubwatch("publish", "--date", "2025-06-01", env=env)
         assert done.returncode == 0, done.stderr
     return home, env, home / "publish" / "2025-06-01"

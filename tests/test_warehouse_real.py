@@ -4,7 +4,6 @@ its own beside test_warehouse.py, whose one built warehouse the other tests shar
 `pytest -n 2 --dist loadscope` runs the two on two workers)."""
 
 import csv
-import re
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,7 @@ from ingest import civitai
 from ingest.fakehub.world import FEMALE_NAMES, MALE_NAMES, NAME_WORDS
 from ingest.home import snapshot_path
 from ingest.landing import StagedSnapshot
-from tests.conftest import hub_env, hubwatch, load_real
+from tests.conftest import build, load_real
 from tests.test_warehouse import SEEDS, query
 
 pytestmark = pytest.mark.slow
@@ -130,7 +129,7 @@ def stage(home: Path, source: str, day: date, items: list[dict], kind: str = "si
         snap.publish(normalise(civitai.items_of(snap.pages())))
 
 
-def test_real_samples_classify_as_their_fields_say(tmp_path, fakehub):
+def test_real_samples_classify_as_their_fields_say(tmp_path):
     home = tmp_path / "home"
     stage(home, "civitai_models", date(2023, 7, 5), load_real("civitai_v1_models_items_2023-07_selection.json"))
     stage(
@@ -139,8 +138,7 @@ def test_real_samples_classify_as_their_fields_say(tmp_path, fakehub):
         date(2025, 8, 14),
         load_real("civitai_v1_models_list_limit10_2025-08.json")["items"],
     )
-    done = hubwatch("build", env=hub_env(fakehub, home), timeout=600)
-    assert done.returncode == 0, done.stderr
+    build(home)
     rows = {
         r[0]: r[1:]
         for r in query(
@@ -161,15 +159,12 @@ EMPTY_VERSION_LISTS = {"47551", "61016", "79185", "81398", "84616", "96216", "98
 
 
 @pytest.fixture(scope="module")
-def real_2023(tmp_path_factory, small_world):
-    """The real 2023 items behind issue #15, imported as one snapshot and built as a user would."""
-    from ingest.fakehub import FakeHub
-
+def real_2023(tmp_path_factory):
+    """The real 2023 items behind issue #15, imported as one snapshot and built (in this process,
+    the job `hubwatch build` runs). Returns the home and the build's outcome."""
     home = tmp_path_factory.mktemp("real2023") / "home"
     stage(home, "civitai_models", date(2023, 7, 5), load_real(REAL_2023_V2), kind="imported")
-    with FakeHub(small_world) as hub:
-        done = hubwatch("build", env=hub_env(hub, home), timeout=600)
-    return home, done
+    return home, build(home, must_pass=False)
 
 
 def test_real_2023_items_build_without_failure_and_undated_models_are_counted(real_2023):
@@ -177,8 +172,8 @@ def test_real_2023_items_build_without_failure_and_undated_models_are_counted(re
     pass (a warning, not an error), keep them in models/model_snapshots with a null month, count
     them per snapshot and in monthly_coverage, and leave them out of the monthly tables."""
     home, done = real_2023
-    assert done.returncode == 0, done.stderr
-    assert re.search(r"checks: \d+ passed, 0 failed, [1-9]\d* warned", done.stderr), done.stderr
+    assert done.success, (done.error, done.failed_checks)
+    assert done.checks["passed"] > 0 and done.checks["failed"] == 0 and done.checks["warned"] > 0, done.checks
     undated = {r[0] for r in query(home, "select model_id from marts.models where month is null")}
     assert undated == EMPTY_VERSION_LISTS
     assert query(home, "select count(*) from marts.model_snapshots where created_at is null") == [(7,)]
@@ -199,7 +194,7 @@ def test_real_2023_shared_vae_and_fictional_names_make_no_real_person_match(real
     of Azur Lane and NIKKE (28123, 29847) are not public figures. A real re-upload still matches:
     MilaKunis (39106) ships the very embedding file of Mila Kunis Embedding (4318)."""
     home, done = real_2023
-    assert done.returncode == 0, done.stderr
+    assert done.success, (done.error, done.failed_checks)
     rows = {
         r[0]: r[1:]
         for r in query(
