@@ -35,6 +35,7 @@ import orjson
 from benchmarks.generate import START, TIERS, write_tier
 from dagster_project.runs import build_warehouse
 from dashboards.site import render_site
+from ingest.files import write_atomic
 from ingest.home import snapshot_path
 from publish.package import publish
 
@@ -169,7 +170,7 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
         saved = orjson.loads(progress.read_bytes())
         result, built = saved["result"], saved["built"]
         print(f"[{tier_name}] resuming: steps done {sorted(map(int, result['incremental']))}", flush=True)
-    elif (home / "raw").exists() and any((home / "raw").iterdir()):
+    elif not resume and (home / "raw").exists() and any((home / "raw").iterdir()):
         raise SystemExit(f"{home} already holds snapshots: use --resume to go on, or an empty --home")
     for n in steps:
         if str(n) in result["incremental"]:
@@ -189,7 +190,7 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
             result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
         result["incremental"][str(n)] = timed_build(home)
         built = n + 1
-        progress.write_bytes(orjson.dumps({"result": result, "built": built}, option=orjson.OPT_INDENT_2))
+        write_atomic(progress, orjson.dumps({"result": result, "built": built}, option=orjson.OPT_INDENT_2))
         print(
             f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s "
             f"(load {result['incremental'][str(n)]['load']['1min']})",
