@@ -17,7 +17,7 @@ SNAPSHOT_STEPS = (
     "page-stored",  # a page's body and meta are written, the checkpoint does not count it yet
     "page-committed",  # the checkpoint counts the page (use :n for the n-th page)
     "crawled",  # the checkpoint says every page is stored; nothing normalised yet
-    "pages-packed",  # the pages are in their pack and pages.jsonl; the staged page files may remain
+    "pages-packed",  # the pages are in their pack and the page index; the staged page files may remain
     "tables-written",  # the Parquet tables are written; no manifest yet
     "manifest-written",  # the manifest is written in staging/; the checkpoint is still there
     "sealed",  # the checkpoint is gone; the snapshot waits in staging/ to move into raw/

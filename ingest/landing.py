@@ -3,7 +3,7 @@
 Layout under $HUBWATCH_HOME:
 
     raw/<source>/snapshot_date=YYYY-MM-DD/      a COMPLETE snapshot (readers look only here)
-        pages.jsonl                             each page's meta: request URL (secrets stripped), status,
+        pages.jsonl.zst                         each page's meta: request URL (secrets stripped), status,
                                                 time, item ids, sha256 of the body, where the body is
         <table>.parquet                         normalised rows (typed columns; see `publish`)
         manifest.json                           written last: what, when, how, sha256 of every file
@@ -20,7 +20,7 @@ are read as they are.
 A page is committed when its meta file exists and the checkpoint counts it; a crawl killed at
 any instant resumes from the checkpoint, re-fetching at most the one uncommitted page, so no
 page is lost or stored twice. The checkpoint's phase says when every page is stored, so a run
-killed after that publishes without fetching anything. Publishing packs the pages (pages.jsonl
+killed after that publishes without fetching anything. Publishing packs the pages (pages.jsonl.zst
 in the partition, their frames in one pack), writes the tables and the manifest (last), and moves
 the finished snapshot from staging/ to raw/ by one rename (over an old one: the two swap places
 in one rename).
@@ -552,13 +552,13 @@ class StagedSnapshot:
         if self._bases is None:
             previous = previous_snapshot(self.home, self.source, self.snapshot_date, self.plan)
             entries = []
-            if previous is not None and (previous / pagestore.INDEX).is_file():
+            if previous is not None and pagestore.index_file(previous):
                 entries = pagestore.read_index(previous)
             self._bases = pagestore.BaseIndex(entries)
         return self._bases
 
     def page_metas(self, upto: int | None = None) -> Iterator[dict[str, Any]]:
-        if (self.dir / pagestore.INDEX).is_file():  # packed (a rerun after the pages were packed)
+        if pagestore.index_file(self.dir):  # packed (a rerun after the pages were packed)
             yield from pagestore.read_index(self.dir)
             return
         last = self.pages_done if upto is None else upto
@@ -646,10 +646,10 @@ class StagedSnapshot:
         return manifest
 
     def _pack_pages(self) -> dict[str, dict[str, Any]]:
-        """Move the staged pages into one pack (raw/<source>/_packs/) and pages.jsonl; the packs the
-        snapshot needs, with their sha256 and size. Done once: a rerun finds pages.jsonl and only
+        """Move the staged pages into one pack (raw/<source>/_packs/) and the page index; the packs the
+        snapshot needs, with their sha256 and size. Done once: a rerun finds the index and only
         finishes removing pages/. A page staged as gzip (before the packs) is packed as a frame."""
-        index, folder = self.dir / pagestore.INDEX, self.dir / "pages"
+        index, folder = pagestore.index_file(self.dir) or self.dir / pagestore.INDEX, self.dir / "pages"
         if not index.is_file() and self.pages_done:
             metas = [meta if "bases" in meta else self._staged_as_gzip(meta) for meta in self.page_metas()]
             name, spans, _size = pagestore.write_pack(self._frames.packs, map(self._staged_frame, metas))

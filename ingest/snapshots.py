@@ -297,7 +297,7 @@ class _Run:
 
 
 def without_raw_json(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
-    """A crawl's tables as stored: its pages keep every item exactly as received (pages.jsonl says
+    """A crawl's tables as stored: its pages keep every item exactly as received (the page index says
     which page holds which ids), so the tables keep no second copy of each item (`raw_json`) that
     would be stored again every day. Imports keep it (their pages are whole files)."""
     return {name: frame.drop("raw_json", strict=False) for name, frame in tables.items()}

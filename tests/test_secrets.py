@@ -8,6 +8,7 @@ from contextlib import suppress
 from datetime import date
 from pathlib import Path
 
+import orjson
 import pytest
 
 from ingest import pagestore
@@ -32,7 +33,7 @@ def with_userinfo(url: str, secret: str = SENTINEL) -> str:
 
 def files_holding(root: Path, secret: str) -> list[str]:
     """Every file under root whose bytes (gzip and zlib streams opened too, and the page bodies a
-    pages.jsonl stands for) hold the secret."""
+    index stands for) hold the secret."""
     found = []
     for path in root.rglob("*"):
         if not path.is_file():
@@ -43,7 +44,9 @@ def files_holding(root: Path, secret: str) -> list[str]:
         elif data[:1] == b"\x78":
             with suppress(zlib.error):
                 data += zlib.decompress(data)
-        if path.name == pagestore.INDEX:  # the partition's page bodies, rebuilt from their zstd packs
+        if path.name in (pagestore.INDEX, pagestore.LEGACY_INDEX):  # the index's lines (zstd) and the
+            # partition's page bodies, rebuilt from their zstd packs
+            data += b"".join(orjson.dumps(entry) for entry in pagestore.read_index(path.parent))
             data += b"".join(body for _meta, body in pagestore.read_pages(path.parent))
         if secret.encode() in data:
             found.append(str(path.relative_to(root)))
