@@ -88,9 +88,13 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
         (mode,) = dbapi_connection.execute("PRAGMA journal_mode").fetchone()
         if str(mode).lower() == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+            # a kept-open database checkpoints its WAL every 16 pages (64 KiB; SQLite's default is 1000
+            # pages): the run history never needs more disk than when each close checkpointed it
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             _keep_open(dbapi_connection)
 
 
+WAL_PAGES = 16
 _keepers: dict[str, Any] | None = None  # database file -> an idle sqlite3 connection, while a run executes
 _keepers_lock = threading.Lock()
 
