@@ -107,7 +107,7 @@ def storage_kept_open():
     connection of a WAL database checkpoints the WAL into the database (two fsyncs), deletes it, and
     the next commit creates it again (another sync): ~20 ms an event, ~1400 events a build. With one
     connection kept open, no close is the last: events are appended to the WAL, which SQLite itself
-    checkpoints every 1000 pages and once when the keepers close at the end of the run. Nothing is
+    checkpoints every WAL_PAGES and once when the keepers close at the end of the run. Nothing is
     less durable (a killed process leaves the WAL, which the next connection recovers)."""
     global _keepers
     with _keepers_lock:
