@@ -89,7 +89,7 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
         if str(mode).lower() == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
             # a kept-open database checkpoints its WAL every 16 pages (64 KiB; SQLite's default is 1000
-            # pages): the run history never needs more disk than when each close checkpointed it
+            # pages), so a run's history needs only a few hundred KB more disk than when each close did
             dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
             _keep_open(dbapi_connection)
 
