@@ -157,6 +157,7 @@ def check_settings() -> None:
     env_number("HUBWATCH_STEP_RETRY_DELAY", 120.0, float)
     env_number("HUBWATCH_KEEP_DBT_TARGETS", 5, int, minimum=1)
     env_number("HUBWATCH_REHASH_DAYS", 30.0, float)
+    env_number("HUBWATCH_DBT_THREADS", 2, int, minimum=1)
 
 
 def snapshot_sources(

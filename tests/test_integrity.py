@@ -22,7 +22,12 @@ import duckdb
 import orjson
 import pytest
 
+from dagster_project.runs import build_warehouse, run_job
 from ingest.fakehub import FakeHub
+from ingest.http import Politeness
+from ingest.huggingface import HfScope
+from ingest.snapshots import Endpoints, take_snapshot
+from ingest.sources import SOURCES
 from publish.package import PublishError, publish
 from publish.verify import verify
 from tests.conftest import copy_snapshot, hub_env, hubwatch
@@ -33,26 +38,39 @@ SPARE_DAY = "2025-07-01"  # snapshotted apart, added to raw/ by the tests that n
 FIRST_PACKAGE = "2025-05-15"  # published by the fixture: `latest` before each test
 
 
+def snapshot_in_process(hub: FakeHub, home: Path, day: str) -> None:
+    """What `hubwatch snapshot --as-of day --images-period Month` stores, taken in this process."""
+    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
+    for source in SOURCES:
+        take_snapshot(
+            source,
+            home=home,
+            endpoints=endpoints,
+            as_of=day,
+            images_period="Month",
+            hf_scope=HfScope(files_budget=1000),
+            politeness=Politeness(requests_per_second=0),
+        )
+
+
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory, small_world):
     """Two simulated days built and published as 2025-05-15; a third day's snapshots kept apart. The
     home is under a folder named o'brien: every path that reaches SQL (the warehouse, the creator
-    salt in dbt, the package files) must be quoted."""
+    salt in dbt, the package files) must be quoted. The scene is set in this process (snapshots,
+    `build_warehouse`, the publish job: what the commands run); the tests run the commands."""
     base = tmp_path_factory.mktemp("integrity") / "o'brien"
     home, spare = base / "home", base / "spare"
     with FakeHub(small_world) as hub:
         env = hub_env(hub, home)
         for day in DAYS:
-            done = hubwatch("snapshot", "--as-of", day, "--images-period", "Month", env=env)
-            assert done.returncode == 0, done.stderr
-        done = hubwatch(
-            "snapshot", "--as-of", SPARE_DAY, "--images-period", "Month", env={**env, "HUBWATCH_HOME": str(spare)}
-        )
-        assert done.returncode == 0, done.stderr
-        done = hubwatch("build", env=env, timeout=600)
-        assert done.returncode == 0, done.stderr
-        done = hubwatch("publish", "--date", FIRST_PACKAGE, env=env)
-        assert done.returncode == 0, done.stderr
+            snapshot_in_process(hub, home, day)
+        snapshot_in_process(hub, spare, SPARE_DAY)
+    built = build_warehouse(home)
+    assert built.success, built.error
+    config = {"publish_date": FIRST_PACKAGE, "force": False, "include_names": False}
+    published = run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    assert published.success, published.error
     return home, spare, env
 
 
