@@ -12,21 +12,20 @@ import pytest
 from ingest import pagestore
 from ingest.fakehub import FakeHub, build_world, truth
 from ingest.home import snapshot_path
-from ingest.http import Politeness
+from ingest.importers import import_crawl
 from ingest.landing import read_manifest
-from ingest.snapshots import Endpoints, take_snapshot
 from publish.package import PUBLIC_TABLES
-from tests.conftest import REAL, hub_env, hubwatch
+from tests.conftest import REAL, build, outcome_facts, shared_home, snapshot_days
 
 pytestmark = pytest.mark.slow
 EMPTY_VERSION_IDS = {47551, 61016, 79185, 81398, 84616, 96216, 98409}
 
 
-def assert_no_failed_dbt_test(done) -> None:
-    """The build succeeded and no check failed at error severity (undated items may warn)."""
-    failed = [line.strip() for line in done.stderr.splitlines() if line.strip().startswith("check not passed:")]
-    errors = [line for line in failed if line.endswith("(ERROR)")]
-    assert done.returncode == 0 and not errors, done.stderr
+def assert_no_failed_dbt_test(outcome: dict) -> None:
+    """The build succeeded and no check failed at error severity (undated items may warn).
+    outcome: conftest.outcome_facts of the build's run."""
+    errors = [name for name in outcome["failed_checks"] if " (ERROR)" in name]
+    assert outcome["success"] and outcome["checks"]["failed"] == 0 and not errors, outcome
 
 
 def query(home, sql: str) -> list[tuple]:
@@ -34,9 +33,8 @@ def query(home, sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
 
 
-def test_real_2023_2024_2025_items_import_and_build(fakehub, tmp_path):
+def test_real_2023_2024_2025_items_import_and_build(tmp_path):
     home = tmp_path / "home"
-    env = hub_env(fakehub, home)
     crawl_2023 = tmp_path / "CivitaiModelList"
     crawl_2023.mkdir()
     for name in (
@@ -49,14 +47,13 @@ def test_real_2023_2024_2025_items_import_and_build(fakehub, tmp_path):
         (REAL / "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json", date(2024, 5, 29)),
         (REAL / "civitai_v1_models_list_limit10_2025-08.json", date(2025, 8, 14)),
     )
-    for path, day in imports:
-        done = hubwatch("import", "civitai-models-json", str(path), "--as-of", day.isoformat(), env=env)
-        assert done.returncode == 0, done.stderr
+    for path, day in imports:  # `hubwatch import` in this process (conftest.real_crawls runs the command)
+        import_crawl("civitai-models-json", path, home=home, as_of=day)
     manifests = {day: read_manifest(home, "civitai_models", day) for _path, day in imports}
     assert [m["undated"]["models"] for m in manifests.values()] == [7, 0, 0]
     assert all(sum(m["unparsed"].values()) == 0 and not m["odd_values"] for m in manifests.values())
 
-    built = hubwatch("build", env=env, timeout=900)
+    built = outcome_facts(build(home, must_pass=False))
 
     # kept, month-less and counted: the seven real models without versions
     undated = query(home, "select model_id from marts.models where platform = 'civitai' and month is null")
@@ -97,22 +94,15 @@ def versionless_world():
 
 @pytest.fixture(scope="module")
 def versionless_home(tmp_path_factory, versionless_world):
-    """Two simulated snapshots of a world where some models are listed with `modelVersions: []`."""
-    home = tmp_path_factory.mktemp("versionless") / "home"
-    with FakeHub(versionless_world) as hub:
-        endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-        for day in DAYS:
-            for source in ("civitai_models", "civitai_images", "hf_models"):
-                take_snapshot(
-                    source,
-                    home=home,
-                    endpoints=endpoints,
-                    as_of=day.isoformat(),
-                    images_period="Month",
-                    politeness=Politeness(requests_per_second=0),
-                )
-        built = hubwatch("build", env=hub_env(hub, home), timeout=900)
-    return home, built
+    """Two simulated snapshots of a world where some models are listed with `modelVersions: []`,
+    built (once per session: conftest.shared_home). Returns the home and the build's outcome."""
+
+    def make(home):
+        with FakeHub(versionless_world) as hub:
+            snapshot_days(hub, home, DAYS, period="Month")
+        return outcome_facts(build(home, must_pass=False))
+
+    return shared_home(tmp_path_factory, "versionless", make)
 
 
 def test_fakehub_serves_zone_less_times_and_empty_version_lists_and_both_parse(versionless_home, versionless_world):
