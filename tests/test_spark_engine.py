@@ -32,8 +32,7 @@ from dagster_project.dbt_child import DBT
 from dagster_project.warehouse import DBT_DIR, build_args
 from ingest.files import sql_text
 from publish.package import PUBLIC_TABLES
-from tests.conftest import hub_env, hubwatch
-from tests.test_warehouse import snapshot_all
+from tests.conftest import hub_env, hubwatch, snapshot_days
 
 pytestmark = [
     pytest.mark.slow,
@@ -88,10 +87,10 @@ def packages(tmp_path_factory, small_world):
     home = tmp_path_factory.mktemp("engines") / "home"
     with FakeHub(small_world) as hub:
         env = {**hub_env(hub, home), **SPARK_ENV}
-        snapshot_all(hub, home, FIRST_DAYS)
+        snapshot_days(hub, home, FIRST_DAYS)
         first = spark_tables_only(home, env)
         assert first.returncode == 0, first.stdout[-3000:]
-        snapshot_all(hub, home, [LAST_DAY])
+        snapshot_days(hub, home, [LAST_DAY])
     duck = hubwatch("build", env=env, timeout=TIMEOUT)
     assert duck.returncode == 0, duck.stderr[-3000:]
     published = hubwatch("publish", "--date", LAST_DAY.isoformat(), env=env, timeout=TIMEOUT)
