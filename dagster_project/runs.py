@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import shutil
+import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
@@ -193,6 +194,24 @@ def _alive(pid: int) -> bool:
     return True
 
 
+@contextlib.contextmanager
+def signal_handlers_kept():
+    """Put SIGINT's and SIGTERM's handlers back as they were before a run. Dagster's in-process
+    execution leaves SIGTERM mapped to SIGINT's handler (dagster._utils.interrupts): in a process
+    started in the background (SIGINT ignored) SIGTERM became ignored too, in it and in every
+    process it started afterwards, so `kill` no longer stopped them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread sets handlers, Dagster's included
+        return
+    saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            if handler is not None:  # None: set outside Python, which cannot be restored
+                signal.signal(signum, handler)
+
+
 def code_location(home: Path, partition_key: str | None = None):
     """The code location's definitions for a run on this home (its daily partitions start at the
     home's first snapshot, or earlier at partition_key). Loading them builds every asset, check and
@@ -238,7 +257,12 @@ def run_job(
     # go to the log too, and the CLI says what failed in one line
     log = Quiet(log_path.open("w"))
     try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log), storage_kept_open():
+        with (
+            contextlib.redirect_stdout(log),
+            contextlib.redirect_stderr(log),
+            storage_kept_open(),
+            signal_handlers_kept(),
+        ):
             result = job.execute_in_process(
                 instance=instance,
                 partition_key=partition_key,
