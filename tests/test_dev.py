@@ -48,6 +48,21 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+def signal_states(pids) -> dict[int, str]:
+    """What each live process is, with the signals it ignores and blocks (/proc/PID/status), to
+    tell a signal that never arrived from a stop that hung."""
+    states = {}
+    for pid in pids:
+        try:
+            status = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120].decode()
+        except (OSError, ValueError):
+            continue
+        signals = f"ignored={status.get('SigIgn')} blocked={status.get('SigBlk')}"
+        states[pid] = f"{command} state={status.get('State')} {signals}"
+    return states
+
+
 def wait_for_ui(port: int, make: subprocess.Popen, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -70,7 +85,9 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
     home = tmp_path / "home"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "DAGSTER_"))}
 
-    def as_a_background_job():  # what a shell does to `make dev &`
+    def as_a_background_job():  # what a shell does to `make dev &`, from a clean signal state
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])  # nothing this test process blocked
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # nor ignored
         if ignore_sigint:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -94,7 +111,10 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
             else:
                 os.killpg(make.pid, signal.SIGINT)
             stopping = time.monotonic()
-            make.wait(timeout=90)
+            try:
+                make.wait(timeout=90)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"make dev still runs 90 s after {how}: {signal_states([make.pid, *started])}")
             took = time.monotonic() - stopping
             deadline = time.monotonic() + 10
             while [pid for pid in started if alive(pid)] and time.monotonic() < deadline:
