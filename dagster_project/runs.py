@@ -165,6 +165,10 @@ def _pooled_event_connect(storage, engines: dict[str, Any]):
             if shard not in storage._initialized_dbs:
                 storage._initdb(engine)
                 storage._initialized_dbs.add(shard)
+                # a new shard's first connection opened it before _initdb switched it to WAL, so it has
+                # none of relax_sqlite_sync's settings (synchronous=NORMAL, WAL_PAGES): close it, and the
+                # next connection finds WAL and gets them
+                engine.dispose()
             with engine.connect() as conn, conn.begin():
                 yield conn
 

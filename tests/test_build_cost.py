@@ -4,6 +4,7 @@ resource that starts no dbt of its own (benchmarks/build_cost.py measures the wh
 from __future__ import annotations
 
 import re
+import sqlite3
 import subprocess
 from importlib.metadata import version
 
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from dagster_project.build import HubwatchDbt
 from dagster_project.defs.project import dbt_project
-from dagster_project.runs import storage_kept_open, use_instance
+from dagster_project.runs import WAL_PAGES, storage_kept_open, use_instance
 from dagster_project.warehouse import DBT_CHILD
 
 N_ASSETS = 30
@@ -39,6 +40,18 @@ def many_checked_assets() -> dg.Definitions:
     return dg.Definitions(assets=assets, asset_checks=checks, jobs=[dg.define_asset_job("all")])
 
 
+def settings(dbapi_connection) -> tuple[str, int, int] | None:
+    """journal mode, synchronous level and WAL autocheckpoint pages of an open sqlite3 connection
+    (None once it is closed)."""
+    try:
+        return tuple(dbapi_connection.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS)
+    except sqlite3.ProgrammingError:
+        return None
+
+
+PRAGMAS = ("journal_mode", "synchronous", "wal_autocheckpoint")
+
+
 def test_a_run_stores_every_event_on_a_few_kept_connections(tmp_path):
     instance = use_instance(tmp_path / "home")
     job = many_checked_assets().resolve_job_def("all")
@@ -51,8 +64,12 @@ def test_a_run_stores_every_event_on_a_few_kept_connections(tmp_path):
     try:
         with storage_kept_open(instance):
             result = job.execute_in_process(instance=instance, raise_on_error=False)
+            kept = [settings(c) for c in opened if settings(c)]
     finally:
         event.remove(Engine, "connect", count)
+    # the connections kept open have hubwatch's WAL settings (a new run shard's first connection,
+    # opened before the shard was switched to WAL, had none: a 4 MB WAL and a sync per commit)
+    assert kept and all(s == ("wal", 1, WAL_PAGES) for s in kept), kept
     assert result.success
     stored = instance.all_logs(result.run_id)
     kinds = [e.dagster_event.event_type_value for e in stored if e.is_dagster_event]
