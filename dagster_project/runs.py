@@ -92,57 +92,117 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
             # a kept-open database checkpoints its WAL every 16 pages (64 KiB; SQLite's default is 1000
             # pages), so a run's history needs only a few hundred KB more disk than when each close did
             dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
-            _keep_open(dbapi_connection)
 
 
 WAL_PAGES = 16
-_keepers: dict[str, Any] | None = None  # database file -> an idle sqlite3 connection, while a run executes
-_keepers_lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def storage_kept_open():
-    """Hold one idle connection open to each of Dagster's SQLite files while a run executes.
+def storage_kept_open(instance):
+    """While a run executes, Dagster's SQLite run and event storages reuse one engine, and one open
+    connection, per database file.
 
-    Dagster opens a connection for every event and closes it at once (NullPool). Closing the last
-    connection of a WAL database checkpoints the WAL into the database (two fsyncs), deletes it, and
-    the next commit creates it again (another sync): ~20 ms an event, ~1400 events a build. With one
-    connection kept open, no close is the last: events are appended to the WAL, which SQLite itself
-    checkpoints every WAL_PAGES and once when the keepers close at the end of the run. Nothing is
-    less durable (a killed process leaves the WAL, which the next connection recovers)."""
-    global _keepers
-    with _keepers_lock:
-        outer = _keepers is not None
-        if not outer:
-            _keepers = {}
+    Dagster's own SQLite storages create a SQLAlchemy engine for every statement and close its
+    connection at once (NullPool): a build's ~1,400 events made ~7,400 engines, each compiling its
+    SQL afresh (SQLAlchemy caches compiled statements per engine), opening the file and, when it was
+    the last connection of a WAL database, checkpointing and deleting the WAL (syncs) for the next
+    commit to create again. Here each file gets one engine whose pool keeps its connection between
+    statements. Nothing else changes: every event is still its own transaction, committed before
+    Dagster goes on (as durable as before: WAL with synchronous=NORMAL, relax_sqlite_sync), and the
+    WAL is checkpointed by SQLite every WAL_PAGES and once when the engines close at the end of the
+    run; a killed process leaves the WAL, which the next connection recovers."""
+    events, runs = instance.event_log_storage, instance.run_storage
+    patched = []
+    engines: dict[str, Any] = {}
+    if type(events).__name__ == "SqliteEventLogStorage" and "_connect" not in vars(events):
+        events._connect = _pooled_event_connect(events, engines)
+        events.has_table = _remembered_tables(events, engines)
+        patched += [(events, "_connect"), (events, "has_table")]
+    if type(runs).__name__ == "SqliteRunStorage" and "connect" not in vars(runs):
+        runs.connect = _pooled_run_connect(runs, engines)
+        patched.append((runs, "connect"))
     try:
         yield
     finally:
-        if not outer:
-            with _keepers_lock:
-                kept, _keepers = _keepers or {}, None
-            for keeper in kept.values():
-                with contextlib.suppress(Exception):
-                    keeper.close()
+        for storage, name in patched:
+            delattr(storage, name)
+        for engine in engines.values():
+            with contextlib.suppress(Exception):
+                engine.dispose()
 
 
-def _keep_open(connection) -> None:
-    """Open a keeper for the database of this new connection (once per file, while a run executes)."""
-    import sqlite3
+_engines_lock = threading.Lock()
 
-    if _keepers is None:
-        return
-    files = [file for _seq, name, file in connection.execute("PRAGMA database_list").fetchall() if name == "main"]
-    with _keepers_lock:
-        if _keepers is None or not files or not files[0] or files[0] in _keepers:
-            return
-        keeper = sqlite3.connect(files[0], timeout=30, check_same_thread=False)
-        try:
-            keeper.execute("SELECT count(*) FROM sqlite_master").fetchone()  # maps the WAL index
-        except sqlite3.Error:
-            keeper.close()
-            return
-        _keepers[files[0]] = keeper
+
+def _engine(engines: dict[str, Any], url: str):
+    """The run's engine for one database file, made on first use. It keeps one connection open between
+    uses (more, closed when returned, only while one is busy: another thread, or has_table asked
+    inside a transaction). A pooled sqlite3 connection moves between threads, one at a time."""
+    from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import QueuePool
+
+    with _engines_lock:
+        if url not in engines:
+            engines[url] = create_engine(
+                url,
+                poolclass=QueuePool,
+                pool_size=1,
+                max_overflow=8,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            )
+        return engines[url]
+
+
+def _pooled_event_connect(storage, engines: dict[str, Any]):
+    """SqliteEventLogStorage._connect (same lock, same lazy creation of a shard, one transaction per
+    use) on a kept engine per shard."""
+
+    @contextlib.contextmanager
+    def connect(shard: str):
+        with storage._db_lock:
+            engine = _engine(engines, storage.conn_string_for_shard(shard))
+            if shard not in storage._initialized_dbs:
+                storage._initdb(engine)
+                storage._initialized_dbs.add(shard)
+                # a new shard's first connection opened it before _initdb switched it to WAL, so it has
+                # none of relax_sqlite_sync's settings (synchronous=NORMAL, WAL_PAGES): close it, and the
+                # next connection finds WAL and gets them
+                engine.dispose()
+            with engine.connect() as conn, conn.begin():
+                yield conn
+
+    return connect
+
+
+def _remembered_tables(storage, engines: dict[str, Any]):
+    """SqliteEventLogStorage.has_table, asked before every asset check event is stored (~800 times a
+    build, each on a new engine), on the kept index engine; a table once found is remembered for the
+    run (no run drops Dagster's tables while it executes). Like Dagster's own, it takes no lock: it is
+    asked while a storage connection is held (the pool then lends a second connection)."""
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+
+    found: set[str] = set()
+
+    def has_table(table_name: str) -> bool:
+        if table_name not in found:
+            with _engine(engines, storage.conn_string_for_shard(INDEX_SHARD_NAME)).connect() as conn:
+                if conn.dialect.has_table(conn, table_name):
+                    found.add(table_name)
+        return table_name in found
+
+    return has_table
+
+
+def _pooled_run_connect(storage, engines: dict[str, Any]):
+    """SqliteRunStorage.connect (one transaction per use) on a kept engine."""
+
+    @contextlib.contextmanager
+    def connect():
+        with _engine(engines, storage._conn_string).connect() as conn, conn.begin():
+            yield conn
+
+    return connect
 
 
 def no_progress(event: PageEvent) -> None:
@@ -260,7 +320,7 @@ def run_job(
         with (
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
-            storage_kept_open(),
+            storage_kept_open(instance),
             signal_handlers_kept(),
         ):
             result = job.execute_in_process(

@@ -8,8 +8,8 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
+from dagster_project.build import HubwatchDbt
 from dagster_project.defs.project import dbt_project
 from dagster_project.runs import no_progress
 from dagster_project.warehouse import DBT_CHILD
@@ -105,7 +105,7 @@ def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
             "settings": HubwatchSettings(),
-            "dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_CHILD)),
+            "dbt": HubwatchDbt(project_dir=dbt_project, dbt_executable=str(DBT_CHILD)),
             "progress": dg.ResourceDefinition.hardcoded_resource(no_progress, "Where crawl progress goes."),
         }
     )

@@ -1,0 +1,100 @@
+"""What one build costs outside dbt's nodes: Dagster's run history on kept connections, and a dbt
+resource that starts no dbt of its own (benchmarks/build_cost.py measures the whole build)."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+from importlib.metadata import version
+
+import dagster as dg
+from packaging.version import Version
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from dagster_project.build import HubwatchDbt
+from dagster_project.defs.project import dbt_project
+from dagster_project.runs import WAL_PAGES, storage_kept_open, use_instance
+from dagster_project.warehouse import DBT_CHILD
+
+N_ASSETS = 30
+
+
+def many_checked_assets() -> dg.Definitions:
+    """N_ASSETS assets, each with a check: the events of a build in miniature (planned, materialised,
+    checked), with check events, whose storage asks has_table while holding a connection."""
+    assets, checks = [], []
+    for index in range(N_ASSETS):
+
+        @dg.asset(name=f"table_{index}")
+        def table() -> dg.MaterializeResult:
+            return dg.MaterializeResult(metadata={"rows": 1})
+
+        @dg.asset_check(asset=table, name="has_rows")
+        def has_rows() -> dg.AssetCheckResult:
+            return dg.AssetCheckResult(passed=True)
+
+        assets.append(table)
+        checks.append(has_rows)
+    return dg.Definitions(assets=assets, asset_checks=checks, jobs=[dg.define_asset_job("all")])
+
+
+def settings(dbapi_connection) -> tuple[str, int, int] | None:
+    """journal mode, synchronous level and WAL autocheckpoint pages of an open sqlite3 connection
+    (None once it is closed)."""
+    try:
+        return tuple(dbapi_connection.execute(f"PRAGMA {name}").fetchone()[0] for name in PRAGMAS)
+    except sqlite3.ProgrammingError:
+        return None
+
+
+PRAGMAS = ("journal_mode", "synchronous", "wal_autocheckpoint")
+
+
+def test_a_run_stores_every_event_on_a_few_kept_connections(tmp_path):
+    instance = use_instance(tmp_path / "home")
+    job = many_checked_assets().resolve_job_def("all")
+    opened = []
+
+    def count(dbapi_connection, _record) -> None:
+        opened.append(dbapi_connection)
+
+    event.listen(Engine, "connect", count)
+    try:
+        with storage_kept_open(instance):
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+            kept = [settings(c) for c in opened if settings(c)]
+    finally:
+        event.remove(Engine, "connect", count)
+    # the connections kept open have hubwatch's WAL settings (a new run shard's first connection,
+    # opened before the shard was switched to WAL, had none: a 4 MB WAL and a sync per commit)
+    assert kept and all(s == ("wal", 1, WAL_PAGES) for s in kept), kept
+    assert result.success
+    stored = instance.all_logs(result.run_id)
+    kinds = [e.dagster_event.event_type_value for e in stored if e.is_dagster_event]
+    assert kinds.count("ASSET_MATERIALIZATION") == N_ASSETS
+    assert kinds.count("ASSET_CHECK_EVALUATION") == N_ASSETS
+    assert len(stored) > 4 * N_ASSETS
+    # Dagster alone opens a connection (and an engine) per statement: several per event
+    assert len(opened) <= 12, f"{len(opened)} SQLite connections for {len(stored)} events"
+    # the run's storages are Dagster's own again, and what the run stored is there for the next reader
+    assert "_connect" not in vars(instance.event_log_storage)
+    assert "connect" not in vars(instance.run_storage)
+    again = use_instance(tmp_path / "home")
+    assert len(again.all_logs(result.run_id)) == len(stored)
+    checks = again.event_log_storage.get_latest_asset_check_execution_by_key(
+        [dg.AssetCheckKey(dg.AssetKey("table_0"), "has_rows")]
+    )
+    assert checks[dg.AssetCheckKey(dg.AssetKey("table_0"), "has_rows")].run_id == result.run_id
+
+
+def test_the_dbt_resource_knows_the_version_dbt_itself_reports():
+    """The resource takes the version of the installed dbt-core instead of running `dbt --version`
+    before each build; hubwatch-dbt runs that same dbt, so both must say the same."""
+    resource = HubwatchDbt(project_dir=dbt_project, dbt_executable=str(DBT_CHILD))
+    reported = subprocess.run([str(DBT_CHILD), "--version"], capture_output=True, text=True, check=True).stdout
+    installed = re.search(r"installed:\s*(\d+\.\d+\.\d+)", reported)
+    assert installed, reported
+    assert resource._cli_version == Version(installed.group(1)) == Version(version("dbt-core"))
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
