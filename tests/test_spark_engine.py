@@ -170,3 +170,13 @@ def test_spark_added_the_last_snapshot_incrementally(packages):
         compiled = (target / "compiled" / "hubwatch" / node["original_file_path"]).read_text()
         assert run.lstrip().startswith("insert overwrite table"), (node["name"], run[:300])
         assert f"date '{LAST_DAY.isoformat()}'" in compiled and "date '0001-01-01'" not in compiled, node["name"]
+
+
+def test_the_spark_build_reused_the_parse_of_the_first_spark_step(packages):
+    """DuckDB built in between, yet the Spark build started from Spark's own parsed project
+    (warehouse.reuse_parse picks the newest parse of the build's engine), not a full parse."""
+    _, _, home = packages
+    target = max(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
+    log = "".join(f.read_text() for f in target.glob("dbt.log*"))  # rotated at 10 MB
+    assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
+    assert "Unable to do partial parsing" not in log
