@@ -94,7 +94,7 @@ def build_events(
     # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
     # (hubwatch-dbt checks that the pid it was started by is still its parent)
     target = dbt_target(home, context.run_id)
-    reuse_parse(home, target)
+    reuse_parse(home, target, engine)
     os.environ[PARENT_ENV] = str(os.getpid())
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     try:

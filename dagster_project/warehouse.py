@@ -147,20 +147,36 @@ def dbt_target(home: Path, run_id: str) -> Path:
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def reuse_parse(home: Path, target: Path) -> Path | None:
-    """Give a build's new target folder the newest earlier build's parsed project, so dbt parses only
-    what changed (its partial parsing; dbt itself starts a full parse when the project, the vars, the
-    profile or dbt's version differ). A daily build in one home keeps its vars, so it skips the ~5 s
-    full parse. The file copied, or None when no earlier build left one."""
+def reuse_parse(home: Path, target: Path, engine: str = "duckdb") -> Path | None:
+    """Give a build's new target folder the newest earlier build's parsed project of the same engine,
+    so dbt parses only what changed (its partial parsing; dbt itself starts a full parse when the
+    project, the vars, the profile or dbt's version differ). A daily build in one home keeps its
+    vars, so it skips the ~5 s full parse (Spark's ~10 s); a home built on both engines reuses each
+    engine's own parse (the other's is for another profile: dbt would parse in full). The file
+    copied, or None when no earlier build of that engine left one."""
     root = home / "dbt" / "target"
     earlier = sorted(p for p in root.glob("*") if p.is_dir() and TARGET_NAME.match(p.name)) if root.is_dir() else []
     for folder in reversed(earlier):
         saved = folder / PARTIAL_PARSE
-        if folder != target and saved.is_file():
+        if folder != target and saved.is_file() and parsed_for(folder) == engine:
             target.mkdir(parents=True, exist_ok=True)
             write_atomic(target / PARTIAL_PARSE, saved.read_bytes())
             return saved
     return None
+
+
+ADAPTER_TYPE = re.compile(rb'"adapter_type":\s*"(\w+)"')
+
+
+def parsed_for(folder: Path) -> str | None:
+    """The engine (dbt adapter) a build folder's project was parsed for: dbt's manifest.json names
+    it in its metadata, which dbt writes first (only the file's head is read)."""
+    try:
+        with (folder / "manifest.json").open("rb") as manifest:
+            found = ADAPTER_TYPE.search(manifest.read(8192))
+    except OSError:
+        return None
+    return found[1].decode() if found else None
 
 
 def prune_dbt_targets(home: Path, keep: int | None = None) -> list[Path]:  # after a build: it counts too

@@ -8,10 +8,14 @@ both ways, doubles rounded), build_info aside, which must name its engine: Spark
 build equals DuckDB's full one.
 
 Spark's cost here is start-up and a per-query cost, not data (about a second per node, ~470
-nodes), so the module pays for one Spark build whole: the first Spark build only sets up the
-tables the incremental one starts from (dbt on Spark with the same vars and target `hubwatch
-build` gives it, models and seeds without the data tests, which the build under test runs on the
-final tables), and both run Spark tuned for short runs on small data (HUBWATCH_SPARK_JAVA_OPTIONS,
+nodes), so the module pays for one Spark build whole. The first Spark step only lays down what the
+incremental build starts from: the incremental models and the models and seeds they read, built
+by dbt on Spark with the vars and target `hubwatch build` gives it, without data tests (every other
+table is rebuilt whole by the build under test, which runs every data test on the final tables).
+That step's parsed project is reused by the build (its partial parse, as a daily build reuses the
+one before). DuckDB's build and publish run in this process (conftest.build: the job `hubwatch
+build` runs; publish.package.publish), the Spark build and its publish as the commands a user runs.
+Both Spark steps run Spark tuned for short runs on small data (HUBWATCH_SPARK_JAVA_OPTIONS,
 HUBWATCH_SPARK_WHOLESTAGE_CODEGEN).
 Needs Java 17 (`make java`); skipped without it.
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -29,10 +34,10 @@ import orjson
 import pytest
 
 from dagster_project.dbt_child import DBT
-from dagster_project.warehouse import DBT_DIR, build_args
+from dagster_project.warehouse import DBT_DIR, build_args, dbt_target, parsed_for
 from ingest.files import sql_text
 from publish.package import PUBLIC_TABLES
-from tests.conftest import hub_env, hubwatch, snapshot_days
+from tests.conftest import build, hub_env, hubwatch, snapshot_days
 
 pytestmark = [
     pytest.mark.slow,
@@ -40,6 +45,7 @@ pytestmark = [
 ]
 FIRST_DAYS = [date(2025, 1, 1), date(2025, 6, 1)]
 LAST_DAY = date(2025, 8, 1)
+INCREMENTAL = "incremental"  # the materialisation whose tables a build carries forward
 # a safety net, not a target: a build that takes minutes on an idle machine took 15 on one
 # shared by five builds at once (load 26), and a timeout there says nothing about Spark
 TIMEOUT = 2400
@@ -52,11 +58,13 @@ SPARK_ENV = {
 }
 
 
-def spark_tables_only(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """The tables a first Spark build leaves (models and seeds, full build), without its data
-    tests: dbt on Spark with the arguments `hubwatch build --engine spark` would give it."""
-    args = [*build_args(home, engine="spark"), "--exclude-resource-type", "test"]
-    target = home / "dbt" / "target" / "setup"
+def spark_incremental_tables(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The tables an incremental Spark build starts from (the incremental models and what they read,
+    full build), without data tests: dbt on Spark with the arguments `hubwatch build --engine spark`
+    would give it, its artefacts in a build folder of the home (so the build reuses its parse)."""
+    selection = ["--select", f"+config.materialized:{INCREMENTAL}", "--exclude-resource-type", "test"]
+    args = [*build_args(home, engine="spark"), *selection]
+    target = dbt_target(home, uuid.uuid4().hex)
     places = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
     return subprocess.run(  # noqa: S603 (our own dbt, our own arguments)
         [str(DBT), *args, *places, "--log-path", str(target)], env=env, capture_output=True, text=True, timeout=TIMEOUT
@@ -83,20 +91,18 @@ def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, li
 @pytest.fixture(scope="module")
 def packages(tmp_path_factory, small_world):
     from ingest.fakehub import FakeHub
+    from publish.package import publish
 
     home = tmp_path_factory.mktemp("engines") / "home"
     with FakeHub(small_world) as hub:
         env = {**hub_env(hub, home), **SPARK_ENV}
         snapshot_days(hub, home, FIRST_DAYS)
-        first = spark_tables_only(home, env)
+        first = spark_incremental_tables(home, env)
         assert first.returncode == 0, first.stdout[-3000:]
         snapshot_days(hub, home, [LAST_DAY])
-    duck = hubwatch("build", env=env, timeout=TIMEOUT)
-    assert duck.returncode == 0, duck.stderr[-3000:]
-    published = hubwatch("publish", "--date", LAST_DAY.isoformat(), env=env, timeout=TIMEOUT)
-    assert published.returncode == 0, published.stderr[-3000:]
+    build(home)  # DuckDB, over all three snapshots
     duckdb_package = home.parent / "duckdb-package"
-    shutil.copytree(home / "publish" / LAST_DAY.isoformat(), duckdb_package)
+    shutil.copytree(publish(home, publish_date=LAST_DAY).path, duckdb_package)
     spark = hubwatch("build", "--engine", "spark", env=env, timeout=TIMEOUT)
     assert spark.returncode == 0, spark.stderr[-3000:]
     checks = re.search(r"checks: (\d+) passed, (\d+) failed", spark.stderr)
@@ -143,3 +149,34 @@ def test_spark_keeps_its_state_under_the_home(packages):
     assert (home / "spark" / "warehouse" / "marts.db" / "model_snapshots").is_dir()
     assert (home / "spark" / "public.duckdb").is_file()
     assert not (Path.cwd() / "metastore_db").exists() and not (Path.cwd() / "spark-warehouse").exists()
+
+
+def test_spark_added_the_last_snapshot_incrementally(packages):
+    """The build compared above is incremental on Spark: every model incremental there overwrote only
+    the new snapshot's partitions (insert_overwrite, reloading from the last day), none was built
+    whole (as it would be if the first step had not laid its table down)."""
+    _, _, home = packages
+    target = max(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())  # the Spark build's
+    assert parsed_for(target) == "spark"
+    manifest = orjson.loads((target / "manifest.json").read_bytes())
+    incremental = [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == INCREMENTAL
+    ]
+    assert len(incremental) >= 5, [node["name"] for node in incremental]
+    for node in incremental:
+        run = (target / "run" / "hubwatch" / node["original_file_path"]).read_text()
+        compiled = (target / "compiled" / "hubwatch" / node["original_file_path"]).read_text()
+        assert run.lstrip().startswith("insert overwrite table"), (node["name"], run[:300])
+        assert f"date '{LAST_DAY.isoformat()}'" in compiled and "date '0001-01-01'" not in compiled, node["name"]
+
+
+def test_the_spark_build_reused_the_parse_of_the_first_spark_step(packages):
+    """DuckDB built in between, yet the Spark build started from Spark's own parsed project
+    (warehouse.reuse_parse picks the newest parse of the build's engine), not a full parse."""
+    _, _, home = packages
+    target = max(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
+    log = "".join(f.read_text() for f in target.glob("dbt.log*"))  # rotated at 10 MB
+    assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
+    assert "Unable to do partial parsing" not in log
