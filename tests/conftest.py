@@ -236,3 +236,57 @@ def rendered_package(tmp_path_factory) -> Path:
 
     _folder, made = shared_home(tmp_path_factory, "dashboard-package", make)
     return Path(made["package"])
+
+
+# -- worlds-a: homes shared across modules --------------------------------------------------------
+# One built home where several modules built the same world over the same days (test_publish and
+# test_integrity); each module copies it (copy_home) before it publishes or builds into it.
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+TWO_DAYS = ["2025-04-01", "2025-06-01"]
+SPARE_DAY = "2025-07-01"
+
+
+def hostile_world(world):
+    """The small world with one ordinary model renamed to an HTML injection and made the most
+    downloaded (so the dashboards' index page lists it): whatever shows hub text must escape it."""
+    import copy
+
+    hostile = copy.deepcopy(world)
+    model = next(
+        m
+        for m in hostile.models
+        if not m.poi and not m.real_person_name and not m.never_listed and m.deleted_at is None
+    )
+    model.name = HOSTILE_NAME
+    model.versions[0].downloads_per_day = 1e7
+    return hostile
+
+
+@pytest.fixture(scope="session")
+def two_days_built(tmp_path_factory, small_world) -> tuple[Path, Path]:
+    """The hostile small world snapshotted on TWO_DAYS (every source, in this process) and built
+    as `hubwatch build` builds it; SPARE_DAY's snapshots taken apart, beside it, for tests that add
+    new data. The home lies under a folder named o'brien: every path that reaches SQL (the
+    warehouse, the creator salt in dbt, later the package files) must be quoted. Once per session;
+    returns (home, spare). Read-only: copy it (copy_home) to publish or build in it."""
+
+    def make(home: Path) -> dict:
+        with FakeHub(hostile_world(small_world)) as hub:
+            snapshot_days(hub, home, TWO_DAYS)
+            snapshot_days(hub, home.parent / "spare", [SPARE_DAY])
+        build(home)
+        return {}
+
+    home, _made = shared_home(tmp_path_factory, "o'brien", make)
+    return home, home.parent / "spare"
+
+
+def publish_in_process(home: Path, day: str | None = None, *, force: bool = False, include_names: bool = False):
+    """`hubwatch publish [--date day] [--force] [--include-names]` in this process: the very job the
+    command runs (publish_job), without its subprocess's imports. Returns the RunOutcome. Tests of
+    what the command itself prints keep running the command."""
+    from dagster_project.runs import run_job
+
+    config = {"publish_date": day, "force": force, "include_names": include_names}
+    return run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})

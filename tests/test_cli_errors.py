@@ -13,13 +13,12 @@ import orjson
 import polars as pl
 import pytest
 
-from dagster_project.runs import build_warehouse
 from dagster_project.warehouse import BuildError, verify_raw
 from ingest import civitai, pagestore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import copy_home, hub_env, hubwatch
 
 DAY = date(2025, 3, 1)
 
@@ -139,13 +138,17 @@ def test_a_touched_file_is_hashed_again_and_a_same_size_alteration_caught_by_the
 
 
 @pytest.mark.slow
-def test_a_damaged_verified_partition_stops_the_build_before_dbt(fakehub, home):
-    staged_models(home, DAY)
+def test_a_damaged_verified_partition_stops_the_build_before_dbt(fakehub, real_crawls, tmp_path):
+    """A home after a good build (a copy of the shared conftest.real_crawls home: two imported
+    snapshots, verified and built), then one of its verified files damaged."""
+    shared, made = real_crawls
+    assert made["build"]["success"], made["build"]
+    home = copy_home(shared, tmp_path / "home")
     env = hub_env(fakehub, home)
-    built = build_warehouse(home)  # the good build, in this process (what `hubwatch build` runs)
-    assert built.success, built.error
+    verify_raw(home)  # the copy's files are the ones the build verified (same bytes, same stat)
     targets = set((home / "dbt" / "target").iterdir())
-    models = snapshot_path(home, "civitai_models", DAY) / "models.parquet"
+    assert targets
+    models = snapshot_path(home, "civitai_models", date(2025, 8, 14)) / "models.parquet"
     with models.open("r+b") as handle:
         handle.truncate(models.stat().st_size // 2)
     done = hubwatch("build", env=env, timeout=900)

@@ -22,54 +22,38 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse, run_job
+from dagster_project.runs import build_warehouse
 from ingest.fakehub import FakeHub
-from ingest.http import Politeness
-from ingest.huggingface import HfScope
-from ingest.snapshots import Endpoints, take_snapshot
-from ingest.sources import SOURCES
 from publish.package import PublishError, publish
 from publish.verify import verify
-from tests.conftest import copy_snapshot, hub_env, hubwatch
+from tests.conftest import (
+    SPARE_DAY,
+    TWO_DAYS,
+    copy_home,
+    copy_snapshot,
+    hub_env,
+    hubwatch,
+    publish_in_process,
+)
 
 pytestmark = pytest.mark.slow
-DAYS = ["2025-04-01", "2025-06-01"]
-SPARE_DAY = "2025-07-01"  # snapshotted apart, added to raw/ by the tests that need new data
+DAYS = TWO_DAYS
+# SPARE_DAY: snapshotted apart (conftest.two_days_built), added to raw/ by the tests that need new data
 FIRST_PACKAGE = "2025-05-15"  # published by the fixture: `latest` before each test
 
 
-def snapshot_in_process(hub: FakeHub, home: Path, day: str) -> None:
-    """What `hubwatch snapshot --as-of day --images-period Month` stores, taken in this process."""
-    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-    for source in SOURCES:
-        take_snapshot(
-            source,
-            home=home,
-            endpoints=endpoints,
-            as_of=day,
-            images_period="Month",
-            hf_scope=HfScope(files_budget=1000),
-            politeness=Politeness(requests_per_second=0),
-        )
-
-
 @pytest.fixture(scope="module")
-def origin(tmp_path_factory, small_world):
-    """Two simulated days built and published as 2025-05-15; a third day's snapshots kept apart. The
-    home is under a folder named o'brien: every path that reaches SQL (the warehouse, the creator
-    salt in dbt, the package files) must be quoted. The scene is set in this process (snapshots,
+def origin(tmp_path_factory, two_days_built, small_world):
+    """Two simulated days built (conftest.two_days_built, which test_publish shares: its home lies
+    under a folder named o'brien, so every path that reaches SQL in the build is quoted) and, in a
+    copy of that home also under a folder named o'brien (the package files' paths), published as
+    2025-05-15; a third day's snapshots kept apart. The scene is set in this process (snapshots,
     `build_warehouse`, the publish job: what the commands run); the tests run the commands."""
-    base = tmp_path_factory.mktemp("integrity") / "o'brien"
-    home, spare = base / "home", base / "spare"
-    with FakeHub(small_world) as hub:
+    shared, spare = two_days_built
+    home = copy_home(shared, tmp_path_factory.mktemp("integrity") / "o'brien" / "home")
+    with FakeHub(small_world) as hub:  # no hub is read: the settings a user's shell would hold
         env = hub_env(hub, home)
-        for day in DAYS:
-            snapshot_in_process(hub, home, day)
-        snapshot_in_process(hub, spare, SPARE_DAY)
-    built = build_warehouse(home)
-    assert built.success, built.error
-    config = {"publish_date": FIRST_PACKAGE, "force": False, "include_names": False}
-    published = run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    published = publish_in_process(home, FIRST_PACKAGE)
     assert published.success, published.error
     return home, spare, env
 
@@ -132,9 +116,10 @@ def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
         repeat = f"insert into marts.model_snapshots select * from marts.model_snapshots where {first} limit 1"  # noqa: S608 (constants)
         con.execute(repeat)
     env = env_for(origin, home)
-    build = hubwatch("build", env=env, timeout=600)
-    assert build.returncode != 0
+    built = build_warehouse(home)  # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
+    assert not built.success
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["run_id"] == built.run_id
     assert record["result"] == "failed" and record["dbt_results"].get("skipped", 0) > 0, record
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:  # the mixed state is real
         assert con.sql("select last_snapshot from marts.build_info").fetchall() == [(date.fromisoformat(SPARE_DAY),)]
@@ -154,9 +139,10 @@ def test_publish_is_refused_after_a_refused_raw_partition(origin, home):
     target = home / "raw" / "civitai_models" / f"snapshot_date={SPARE_DAY}" / "models.parquet"
     target.write_bytes(target.read_bytes()[:-16] + b"x" * 16)
     env = env_for(origin, home)
-    build = hubwatch("build", env=env, timeout=600)
-    assert build.returncode != 0 and "does not match the sha256" in build.stderr
+    built = build_warehouse(home)  # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
+    assert not built.success and "does not match the sha256" in built.error, built.error
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["run_id"] == built.run_id
     assert record["result"] == "failed" and record["dbt_invocation_id"] is None
     line = last_error_line(hubwatch("publish", env=env))
     assert f"the last build (run {record['run_id']}) failed" in line and "models.parquet" in line, line
@@ -221,8 +207,8 @@ def test_the_manifest_names_its_build_inputs_and_withdrawn_snapshots(origin, hom
         "manifest_sha256": "ab" * 32,
     }
     (withdrawn / "withdrawal.json").write_bytes(orjson.dumps(note))
-    done = hubwatch("publish", env=env_for(origin, home))
-    assert done.returncode == 0, done.stderr
+    done = publish_in_process(home)  # `hubwatch publish`'s job, in this process
+    assert done.success, done.error
     manifest = orjson.loads((home / "publish" / DAYS[-1] / "manifest.json").read_bytes())
     raw = {
         (p.parent.parent.name, p.parent.name.removeprefix("snapshot_date=")): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -390,10 +376,9 @@ def test_a_publish_killed_at_any_step_leaves_a_complete_latest(origin, home, tmp
         verify(home / "publish" / day, home)
     else:  # nothing of the new package is visible: the previous state exactly
         assert link == before_link and published == before_packages
-    # the next publish cleans up and publishes
-    env = env_for(origin, home)
-    again = hubwatch("publish", "--date", day, "--force", env=env)
-    assert again.returncode == 0, again.stderr
+    # the next publish cleans up and publishes (`hubwatch publish --date day --force`'s job, in this process)
+    again = publish_in_process(home, day, force=True)
+    assert again.success, again.error
     assert not [
         p.name for p in (home / "publish").iterdir() if p.name not in (".lock", "latest", FIRST_PACKAGE, DAYS[-1])
     ]

@@ -1,7 +1,6 @@
 """The published package and the dashboards: checksums, Frictionless, refusal to overwrite,
 privacy (no creator or depicted person's name), and the site in a real headless browser."""
 
-import copy
 import hashlib
 import json
 import re
@@ -21,28 +20,20 @@ from ingest.files import sql_text
 from publish.package import PARQUET_ONLY
 from publish.verify import verify
 from tests.browser import check_site
-from tests.conftest import HUBWATCH, build, hub_env, hubwatch, snapshot_days
+from tests.conftest import HOSTILE_NAME, HUBWATCH, copy_home, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
-XSS = "<img src=x onerror=alert(1)>"
-DAYS = ["2025-04-01", "2025-06-01"]
+XSS = HOSTILE_NAME
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, small_world):
+def published(tmp_path_factory, two_days_built, small_world):
     """Snapshots of a world with a hostile model name, built (in this process, as `hubwatch build`
-    runs it), published and rendered by the `hubwatch publish` command."""
-    world = copy.deepcopy(small_world)
-    hostile = next(
-        m for m in world.models if not m.poi and not m.real_person_name and not m.never_listed and m.deleted_at is None
-    )
-    hostile.name = XSS
-    hostile.versions[0].downloads_per_day = 1e7  # the most downloaded: it is listed on the index page
-    home = tmp_path_factory.mktemp("publish") / "home"
-    with FakeHub(world) as hub:
+    runs it: conftest.two_days_built, which test_integrity shares), then published and rendered by
+    the `hubwatch publish` command in a copy of that home."""
+    home = copy_home(two_days_built[0], tmp_path_factory.mktemp("publish") / "home")
+    with FakeHub(small_world) as hub:  # no hub is read: the settings a user's shell would hold
         env = hub_env(hub, home)
-        snapshot_days(hub, home, DAYS, period="Month")  # in this process (test_cross_host runs the command)
-        build(home)
         done = hubwatch("publish", "--date", "2025-06-01", env=env)
         assert done.returncode == 0, done.stderr
     return home, env, home / "publish" / "2025-06-01"

@@ -9,11 +9,11 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse
 from ingest import pagestore
 from ingest.home import snapshot_path, withdrawn_path
+from ingest.landing import read_manifest
 from ingest.withdraw import withdraw, withdrawals
-from tests.conftest import REAL, hub_env, hubwatch
+from tests.conftest import REAL, copy_home, hub_env, hubwatch
 
 SELECTION_2023 = REAL / "civitai_v1_models_items_2023-07_selection.json"
 PAGE_2024 = REAL / "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json"
@@ -35,14 +35,21 @@ def snapshot_rows(home) -> dict[date, set[str]]:
 
 
 @pytest.mark.slow
-def test_a_withdrawn_snapshot_leaves_every_table_at_the_next_build(fakehub, tmp_path):
-    home = tmp_path / "home"
+def test_a_withdrawn_snapshot_leaves_every_table_at_the_next_build(fakehub, real_crawls, tmp_path):
+    """The two real crawls imported with `hubwatch import` and built (a copy of the shared
+    conftest.real_crawls home: the same imports and build this test made itself); the builds
+    that matter are the CLI's, after the withdrawals."""
+    shared, made = real_crawls
+    assert [done["returncode"] for done in made["imports"]] == [0, 0], made["imports"]
+    assert made["build"]["success"], made["build"]
+    home = copy_home(shared, tmp_path / "home")
     env = hub_env(fakehub, home)
-    for path, day in ((SELECTION_2023, "2023-07-05"), (PAGE_2025, "2025-08-14")):
-        done = hubwatch("import", "civitai-models-json", str(path), "--as-of", day, env=env)
-        assert done.returncode == 0, done.stderr
-    first = build_warehouse(home)  # in this process (what `hubwatch build` runs); the builds that matter are the CLI's
-    assert first.success, first.error
+    assert read_manifest(home, "civitai_models", date(2023, 7, 5))["inputs"]["files"] == {
+        SELECTION_2023.name: hashlib.sha256(SELECTION_2023.read_bytes()).hexdigest()
+    }
+    assert read_manifest(home, "civitai_models", date(2025, 8, 14))["inputs"]["files"] == {
+        PAGE_2025.name: hashlib.sha256(PAGE_2025.read_bytes()).hexdigest()
+    }
     assert set(snapshot_rows(home)) == {date(2023, 7, 5), date(2025, 8, 14)}
     manifest_sha = hashlib.sha256(
         (snapshot_path(home, "civitai_models", date(2025, 8, 14)) / "manifest.json").read_bytes()
