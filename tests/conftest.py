@@ -290,3 +290,43 @@ def publish_in_process(home: Path, day: str | None = None, *, force: bool = Fals
 
     config = {"publish_date": day, "force": force, "include_names": include_names}
     return run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+
+
+# -- worlds-b: the daily job's home, shared by the orchestration and crash-harness build tests ---------
+# Three daily runs across the simulated 2025-05-22 ban (snapshots, checks, build, publish each) are the
+# orchestration tests' world; the crash harness's builds need a built warehouse, the next day's
+# snapshots and an uninterrupted build of both, which the same runs already hold: the home as it
+# stood after the second day, the third day's partitions, and the third day's build.
+BAN_DAYS = ("2025-05-21", "2025-05-22", "2025-05-23")
+
+
+@pytest.fixture(scope="session")
+def daily_runs_home(tmp_path_factory, small_world):
+    """The daily job for BAN_DAYS, executed in this process as the schedule would, once per
+    session. Returns (home, base, outcomes): base is a copy of the home made before the last day's
+    run (a warehouse of the first two days); outcomes, per day, what outcome_facts says of its run
+    plus the asset keys it materialised (`materialized`), as attributes."""
+    from types import SimpleNamespace
+
+    from dagster_project.runs import run_job
+
+    def make(home: Path) -> dict:
+        base = home.parent / "before-last-day"
+        outcomes = {}
+        patch = pytest.MonkeyPatch()
+        try:
+            with FakeHub(small_world) as hub:
+                for key, value in hub_env(hub, home).items():
+                    patch.setenv(key, value)
+                for day in BAN_DAYS:
+                    if day == BAN_DAYS[-1]:
+                        copy_home(home, base)
+                    outcome = run_job(home, "daily_snapshot_job", partition_key=day)
+                    outcomes[day] = {**outcome_facts(outcome), "materialized": sorted(outcome.materialized)}
+        finally:
+            patch.undo()
+        return {"base": str(base), "outcomes": outcomes}
+
+    home, made = shared_home(tmp_path_factory, "daily-runs", make)
+    outcomes = {day: SimpleNamespace(**facts) for day, facts in made["outcomes"].items()}
+    return home, Path(made["base"]), outcomes

@@ -1,13 +1,17 @@
 """The crash harness, builds: SIGKILL a build at each named step (ingest/crash.py), rerun, and
 compare its marts with an uninterrupted build's (the snapshot steps: test_crash_harness.py).
 
-The killed build is a real `hubwatch build` process, killed for real; the builds that set the scene
-(the base, the reference) and the rerun run in this process (dagster_project.runs.build_warehouse,
-what `hubwatch build` runs), which spares a Python, Dagster and dbt start-up each."""
+The killed build is a real `hubwatch build` process, killed for real; the rerun runs in this
+process (dagster_project.runs.build_warehouse, what `hubwatch build` runs), which spares a Python,
+Dagster and dbt start-up. The scene is the daily job's home the orchestration tests share
+(conftest.daily_runs_home), which costs no build of its own: its copy from before the last day
+(a warehouse of two days) is the base, the last day's partitions the day added, and the last
+day's build of the same raw/, uninterrupted, the reference."""
 
-import shutil
+import os
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -15,10 +19,9 @@ import pytest
 
 from dagster_project.runs import build_warehouse
 from ingest.crash import BUILD_STEPS
-from ingest.fakehub import FakeHub
 from ingest.home import snapshot_path
-from tests.conftest import HUBWATCH, copy_snapshot, hub_env
-from tests.test_crash_harness import KILLED, NEXT_DAY, ROOT, SOURCES, take_in_process
+from tests.conftest import BAN_DAYS, FAST_ENV, HUBWATCH, SOURCES, copy_home, copy_snapshot
+from tests.test_crash_harness import KILLED, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -38,29 +41,28 @@ def marts(home: Path) -> dict[str, list[tuple]]:
     return rows
 
 
-def add_next_day(home: Path, day2: Path) -> None:
+def add_next_day(home: Path, shared: Path) -> None:
+    """The last day's snapshots of the shared home, into a copy of its base."""
     for source in SOURCES:
-        copy_snapshot(snapshot_path(day2, source, NEXT_DAY), home / "raw")
+        copy_snapshot(snapshot_path(shared, source, NEXT_DAY), home / "raw")
+
+
+NEXT_DAY = date.fromisoformat(BAN_DAYS[-1])
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory, small_world):
-    """A built warehouse of one day (the base), the next day's snapshots, and the reference: the
-    base plus the next day, built without interruption."""
-    root = tmp_path_factory.mktemp("builds")
-    base, day2, reference = root / "base", root / "day2", root / "reference"
-    with FakeHub(small_world) as hub:
-        for source in SOURCES:
-            take_in_process(base, source, hub)
-            take_in_process(day2, source, hub, NEXT_DAY)
-        env = hub_env(hub, base)
-    built = build_warehouse(base)
-    assert built.success, built.error
-    shutil.copytree(base, reference)
-    add_next_day(reference, day2)
-    built = build_warehouse(reference)
-    assert built.success, built.error
-    return base, day2, marts(reference), env
+def builds(daily_runs_home):
+    """A built warehouse of two days (the base), the home holding the next day's snapshots, and
+    the reference: the marts of the base plus that day, built without interruption (the daily
+    job's build of it), and the environment of a `hubwatch build` (no hub: a build reads raw/)."""
+    shared, base, outcomes = daily_runs_home
+    assert all(outcome.success for outcome in outcomes.values()), {d: o.error for d, o in outcomes.items()}
+    reference = marts(shared)
+    with duckdb.connect(str(base / "warehouse.duckdb"), read_only=True) as con:  # the premise: a day behind
+        [(last,)] = con.sql("select max(snapshot_date) from marts.model_snapshots").fetchall()
+    assert str(last) == BAN_DAYS[-2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "CIVITAI_", "HF_"))}
+    return base, shared, reference, {**env, **FAST_ENV}
 
 
 def build_outputs(target: Path) -> dict[str, int]:
@@ -100,10 +102,9 @@ BUILD_CASES = ("raw-verified", "dbt-event:60", "dbt-finished")
 def test_a_build_killed_at_each_step_finishes_on_rerun_with_the_marts_of_an_uninterrupted_build(
     builds, tmp_path, monkeypatch, step
 ):
-    base, day2, reference, env = builds
-    home = tmp_path / "home"
-    shutil.copytree(base, home)
-    add_next_day(home, day2)
+    base, shared, reference, env = builds
+    home = copy_home(base, tmp_path / "home")
+    add_next_day(home, shared)
     env = {**env, "HUBWATCH_HOME": str(home), "HUBWATCH_KEEP_DBT_TARGETS": "2"}
     checkout = build_outputs(ROOT / "dbt" / "target")
     killed = subprocess.run([HUBWATCH, "build"], env={**env, "HUBWATCH_CRASH_AT": step}, capture_output=True)
