@@ -113,18 +113,18 @@ def test_a_dbt_failure_is_one_line_naming_the_node_its_message_and_the_log(fakeh
 def test_a_truncated_parquet_in_a_verified_partition_is_caught_by_the_next_verification(tmp_path):
     staged_models(tmp_path, DAY)
     verify_raw(tmp_path)
-    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.parquet"
+    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.listing.parquet"
     size = models.stat().st_size
     with models.open("r+b") as handle:
         handle.truncate(size - 100)
-    with pytest.raises(BuildError, match=f"models.parquet is {size - 100} bytes, its manifest says {size}"):
+    with pytest.raises(BuildError, match=f"models.listing.parquet is {size - 100} bytes, its manifest says {size}"):
         verify_raw(tmp_path)
 
 
 def test_a_touched_file_is_hashed_again_and_a_same_size_alteration_caught_by_the_periodic_hash(tmp_path, monkeypatch):
     staged_models(tmp_path, DAY)
     verify_raw(tmp_path)
-    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.parquet"
+    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.listing.parquet"
     stat = models.stat()
     os.utime(models, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes: still fine
     verify_raw(tmp_path)
@@ -145,7 +145,7 @@ def test_a_damaged_verified_partition_stops_the_build_before_dbt(fakehub, home):
     built = build_warehouse(home)  # the good build, in this process (what `hubwatch build` runs)
     assert built.success, built.error
     targets = set((home / "dbt" / "target").iterdir())
-    models = snapshot_path(home, "civitai_models", DAY) / "models.parquet"
+    models = snapshot_path(home, "civitai_models", DAY) / "models.listing.parquet"
     with models.open("r+b") as handle:
         handle.truncate(models.stat().st_size // 2)
     done = hubwatch("build", env=env, timeout=900)

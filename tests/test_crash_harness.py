@@ -13,10 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import orjson
-import polars as pl
 import pytest
 
-from ingest import pagestore
+from ingest import pagestore, rowstore
 from ingest.crash import SNAPSHOT_STEPS
 from ingest.fakehub import FakeHub
 from ingest.home import snapshot_path, staging_path
@@ -88,7 +87,7 @@ def assert_same_snapshot(home: Path, clean_home: Path, source: str) -> None:
     ours, theirs = snapshot_path(home, source, DAY), snapshot_path(clean_home, source, DAY)
     verify_snapshot(ours)
     for table in TABLES[source]:
-        assert pl.read_parquet(ours / f"{table}.parquet").equals(pl.read_parquet(theirs / f"{table}.parquet")), table
+        assert rowstore.read_table(ours, table).equals(rowstore.read_table(theirs, table)), table
     pages = [(meta["page"], body) for meta, body in pagestore.read_pages(ours)]  # each rebuilt and checked
     assert pages and pages == [(meta["page"], body) for meta, body in pagestore.read_pages(theirs)]
     manifest, expected = read_manifest(home, source, DAY), read_manifest(clean_home, source, DAY)
