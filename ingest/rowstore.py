@@ -44,7 +44,7 @@ from ingest import pagestore
 FORMAT = "rows/1"
 FILE, INDEX = "rows_file", "rows_index"  # where a listed row is stored: which file, which row of it
 LISTING = ".listing.parquet"
-MAX_FILES = 4  # stored files one table of a snapshot reads from; past that, the drift is stored again
+MAX_FILES = 6  # earlier stored files one table may read from (see _within_files)
 # The columns of each table that change from day to day while the item does not: its counters. They
 # stay in the listing; every other column is compared with the previous snapshot's rows. Kept in step
 # with dbt/macros/stored_rows.sql, which takes exactly these from the listing.
@@ -222,13 +222,15 @@ def _only_equal(keyed: pl.DataFrame, stored: pl.DataFrame, known: pl.DataFrame) 
 
 
 def _within_files(keyed: pl.DataFrame) -> pl.DataFrame:
-    """Read from at most MAX_FILES - 1 earlier files (the new one is the last): rows that point at
-    the least used earlier files are stored again, so a table never reads from many small files."""
+    """Read from fewer than MAX_FILES earlier files: once a table would read from more, the rows of
+    its least used files are stored again, with the day's new rows, and it reads on from the
+    MAX_FILES // 2 most used. Each merge makes a file larger than those it replaces, so a row is
+    stored again only while it sits in one of the smallest files: a few times in its life, not
+    every few days (the first day's file, the most used, is never merged)."""
     used = keyed.filter(pl.col(FILE).is_not_null())[FILE].value_counts(sort=True)
     if used.height < MAX_FILES:
         return keyed
-    keep = used[FILE].head(1).implode()  # the most used file (the first day's, as a rule) alone
-    stale = pl.col(FILE).is_not_null() & ~pl.col(FILE).is_in(keep)
+    stale = pl.col(FILE).is_not_null() & ~pl.col(FILE).is_in(used[FILE].head(MAX_FILES // 2).implode())
     return keyed.with_columns(
         pl.when(stale).then(None).otherwise(pl.col(FILE)).alias(FILE),
         pl.when(stale).then(None).otherwise(pl.col(INDEX)).alias(INDEX),
