@@ -5,11 +5,15 @@ Layout under $HUBWATCH_HOME:
     raw/<source>/snapshot_date=YYYY-MM-DD/      a COMPLETE snapshot (readers look only here)
         pages.jsonl.zst                         each page's meta: request URL (secrets stripped), status,
                                                 time, item ids, sha256 of the body, where the body is
-        <table>.parquet                         normalised rows (typed columns; see `publish`)
+        <table>.parquet                         normalised rows (typed columns; see `publish`), or for a
+        <table>.listing.parquet                 crawl's model tables a listing: where each row is stored
+                                                and its counters (ingest/rowstore.py)
         manifest.json                           written last: what, when, how, sha256 of every file
     raw/<source>/_packs/<sha256>.pack            page bodies exactly as received, as zstd frames (a page
                                                 whose items an earlier snapshot held: a delta against
                                                 those pages); shared, never modified (ingest/pagestore.py)
+    raw/<source>/_packs/<table>.<id>.parquet     stored model rows, each written once when first seen as it
+                                                is; shared by the listings, never modified (ingest/rowstore.py)
     staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
         checkpoint.json                         rewritten after every page: phase, where to resume
         pages/000001.zst, pages/000001.meta.json  a page's frame and meta, until the pages are packed
