@@ -10,12 +10,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
-import polars as pl
 import pytest
 
 from dagster_project.runs import build_warehouse
 from dagster_project.warehouse import BuildError, verify_raw
-from ingest import civitai, pagestore
+from ingest import civitai, pagestore, rowstore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
@@ -232,8 +231,8 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
             politeness=Politeness(requests_per_second=0),
         )
         for table in ("models", "model_versions", "model_files"):
-            ours = pl.read_parquet(snapshot_path(home, "civitai_models", day) / f"{table}.parquet")
-            assert ours.equals(pl.read_parquet(snapshot_path(clean, "civitai_models", day) / f"{table}.parquet"))
+            ours = rowstore.read_table(snapshot_path(home, "civitai_models", day), table)
+            assert ours.equals(rowstore.read_table(snapshot_path(clean, "civitai_models", day), table))
         ours, theirs = read_manifest(home, "civitai_models", day), read_manifest(clean, "civitai_models", day)
         assert (ours["pages"], ours["items"]) == (theirs["pages"], theirs["items"])
     print("full disk stopped the runs in:", stopped_in)
