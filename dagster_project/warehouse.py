@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ingest import __version__, civitai, huggingface, pagestore
+from ingest import __version__, civitai, huggingface, pagestore, rowstore
 from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
 from ingest.http import CrawlError, env_number
@@ -299,6 +299,11 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
                     empty_tables()[key].write_parquet(stand_in)
                 files[key] = sql_list([str(stand_in)])
                 locations[key] = {"path": str(stand_in.parent.parent), "file": stand_in.name}
+            if table in rowstore.stored_tables(source):  # crawled model tables: listings + stored rows
+                for name, (paths, location) in rowstore.dbt_sources(
+                    home, source, table, empty_tables()[key], stand_ins
+                ).items():
+                    files[name], locations[name] = sql_list(paths), location
     return {"raw_files": files, "raw_locations": locations}
 
 

@@ -18,6 +18,7 @@ SNAPSHOT_STEPS = (
     "page-committed",  # the checkpoint counts the page (use :n for the n-th page)
     "crawled",  # the checkpoint says every page is stored; nothing normalised yet
     "pages-packed",  # the pages are in their pack and the page index; the staged page files may remain
+    "rows-stored",  # a crawl's new model rows are in _packs/ (ingest/rowstore.py); no table written yet
     "tables-written",  # the Parquet tables are written; no manifest yet
     "manifest-written",  # the manifest is written in staging/; the checkpoint is still there
     "sealed",  # the checkpoint is gone; the snapshot waits in staging/ to move into raw/

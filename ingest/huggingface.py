@@ -27,6 +27,7 @@ import orjson
 import polars as pl
 from huggingface_hub import ModelInfo
 
+from ingest import rowstore
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, PoliteClient, env_number, redact_url
 from ingest.landing import StagedSnapshot, complete_snapshots, rows_to_frame
@@ -245,8 +246,9 @@ def previous_files(home: Path, before: date) -> pl.DataFrame | None:
     earlier = [d for d in complete_snapshots(home, "hf_models") if d < before]
     if not earlier:
         return None
-    path = snapshot_path(home, "hf_models", earlier[-1]) / "model_files.parquet"
-    return pl.read_parquet(path) if path.is_file() else None
+    partition = snapshot_path(home, "hf_models", earlier[-1])
+    stored = rowstore.listing_path(partition, "model_files").is_file() or (partition / "model_files.parquet").is_file()
+    return rowstore.read_table(partition, "model_files") if stored else None
 
 
 def plan_file_fetches(

@@ -5,11 +5,15 @@ Layout under $HUBWATCH_HOME:
     raw/<source>/snapshot_date=YYYY-MM-DD/      a COMPLETE snapshot (readers look only here)
         pages.jsonl.zst                         each page's meta: request URL (secrets stripped), status,
                                                 time, item ids, sha256 of the body, where the body is
-        <table>.parquet                         normalised rows (typed columns; see `publish`)
+        <table>.parquet                         normalised rows (typed columns; see `publish`), or for a
+        <table>.listing.parquet                 crawl's model tables a listing: where each row is stored
+                                                and its counters (ingest/rowstore.py)
         manifest.json                           written last: what, when, how, sha256 of every file
     raw/<source>/_packs/<sha256>.pack            page bodies exactly as received, as zstd frames (a page
                                                 whose items an earlier snapshot held: a delta against
                                                 those pages); shared, never modified (ingest/pagestore.py)
+    raw/<source>/_packs/<table>.<id>.parquet     stored model rows, each written once when first seen as it
+                                                is; shared by the listings, never modified (ingest/rowstore.py)
     staging/<source>/snapshot_date=YYYY-MM-DD/  a snapshot being taken (invisible to readers)
         checkpoint.json                         rewritten after every page: phase, where to resume
         pages/000001.zst, pages/000001.meta.json  a page's frame and meta, until the pages are packed
@@ -48,7 +52,7 @@ from urllib.parse import urlsplit
 import orjson
 import polars as pl
 
-from ingest import __version__, pagestore
+from ingest import __version__, pagestore, rowstore
 from ingest.crash import crash_point
 from ingest.files import dumps, file_entry, replace_dir, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
@@ -148,16 +152,22 @@ def stored_files(partition: Path, manifest: dict[str, Any]) -> dict[Path, dict[s
     packs = pagestore.packs_dir(partition)
     for name, entry in ((manifest.get("page_store") or {}).get("packs") or {}).items():
         files[packs / name] = entry
+    for name, entry in ((manifest.get("row_store") or {}).get("files") or {}).items():
+        files[packs / name] = entry
     return files
 
 
 def verify_pages(partition: Path) -> int:
-    """verify_snapshot, then every page rebuilt from the store and checked against its sha256
-    (what `hubwatch verify-raw` does); the number of pages. BadSnapshot names what is wrong."""
-    verify_snapshot(partition)
+    """verify_snapshot, then every page rebuilt from the store and checked against its sha256, and
+    every listed table rebuilt from its stored rows (what `hubwatch verify-raw` does); the number of
+    pages. BadSnapshot names what is wrong."""
+    manifest = verify_snapshot(partition)
     try:
+        for table in (manifest.get("row_store") or {}).get("tables") or {}:
+            if rowstore.read_table(partition, table).height != manifest["items"].get(table):
+                raise rowstore.RowStoreError(f"{table} does not have the rows its manifest counts")
         return pagestore.verify_pages(partition)
-    except (pagestore.StoreError, OSError) as error:
+    except (pagestore.StoreError, rowstore.RowStoreError, OSError) as error:
         raise BadSnapshot(f"{partition}: {error}") from None
 
 
@@ -597,13 +607,21 @@ class StagedSnapshot:
         self.finish_crawl()
         packs = self._pack_pages()
         counts = {}
+        listed = self._list_rows(tables)
         for name, frame in tables.items():
             target = self.dir / f"{name}.parquet"
+            if name in listed:
+                counts[name] = frame.height
+                frame, target = listed[name].listing, rowstore.listing_path(self.dir, name)
+            for other in {self.dir / f"{name}.parquet", rowstore.listing_path(self.dir, name)} - {target}:
+                other.unlink(missing_ok=True)  # a killed run's table in the other form: one form only
             tmp = target.with_name(f".{target.name}.tmp")
             try:
                 if isinstance(frame, pl.LazyFrame):
                     frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
                     counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
+                elif name in listed:
+                    rowstore.write_small(frame, tmp)
                 else:
                     frame.write_parquet(tmp, compression="zstd", statistics=True)
                     counts[name] = frame.height
@@ -635,6 +653,7 @@ class StagedSnapshot:
             "replaces": _manifest_identity(self.final),
             "files": files,
             **({"page_store": {"format": pagestore.FORMAT, "packs": packs}} if packs else {}),
+            **({"row_store": self._row_store(listed)} if listed else {}),
             **self.extra,
             **(extra or {}),
         }
@@ -644,6 +663,34 @@ class StagedSnapshot:
         crash_point("sealed")
         _move_into_raw(self.dir, self.final)
         return manifest
+
+    def _list_rows(self, tables: dict[str, pl.DataFrame | pl.LazyFrame]) -> dict[str, rowstore.Listed]:
+        """The model tables of a crawl stored as listings: their rows new or changed since the previous
+        snapshot taken the same way stored in _packs/ (ingest/rowstore.py); the others are written whole,
+        as are an import's (a one-off load of whole input files, kept with its raw_json)."""
+        listed: dict[str, rowstore.Listed] = {}
+        if self.kind == "imported":
+            return listed
+        previous = None
+        for name, volatile in rowstore.stored_tables(self.source).items():
+            frame = tables.get(name)
+            if isinstance(frame, pl.DataFrame):
+                if previous is None:
+                    previous = previous_snapshot(self.home, self.source, self.snapshot_date, self.plan) or False
+                stored = rowstore.store(frame, name, volatile, self._frames.packs, previous or None)
+                if stored is not None:
+                    listed[name] = stored
+        if listed:
+            crash_point("rows-stored")
+        return listed
+
+    def _row_store(self, listed: dict[str, rowstore.Listed]) -> dict[str, Any]:
+        files = {
+            name: file_entry(self._frames.packs / name)
+            for table, stored in listed.items()
+            for name in (rowstore.rows_name(table, rows_file) for rows_file in stored.rows_files)
+        }
+        return rowstore.manifest_entry(listed, dict(sorted(files.items())))
 
     def _pack_pages(self) -> dict[str, dict[str, Any]]:
         """Move the staged pages into one pack (raw/<source>/_packs/) and the page index; the packs the

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import polars as pl
 
-from ingest import civitai, civitai_images, cross_host, huggingface
+from ingest import civitai, civitai_images, cross_host, huggingface, rowstore
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, Credentials, PoliteClient, Politeness, redact_host, strip_userinfo
 from ingest.landing import (
@@ -130,7 +130,7 @@ def vanished_share(home: Path, source: str, day: date) -> tuple[float, int, date
     if not earlier:
         return 0.0, 0, None
     ids = [
-        set(pl.read_parquet(snapshot_path(home, source, d) / "models.parquet", columns=["model_id"])["model_id"])
+        set(rowstore.read_table(snapshot_path(home, source, d), "models", columns=["model_id"])["model_id"])
         for d in (earlier[-1], day)
     ]
     gone = len(ids[0] - ids[1])

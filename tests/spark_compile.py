@@ -17,10 +17,17 @@ from dbt.adapters.spark import session
 from dbt.cli.main import dbtRunner
 
 from dagster_project.warehouse import DBT_DIR, TABLES
+from ingest import rowstore
 
 RAW_LOCATIONS = {  # where the on-run-start hook would find raw/ (nothing is read)
     "manifests": {"path": "/nowhere/raw", "file": "manifest.json"},
     **{f"{s}/{t}": {"path": f"/nowhere/raw/{s}", "file": f"{t}.parquet"} for s, ts in TABLES.items() for t in ts},
+    **{  # a crawled model table's listings and stored rows (ingest/rowstore.py)
+        f"{s}/{t}.{kind}": {"path": f"/nowhere/raw/{s}", "file": f"{t}.{kind}.parquet"}
+        for s, ts in rowstore.VOLATILE.items()
+        for t in ts
+        for kind in ("listing", "rows")
+    },
 }
 
 

@@ -10,11 +10,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import orjson
-import polars as pl
 import pytest
 
 from dagster_project.warehouse import BuildError, verify_raw
-from ingest import civitai, pagestore
+from ingest import civitai, pagestore, rowstore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
@@ -112,18 +111,18 @@ def test_a_dbt_failure_is_one_line_naming_the_node_its_message_and_the_log(fakeh
 def test_a_truncated_parquet_in_a_verified_partition_is_caught_by_the_next_verification(tmp_path):
     staged_models(tmp_path, DAY)
     verify_raw(tmp_path)
-    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.parquet"
+    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.listing.parquet"
     size = models.stat().st_size
     with models.open("r+b") as handle:
         handle.truncate(size - 100)
-    with pytest.raises(BuildError, match=f"models.parquet is {size - 100} bytes, its manifest says {size}"):
+    with pytest.raises(BuildError, match=f"models.listing.parquet is {size - 100} bytes, its manifest says {size}"):
         verify_raw(tmp_path)
 
 
 def test_a_touched_file_is_hashed_again_and_a_same_size_alteration_caught_by_the_periodic_hash(tmp_path, monkeypatch):
     staged_models(tmp_path, DAY)
     verify_raw(tmp_path)
-    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.parquet"
+    models = snapshot_path(tmp_path, "civitai_models", DAY) / "models.listing.parquet"
     stat = models.stat()
     os.utime(models, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched, same bytes: still fine
     verify_raw(tmp_path)
@@ -235,8 +234,8 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
             politeness=Politeness(requests_per_second=0),
         )
         for table in ("models", "model_versions", "model_files"):
-            ours = pl.read_parquet(snapshot_path(home, "civitai_models", day) / f"{table}.parquet")
-            assert ours.equals(pl.read_parquet(snapshot_path(clean, "civitai_models", day) / f"{table}.parquet"))
+            ours = rowstore.read_table(snapshot_path(home, "civitai_models", day), table)
+            assert ours.equals(rowstore.read_table(snapshot_path(clean, "civitai_models", day), table))
         ours, theirs = read_manifest(home, "civitai_models", day), read_manifest(clean, "civitai_models", day)
         assert (ours["pages"], ours["items"]) == (theirs["pages"], theirs["items"])
     print("full disk stopped the runs in:", stopped_in)

@@ -11,7 +11,7 @@ import orjson
 import polars as pl
 import pytest
 
-from ingest import pagestore, snapshots
+from ingest import pagestore, rowstore, snapshots
 from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
 from ingest.huggingface import HfScope
@@ -51,7 +51,7 @@ def take(hub, home, source, **kwargs):
 
 def tables(home, source):
     root = snapshot_path(home, source, DAY)
-    return {name: pl.read_parquet(root / f"{name}.parquet") for name in TABLES[source]}
+    return {name: rowstore.read_table(root, name) for name in TABLES[source]}
 
 
 def stored_pages(home, source):

@@ -136,7 +136,7 @@ def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
 def test_publish_is_refused_after_a_refused_raw_partition(origin, home):
     before = publish_state(home)
     add_spare_snapshots(origin, home)
-    target = home / "raw" / "civitai_models" / f"snapshot_date={SPARE_DAY}" / "models.parquet"
+    target = home / "raw" / "civitai_models" / f"snapshot_date={SPARE_DAY}" / "models.listing.parquet"
     target.write_bytes(target.read_bytes()[:-16] + b"x" * 16)
     env = env_for(origin, home)
     built = build_warehouse(home)  # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
@@ -145,7 +145,7 @@ def test_publish_is_refused_after_a_refused_raw_partition(origin, home):
     assert record["run_id"] == built.run_id
     assert record["result"] == "failed" and record["dbt_invocation_id"] is None
     line = last_error_line(hubwatch("publish", env=env))
-    assert f"the last build (run {record['run_id']}) failed" in line and "models.parquet" in line, line
+    assert f"the last build (run {record['run_id']}) failed" in line and "models.listing.parquet" in line, line
     assert publish_state(home) == before
 
 

@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from ingest import pagestore
+from ingest import pagestore, rowstore
 from ingest.fakehub import FakeHub, build_world, truth
 from ingest.home import snapshot_path
 from ingest.importers import import_crawl
@@ -109,11 +109,11 @@ def test_fakehub_serves_zone_less_times_and_empty_version_lists_and_both_parse(v
     home, _built = versionless_home
     for day in DAYS:
         partition = snapshot_path(home, "civitai_models", day)
-        models = pl.read_parquet(partition / "models.parquet")
+        models = rowstore.read_table(partition, "models")
         assert set(models["model_id"]) == truth.civitai_model_ids(versionless_world, day)
         undated = set(models.filter(pl.col("created_at").is_null())["model_id"])
         assert undated == truth.civitai_undated_model_ids(versionless_world, day) and undated
-        versions = pl.read_parquet(partition / "model_versions.parquet")
+        versions = rowstore.read_table(partition, "model_versions")
         assert versions["published_at"].null_count() == 0
         manifest = read_manifest(home, "civitai_models", day)
         assert manifest["undated"] == {"models": len(undated)}
@@ -124,7 +124,7 @@ def test_fakehub_serves_zone_less_times_and_empty_version_lists_and_both_parse(v
         published = [v["publishedAt"] for item in sent for v in item["modelVersions"]]
         assert any(not p.endswith("Z") for p in published) and any(p.endswith("Z") for p in published)
     # the zone-less texts are the same instants the world holds (to the millisecond it serves)
-    stored = pl.read_parquet(snapshot_path(home, "civitai_models", DAYS[-1]) / "model_versions.parquet")
+    stored = rowstore.read_table(snapshot_path(home, "civitai_models", DAYS[-1]), "model_versions")
     world = {v.version_id: v.created_at for m in versionless_world.models for v in m.versions}
     zone_less = stored.filter(pl.col("version_id") % 4 == 0)
     assert zone_less.height > 10

@@ -8,10 +8,9 @@ import time
 from datetime import date
 
 import orjson
-import polars as pl
 import pytest
 
-from ingest import pagestore
+from ingest import pagestore, rowstore
 from ingest.fakehub import FAULT_KINDS, Faults, truth
 from ingest.home import snapshot_path, staging_path
 from ingest.http import Politeness
@@ -27,7 +26,7 @@ IMAGES_ALL_TIME = ("snapshot", "--sources", "civitai_images", "--as-of", DAY.iso
 
 
 def raw(home, source, day, table):
-    return pl.read_parquet(snapshot_path(home, source, day) / f"{table}.parquet")
+    return rowstore.read_table(snapshot_path(home, source, day), table)
 
 
 def page_metas(home, source, day):

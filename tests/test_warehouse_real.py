@@ -87,12 +87,12 @@ def test_a_partition_without_manifest_or_with_a_corrupt_file_is_refused(tmp_path
     home = tmp_path / "home"
     stage(home, "civitai_models", date(2025, 1, 1), load_real("civitai_v1_models_items_2023-07_selection.json"))
     verify_raw(home)
-    target = snapshot_path(home, "civitai_models", date(2025, 1, 1)) / "models.parquet"
+    target = snapshot_path(home, "civitai_models", date(2025, 1, 1)) / "models.listing.parquet"
     original = target.read_bytes()
     target.write_bytes(original[:-20] + b"x" * 20)
-    with pytest.raises(BuildError, match="models.parquet does not match"):
+    with pytest.raises(BuildError, match="models.listing.parquet does not match"):
         verify_raw(home, full=True)
-    with pytest.raises(BuildError, match="models.parquet does not match"):
+    with pytest.raises(BuildError, match="models.listing.parquet does not match"):
         verify_raw(home)  # a file whose mtime moved is hashed again, ledger or not
     target.write_bytes(original)
     stray = home / "raw" / "civitai_images" / "snapshot_date=2025-02-01"

@@ -1,7 +1,7 @@
 -- Files of Civitai model versions per snapshot, with their SHA-256 (lower-case hex). One row per
 -- file and snapshot: the normaliser keeps one (no window here, so a filter on sha256 reaches the scan).
 with source as (
-    select * from {{ source('raw', 'civitai_model_files') }}
+    select * from ({{ stored_rows('civitai_model_files', ['model_id', 'version_id', 'file_id', 'name', 'type', 'is_primary', 'sha256']) }}) as raw_files
 )
 
 select

@@ -12,7 +12,7 @@ with source as (
         row_number() over (
             partition by snapshot_date, model_id order by last_version_at desc nulls last
         ) as sighting
-    from {{ source('raw', 'civitai_models') }}
+    from ({{ stored_rows('civitai_models', ['model_id', 'download_count', 'thumbs_up_count', 'favorite_count', 'comment_count', 'last_version_at']) }}) as raw_models
 )
 
 select

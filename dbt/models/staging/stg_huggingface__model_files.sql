@@ -1,7 +1,7 @@
 -- Files of Hugging Face repos (LoRA candidates) per snapshot, with their LFS SHA-256.
 with source as (  -- one row per file and snapshot (nulls last: DuckDB's default, not Spark's)
     select *, row_number() over (partition by snapshot_date, model_id, rfilename order by sha256 nulls last) as nth_listing
-    from {{ source('raw', 'hf_model_files') }}
+    from ({{ stored_rows('hf_model_files', ['model_id', 'rfilename', 'size', 'sha256']) }}) as raw_files
 )
 
 select
