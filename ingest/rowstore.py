@@ -29,17 +29,17 @@ before) and `<table>_listing` joined to `<table>_rows` (macros/stored_rows.sql).
 
 from __future__ import annotations
 
-import os
+import io
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 import polars as pl
 
 from ingest import pagestore
+from ingest.files import write_atomic
 
 FORMAT = "rows/1"
 FILE, INDEX = "rows_file", "rows_index"  # where a listed row is stored: which file, which row of it
@@ -238,23 +238,18 @@ def _within_files(keyed: pl.DataFrame) -> pl.DataFrame:
 
 
 def _write(path: Path, frame: pl.DataFrame) -> None:
-    """A stored file, written under a temporary name, fsynced, then renamed (never modified after)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write_small(frame, tmp)
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(path)
-    except BaseException:
-        with suppress(OSError):
-            tmp.unlink()
-        raise
+    """A stored file, written whole under a temporary name, fsynced, then renamed (never modified
+    after); its folder made if no page made it first (a snapshot written without pages)."""
+    buffer = io.BytesIO()
+    write_small(frame, buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, buffer.getvalue())
 
 
-def write_small(frame: pl.DataFrame, path: Path) -> None:
+def write_small(frame: pl.DataFrame, target: Path | BinaryIO) -> None:
     """A listing or a file of stored rows: small and written once, so zstd's strongest level, and no
     column statistics (a few hundred bytes per column, more than a day's change of some tables)."""
-    frame.write_parquet(path, compression="zstd", compression_level=19, statistics=False)
+    frame.write_parquet(target, compression="zstd", compression_level=19, statistics=False)
 
 
 def manifest_entry(listed: dict[str, Listed], files: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -279,15 +274,15 @@ def dbt_sources(
     home: Path, source: str, table: str, empty: pl.DataFrame, stand_ins: Path
 ) -> dict[str, tuple[list[str], dict[str, str]]]:
     """The dbt `raw` sources `<table>.listing` and `<table>.rows` of a listed table, each as (the
-    files DuckDB reads, the folder and file name Spark reads). Listings: every partition's; stored
-    rows: the files the source's complete snapshots' manifests name (all verified before a build).
-    A source with none reads an empty stand-in file of the right schema (DuckDB errors on no file)."""
+    files DuckDB reads, the folder and file name Spark reads). Both are globs, like the whole tables'
+    (listings: every partition's; stored rows: every file of the table in _packs/), so dbt's vars
+    stay the same from one daily build to the next and dbt parses only what changed (naming each
+    stored file made every new day a full parse). The files the complete snapshots' manifests name
+    are verified before a build; a file no listing names (left by a snapshot killed before it was
+    complete) is read but joins no row. A source with none reads an empty stand-in file of the
+    right schema (DuckDB errors on no file)."""
     root = home / "raw" / source
     listings = sorted(root.glob(f"snapshot_date=*/{table}{LISTING}"))
-    rows: set[str] = set()
-    for manifest in root.glob("snapshot_date=*/manifest.json"):
-        files = (orjson.loads(manifest.read_bytes()).get("row_store") or {}).get("files") or {}
-        rows.update(name for name in files if name.startswith(f"{table}."))
     volatile = stored_tables(source)[table]
     found: dict[str, tuple[list[str], dict[str, str]]] = {}
     if listings:
@@ -297,7 +292,7 @@ def dbt_sources(
         )
         packs = root / pagestore.PACKS
         found["rows"] = (
-            [str(packs / name) for name in sorted(rows)],
+            [f"{packs}/{rows_name(table, '*')}"],
             {"path": str(packs), "file": f"{table}.*.parquet"},
         )
     else:

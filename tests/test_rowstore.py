@@ -190,3 +190,14 @@ def test_a_long_run_of_small_changes_reads_few_files_and_stores_each_row_a_few_t
         stored,
         changed,
     )  # 1,515 here; storing every drifted row again each time: 2,828
+
+
+def test_a_first_snapshot_without_pages_stores_its_rows_in_a_new_packs_folder(tmp_path):
+    """The benchmark tiers write tables without pages, so nothing made raw/<source>/_packs/ before
+    the first stored rows (the small tier failed with FileNotFoundError in a fresh-clone make test)."""
+    frame = pl.DataFrame({"id": [1, 2], "name": ["a", "b"], "likes": [3, 4]})
+    packs = tmp_path / "raw" / "civitai_models" / "_packs"
+    listed = rowstore.store(frame, "t", ("likes",), packs, None)
+    assert listed is not None
+    assert rowstore._listed_table(packs, "t", listed.listing, listed.columns).equals(frame)
+    assert [p.name for p in packs.iterdir()] == [rowstore.rows_name("t", listed.rows_files[0])]  # no temporary left
