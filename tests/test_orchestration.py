@@ -144,6 +144,8 @@ def test_partitions_start_at_the_first_snapshot_of_the_home(daily_runs, monkeypa
     home, _outcomes = daily_runs
     monkeypatch.setenv("HUBWATCH_HOME", str(home))
     monkeypatch.delenv("HUBWATCH_PARTITIONS_START", raising=False)
+    # as a fresh process (`make dev`) loads them: no home left by an in-process run of another test
+    monkeypatch.setattr(runs, "partitions_home", None)
     monkeypatch.setattr(runs, "partitions_floor", None)
     assets = defs().resolve_assets_def(dg.AssetKey(["raw", "civitai_models"]))
     assert assets.partitions_def.get_first_partition_key() == "2025-05-21"
