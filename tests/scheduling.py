@@ -8,9 +8,10 @@ classic answer to that (LPT scheduling). The Makefile runs pytest with `--no-loa
 so xdist keeps the order this plugin gives the collection.
 
 The seconds each module took come from a measured run, kept in tests/module_seconds.json and
-refreshed with `python -m tests.scheduling JUNIT_XML` from a `pytest --junitxml=JUNIT_XML` run
-(setup, call and teardown of each test). A module not listed there goes first: a new module's
-cost is unknown, and running it early costs at most its own time at the end.
+refreshed with `python -m tests.scheduling JUNIT_XML...` from `pytest --junitxml=JUNIT_XML` runs
+(setup, call and teardown of each test; a module's from the last report that ran it). A module
+not listed there goes first: a new module's cost is unknown, and running it early costs at most
+its own time at the end.
 
 Loaded by pyproject's `addopts = "-p tests.scheduling"`.
 """
@@ -57,8 +58,17 @@ def seconds_by_module(junit_xml: Path) -> dict[str, float]:
     return {module: round(total, 1) for module, total in sorted(totals.items(), key=lambda kv: -kv[1])}
 
 
+def merged(reports: list[Path]) -> dict[str, float]:
+    """Seconds per module from several reports: a module's from the last report that ran it (a
+    module re-run alone after a whole run, say)."""
+    seconds: dict[str, float] = {}
+    for report in reports:
+        seconds.update(seconds_by_module(report))
+    return dict(sorted(seconds.items(), key=lambda kv: -kv[1]))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m tests.scheduling JUNIT_XML")
-    SECONDS.write_bytes(orjson.dumps(seconds_by_module(Path(sys.argv[1])), option=orjson.OPT_INDENT_2) + b"\n")
+    if len(sys.argv) < 2:
+        sys.exit("usage: python -m tests.scheduling JUNIT_XML [JUNIT_XML ...]")
+    SECONDS.write_bytes(orjson.dumps(merged([Path(a) for a in sys.argv[1:]]), option=orjson.OPT_INDENT_2) + b"\n")
     print(f"wrote {SECONDS}")

@@ -1,6 +1,6 @@
 """The order `make test`'s workers take the modules in (tests/scheduling.py): longest first."""
 
-from tests.scheduling import longest_first, seconds_by_module
+from tests.scheduling import longest_first, merged, seconds_by_module
 
 NODEIDS = [
     "tests/test_a.py::test_one",
@@ -38,3 +38,15 @@ def test_a_junit_report_sums_setup_call_and_teardown_per_module(tmp_path):
         "</testsuite></testsuites>"
     )
     assert seconds_by_module(report) == {"tests/test_c.py": 40.0, "tests/test_a.py": 3.8}
+
+
+def test_a_later_report_replaces_the_modules_it_ran(tmp_path):
+    whole, alone = tmp_path / "whole.xml", tmp_path / "alone.xml"
+    whole.write_text(
+        '<testsuites><testsuite name="pytest">'
+        '<testcase classname="tests.test_a" name="t" time="10"/>'
+        '<testcase classname="tests.test_spark" name="t" time="45"/>'
+        "</testsuite></testsuites>"
+    )
+    alone.write_text('<testsuite><testcase classname="tests.test_spark" name="t" time="300"/></testsuite>')
+    assert merged([whole, alone]) == {"tests/test_spark.py": 300.0, "tests/test_a.py": 10.0}
