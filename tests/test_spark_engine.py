@@ -51,8 +51,10 @@ INCREMENTAL = "incremental"  # the materialisation whose tables a build carries 
 TIMEOUT = 2400
 SPARK_ENV = {
     "HUBWATCH_SPARK_DRIVER_MEMORY": "2g",
-    # a short run on small data: no optimising JIT, one GC thread (about half the JVM's CPU time)
-    "HUBWATCH_SPARK_JAVA_OPTIONS": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+    # a short run on small data: no optimising JIT, one GC thread (about half the JVM's CPU time);
+    # that JIT alone gets a 48 MB code cache, which the project's queries fill: the JVM then fails
+    # ("Out of space in CodeCache for adapters"), so it gets Java's usual 240 MB
+    "HUBWATCH_SPARK_JAVA_OPTIONS": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
     # no Java compiled per query: on this little data compiling costs more than it saves
     "HUBWATCH_SPARK_WHOLESTAGE_CODEGEN": "false",
 }
