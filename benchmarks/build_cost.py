@@ -20,7 +20,6 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
 DAYS = [date(2025, 3, 1) + timedelta(days=k) for k in range(2)]
 
 
@@ -30,23 +29,13 @@ def snapshots(folder: Path) -> Path:
     if done.is_file():
         return folder
     from ingest.fakehub import FakeHub, build_world
-    from ingest.http import Politeness
-    from ingest.snapshots import Endpoints, take_snapshot
+    from ingest.snapshots import Endpoints, snapshot_each_day
 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     with FakeHub(build_world(seed=11, n_models=300, n_images=2500, n_repos=120)) as hub:
         endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-        for day in DAYS:
-            for source in SOURCES:
-                take_snapshot(
-                    source,
-                    home=folder,
-                    endpoints=endpoints,
-                    as_of=day.isoformat(),
-                    images_period="Month",
-                    politeness=Politeness(requests_per_second=0),
-                )
+        snapshot_each_day(endpoints, folder, DAYS, images_period="Month")
     done.write_text("ok\n")
     return folder
 

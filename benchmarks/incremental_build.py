@@ -17,23 +17,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from ingest.fakehub import FakeHub, build_world
-from ingest.http import Politeness
-from ingest.snapshots import Endpoints, take_snapshot
-
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
+from ingest.snapshots import Endpoints, snapshot_each_day
 
 
 def snapshots(hub: FakeHub, home: Path, days: list[date]) -> None:
-    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-    for day in days:
-        for source in SOURCES:
-            take_snapshot(
-                source,
-                home=home,
-                endpoints=endpoints,
-                as_of=day.isoformat(),
-                politeness=Politeness(requests_per_second=0),
-            )
+    snapshot_each_day(Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint), home, days)
 
 
 def build(home: Path) -> float:

@@ -18,11 +18,9 @@ from pathlib import Path
 import orjson
 
 from ingest.fakehub import FakeHub, build_world
-from ingest.http import Politeness
 from ingest.huggingface import HfScope
-from ingest.snapshots import Endpoints, take_snapshot
-
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
+from ingest.snapshots import Endpoints, snapshot_each_day
+from ingest.sources import SOURCES
 
 
 def raw_bytes(home: Path) -> dict[str, int]:
@@ -53,15 +51,7 @@ def run(home: Path, days: int, first: date, n_models: int, n_images: int, n_repo
         for n in range(days):
             day = first + timedelta(days=n)
             started = time.perf_counter()
-            for source in SOURCES:
-                take_snapshot(
-                    source,
-                    home=home,
-                    endpoints=endpoints,
-                    as_of=day.isoformat(),
-                    hf_scope=HfScope(files_budget=100_000),
-                    politeness=Politeness(requests_per_second=0),
-                )
+            snapshot_each_day(endpoints, home, [day], sources=SOURCES, hf_scope=HfScope(files_budget=100_000))
             after, after_by_file = raw_bytes(home), raw_bytes_by_file(home)
             added = {source: after[source] - before[source] for source in SOURCES}
             by_file = {k: v - before_by_file.get(k, 0) for k, v in sorted(after_by_file.items())}

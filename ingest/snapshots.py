@@ -296,6 +296,22 @@ class _Run:
         return {}
 
 
+def snapshot_each_day(endpoints: Endpoints, home: Path, days, *, sources=SOURCES, **options: Any) -> None:
+    """Every source's snapshot on each day in turn, in this process and at no politeness delay: how
+    the tests and the benchmarks lay down a simulated history from fakehub (the CLI and the
+    schedule go through Dagster's snapshot job instead). options: take_snapshot's own."""
+    for day in days:
+        for source in sources:
+            take_snapshot(
+                source,
+                home=home,
+                endpoints=endpoints,
+                as_of=str(day),
+                politeness=Politeness(requests_per_second=0),
+                **options,
+            )
+
+
 def without_raw_json(tables: dict[str, pl.DataFrame]) -> dict[str, pl.DataFrame]:
     """A crawl's tables as stored: its pages keep every item exactly as received (the page index says
     which page holds which ids), so the tables keep no second copy of each item (`raw_json`) that

@@ -97,20 +97,10 @@ def snapshot_days(
 ) -> None:
     """Simulated snapshots of each source on each day, in this process (`hubwatch snapshot --as-of`
     without its subprocess), at no politeness delay."""
-    from ingest.http import Politeness
-    from ingest.snapshots import Endpoints, take_snapshot
+    from ingest.snapshots import Endpoints, snapshot_each_day
 
     endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
-    for day in days:
-        for source in sources:
-            take_snapshot(
-                source,
-                home=home,
-                endpoints=endpoints,
-                as_of=str(day),
-                images_period=period,
-                politeness=Politeness(requests_per_second=0),
-            )
+    snapshot_each_day(endpoints, home, days, sources=sources, images_period=period)
 
 
 def build(home: Path, *, full_refresh: bool = False, tz: str | None = None, must_pass: bool = True):
