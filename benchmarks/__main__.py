@@ -37,6 +37,7 @@ from dagster_project.runs import build_warehouse
 from dashboards.site import render_site
 from ingest.files import write_atomic
 from ingest.home import snapshot_path
+from ingest.sources import SOURCES  # write_tier writes each of them every day
 from publish.package import publish
 
 RESULTS = Path(__file__).parent / "results"
@@ -51,7 +52,6 @@ from (
 group by month order by month
 """
 # the dbt nodes the images figure is computed through (stg_civitai__images is a view over raw/)
-SOURCES = ("civitai_models", "civitai_images", "hf_models")  # what write_tier writes each day
 LINEAGE = ("stg_civitai__images", "int_image_last_seen", "nsfw_share_monthly")
 
 
