@@ -13,7 +13,8 @@ import errno
 import hashlib
 import os
 import shutil
-from contextlib import suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,19 +39,28 @@ def file_entry(path: Path) -> dict[str, Any]:
     return {"sha256": sha256_file(path), "bytes": path.stat().st_size}
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write to a temporary name, fsync, then rename: readers see all of it or none."""
+@contextmanager
+def replaced_atomically(path: Path, *, fsync: bool = True) -> Iterator[Path]:
+    """The temporary name beside path to write to. When the block ends well the file is fsynced
+    (unless the caller syncs the whole folder later, as a snapshot does) and renamed to path, so
+    readers see all of it or none; on any failure it is removed (a full disk gets its space back)."""
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        with tmp.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        yield tmp
+        if fsync:
+            with tmp.open("rb+") as handle:
+                os.fsync(handle.fileno())
         tmp.replace(path)
     except BaseException:
-        with suppress(OSError):  # a full disk: give back what the partial file took
+        with suppress(OSError):
             tmp.unlink()
         raise
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write to a temporary name, fsync, then rename: readers see all of it or none."""
+    with replaced_atomically(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def dumps(value: Any) -> bytes:

@@ -54,7 +54,7 @@ import polars as pl
 
 from ingest import __version__, pagestore, rowstore
 from ingest.crash import crash_point
-from ingest.files import dumps, file_entry, replace_dir, sha256_file, write_atomic
+from ingest.files import dumps, file_entry, replace_dir, replaced_atomically, sha256_file, write_atomic
 from ingest.home import snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched, env_number, redact_url
 from ingest.quality import Quality, typed_values
@@ -615,8 +615,8 @@ class StagedSnapshot:
                 frame, target = listed[name].listing, rowstore.listing_path(self.dir, name)
             for other in {self.dir / f"{name}.parquet", rowstore.listing_path(self.dir, name)} - {target}:
                 other.unlink(missing_ok=True)  # a killed run's table in the other form: one form only
-            tmp = target.with_name(f".{target.name}.tmp")
-            try:
+            # the folder is fsynced as a whole before it moves into raw/; a full disk keeps the pages
+            with replaced_atomically(target, fsync=False) as tmp:
                 if isinstance(frame, pl.LazyFrame):
                     frame.sink_parquet(tmp, compression="zstd", statistics=True, row_group_size=row_group_size)
                     counts[name] = pl.scan_parquet(tmp).select(pl.len()).collect().item()
@@ -625,11 +625,6 @@ class StagedSnapshot:
                 else:
                     frame.write_parquet(tmp, compression="zstd", statistics=True)
                     counts[name] = frame.height
-                tmp.replace(target)
-            except BaseException:
-                with suppress(OSError):  # a full disk: give the space back, keep the pages
-                    tmp.unlink()
-                raise
         crash_point("tables-written")
         files = {
             path.relative_to(self.dir).as_posix(): {"sha256": sha256_file(path), "bytes": path.stat().st_size}
