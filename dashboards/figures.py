@@ -10,7 +10,7 @@ Text from the hubs (tags, names) is HTML-escaped before it reaches a label or a 
 Figures are drafted as the plain dicts Plotly.js is given (Draft) and become a go.Figure once, at
 the end, without Plotly's per-property validation: building them through the validating object
 model (every update_layout re-walking the figure, the template validated and deep-copied per
-figure) was half the CPU of a publish. What needs Plotly's coercion (a heatmap's named colour
+figure) was most of the CPU of rendering the site. What needs Plotly's coercion (a heatmap's named colour
 scale, its colour bar's title) is still built as a validated trace; tests/test_figures.py holds
 every drafted figure to what Plotly's validation would make of it.
 """
