@@ -284,6 +284,16 @@ def code_location(home: Path, partition_key: str | None = None):
     return defs()
 
 
+def job_location(home: Path, job_name: str, partition_key: str | None = None):
+    """The definitions a job is run from: the publish job's own (definitions.publish_only: no dbt,
+    no dagster-dbt), else the whole code location."""
+    if job_name == "publish_job" and partition_key is None:
+        from dagster_project.definitions import publish_only
+
+        return publish_only()
+    return code_location(home, partition_key)
+
+
 def run_job(
     home: Path,
     job_name: str,
@@ -302,7 +312,7 @@ def run_job(
     reap_dead_runs(instance)
     for name in ("dagster", "dagster.builtin", "dagster_dbt"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    definitions = definitions or code_location(home, partition_key)
+    definitions = definitions or job_location(home, job_name, partition_key)
     job = with_progress(definitions, on_page or no_progress).resolve_job_def(job_name)
     # An attended CLI run relies on the HTTP client's retries (scheduled runs also retry steps)
     attended = {"step_retries": int(os.environ.get("HUBWATCH_STEP_RETRIES", "0"))}

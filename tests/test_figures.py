@@ -83,3 +83,19 @@ def test_studies_compare_the_same_months_only(tmp_path):
     assert set(ours["period"]) <= {m.isoformat() for m in s.CIVIVERSE_MONTHLY["month"]}
     theirs = rows.filter(pl.col("category") == "Civiverse-6M")
     assert theirs.height == 7 and theirs["denominator"].null_count() == 0
+
+
+def test_every_chart_is_what_plotlys_own_validation_would_make_of_it(tmp_path):
+    """Figures are drafted as plain dicts and taken without Plotly's validation (figures.Draft):
+    validating each one again must change nothing (an unknown property raises; a value Plotly
+    coerces, e.g. a named colour scale or a colour bar's title given as text, or a property left
+    None, would differ), so the site shows what the validating object model drew."""
+    import plotly.graph_objects as go
+
+    from dashboards.charts import charts_by_page
+
+    charts = [c for page in charts_by_page(open_package(write_package(tmp_path))).values() for c in page]
+    assert {c.figure.data[0].type for c in charts if c.figure.data} >= {"scatter", "bar", "heatmap"}
+    for chart in charts:
+        drafted = chart.figure.to_plotly_json()
+        assert go.Figure(drafted).to_plotly_json() == drafted, chart.slug

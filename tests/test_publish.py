@@ -116,6 +116,30 @@ def every_string(package: Path) -> str:
     return "\n".join(texts).lower()
 
 
+def test_the_duckdb_file_describes_every_table_and_column_as_the_manifest_does(published):
+    """dbt's descriptions reach hubwatch.duckdb as comments on every table and column (written in
+    one statement per table, in the transaction that creates the tables), the same text as the
+    manifest's schema, CODEBOOK.md and datapackage.json."""
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        tables = dict(con.sql("select table_name, comment from duckdb_tables()").fetchall())
+        columns = {
+            (table, column): comment
+            for table, column, comment in con.sql(
+                "select table_name, column_name, comment from duckdb_columns()"
+            ).fetchall()
+        }
+    assert set(tables) == set(manifest["tables"])
+    for table, meta in manifest["tables"].items():
+        assert meta["description"] and tables[table] == meta["description"], table
+        for column in meta["schema"]:
+            assert column["description"] and columns[(table, column["name"])] == column["description"], (
+                table,
+                column["name"],
+            )
+
+
 def test_no_creator_or_depicted_persons_name_by_default(published, small_world):
     text = every_string(published[2])
     creators = {m.creator for m in small_world.models}

@@ -9,10 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.build import HubwatchDbt
-from dagster_project.defs.project import dbt_project
 from dagster_project.runs import no_progress
-from dagster_project.warehouse import DBT_CHILD
 from ingest.civitai_images import FeedSettings
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError, Politeness, env_number
@@ -100,12 +97,26 @@ class HubwatchSettings(dg.ConfigurableResource):
         return dataclasses.replace(Politeness.from_env(), **{k: v for k, v in overrides.items() if v is not None})
 
 
+WRITER_POOL = "duckdb_writer"
+"""The one writer of the warehouse at a time (limit 1 in dagster.yaml): dbt, and publish reading it."""
+
+
+def progress() -> dg.ResourceDefinition:
+    return dg.ResourceDefinition.hardcoded_resource(no_progress, "Where crawl progress goes.")
+
+
 @dg.definitions
 def resources() -> dg.Definitions:
+    # dbt's resource imports dagster-dbt and dbt-core (seconds): only when the code location loads,
+    # not when a module imports HubwatchSettings (the publish job's definitions need only that)
+    from dagster_project.build import HubwatchDbt
+    from dagster_project.defs.project import dbt_project
+    from dagster_project.warehouse import DBT_CHILD
+
     return dg.Definitions(
         resources={
             "settings": HubwatchSettings(),
             "dbt": HubwatchDbt(project_dir=dbt_project, dbt_executable=str(DBT_CHILD)),
-            "progress": dg.ResourceDefinition.hardcoded_resource(no_progress, "Where crawl progress goes."),
+            "progress": progress(),
         }
     )

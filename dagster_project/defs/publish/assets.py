@@ -4,8 +4,7 @@ from datetime import date
 
 import dagster as dg
 
-from dagster_project.defs.resources import HubwatchSettings
-from dagster_project.defs.transform.assets import WRITER_POOL
+from dagster_project.defs.resources import WRITER_POOL, HubwatchSettings
 from publish.citation import cite
 from publish.package import PUBLIC_TABLES, PublishError, publish, rerender
 

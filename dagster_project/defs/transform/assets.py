@@ -15,9 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from dagster_project.build import build_events
 from dagster_project.defs.project import dbt_project
-from dagster_project.defs.resources import HubwatchSettings
-
-WRITER_POOL = "duckdb_writer"
+from dagster_project.defs.resources import WRITER_POOL, HubwatchSettings
 
 
 class BuildConfig(dg.Config):
