@@ -15,7 +15,7 @@ In one run on one machine it measures, and writes results/<tier>-<date>.json plu
   (their results must be equal);
 - publish time (the whole package, its site included) and the site's render alone; size on disk
   of raw/, the warehouse and publish/.
-These are measurements, not tests; `make test` runs the small tier once as a smoke run.
+These are measurements, not tests; `make test` runs the smoke tier once as a smoke run.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Synthetic raw snapshots at the size of the published studies, written straight into the
 landing layout (normalised Parquet + manifest, kind simulated, no HTTP).
 
-Tiers: small (seconds, a CI smoke run), medium (4M images, 23k models x 30 daily snapshots),
-large (40M images, 230k models x 30 daily snapshots), year (the medium tier's 23k models and 4M
-images spread over 364 daily snapshots, plus the day the runner adds: a year). Columns have realistic widths: tag lists,
+Tiers: smoke (every step of the runner once, at the least cost: `make test`'s smoke run), small
+(seconds), medium (4M images, 23k models x 30 daily snapshots), large (40M images, 230k models x
+30 daily snapshots), year (the medium tier's 23k models and 4M images spread over 364 daily
+snapshots, plus the day the runner adds: a year). Columns have realistic widths: tag lists,
 a raw-JSON column of about the size real items have (~1.5 KB models, ~0.9 KB images), nullable
 counters. Every column is built by Polars expressions, so generation is fast and repeatable.
 """
@@ -43,6 +44,9 @@ class Tier:
 
 
 TIERS = {
+    # `make test`'s smoke run of the runner: every step of it once (generate, build, add a day,
+    # the full build, the hand-written query, publish, the site) at the least cost: one step, small tables
+    "smoke": Tier("smoke", 300, 3_000, 1, 50, steps=(1,)),
     "small": Tier("small", 2_000, 40_000, 2, 300),
     "medium": Tier("medium", 23_000, 4_000_000, 30, 3_000),
     "large": Tier("large", 230_000, 40_000_000, 30, 30_000),

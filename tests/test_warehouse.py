@@ -13,7 +13,7 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse, run_job
+from dagster_project.runs import build_warehouse, code_location, run_job
 from ingest import __version__
 from ingest.fakehub import truth
 from ingest.fakehub.world import NAMESAKES, SHARED_CONFIG, SHARED_VAE
@@ -208,7 +208,9 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
     narrower (a week instead of a month), so some images vanish. After an incremental build,
     `images` equals what the raw snapshots now hold, computed straight from their Parquet, and
     the image rows of the trend marts equal counts made straight from `images`; counts that were
-    made under other subculture rules (here: marked so, and falsified) are all made again."""
+    made under other subculture rules (here: marked so, and falsified) are all made again. The
+    build is `hubwatch build`'s job on what the four tables read need (their upstream: every
+    model and check on the way from raw/ to them), as build_warehouse(upstream_of=...) selects."""
     home = tmp_path / "home"
     shutil.copytree(built[0], home)
     before = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
@@ -230,7 +232,15 @@ def test_images_stay_right_after_a_late_and_a_retaken_image_snapshot(built, fake
             force=force,
             politeness=Politeness(requests_per_second=0),
         )
-    build(home)
+    definitions = code_location(home)
+    read = [
+        dg.AssetKey(["marts", t])
+        for t in ("images", "nsfw_share_monthly", "tag_trends_monthly", "subculture_trends_monthly")
+    ]
+    needed = dg.AssetSelection.assets(*read).upstream().resolve(definitions.resolve_asset_graph())
+    keys = [k for k in definitions.resolve_all_asset_keys() if k in needed and k.path[0] != "raw"]
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=keys, definitions=definitions)
+    assert outcome.success, (outcome.error, outcome.failed_checks)
 
     after = query(home, "select count(*) from marts.images where last_seen = date '2025-04-01'")[0][0]
     assert 0 < after < before  # the retake really dropped images
