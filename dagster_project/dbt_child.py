@@ -15,6 +15,7 @@ every home.
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import signal
 import sys
@@ -45,6 +46,17 @@ def home_of_target(target: str | None) -> Path | None:
     return None
 
 
+def wants_home(args: list[str]) -> bool:
+    """Whether dbt's --vars name the home's files relative to it (hubwatch_home ".")."""
+    if "--vars" not in args or args.index("--vars") + 1 >= len(args):
+        return False
+    try:
+        given = json.loads(args[args.index("--vars") + 1])
+    except ValueError:
+        return False
+    return isinstance(given, dict) and given.get("hubwatch_home") == "."
+
+
 def main() -> None:
     die_with_parent()
     expected = os.environ.get(PARENT_ENV)
@@ -53,6 +65,8 @@ def main() -> None:
     home = home_of_target(os.environ.get("DBT_TARGET_PATH"))
     if home is not None and home.is_dir():
         os.chdir(home)
+    elif wants_home(sys.argv[1:]):  # its relative paths would read and write beside the dbt project
+        sys.exit("hubwatch-dbt: this build's paths are relative to its home, but its dbt target folder is not in one")
     os.execv(DBT, [str(DBT), *sys.argv[1:]])  # noqa: S606 (dbt replaces this process: no shell, no extra pid)
 
 

@@ -4,11 +4,16 @@ reverse. No dbt run: the build folders are laid out as dbt leaves them."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from pathlib import Path
 
 import orjson
 
+from dagster_project.dbt_child import PARENT_ENV, home_of_target, wants_home
 from dagster_project.warehouse import (
+    DBT_CHILD,
+    DBT_DIR,
     PARSE_CACHE_ENV,
     PARTIAL_PARSE,
     cached_parse,
@@ -93,3 +98,19 @@ def test_the_cache_keeps_the_newest_parses_only(tmp_path, monkeypatch):
         keep_parse(first, ["build", "--vars", f'{{"n": {n}}}'], "duckdb", keep=3)
     assert len(list((tmp_path / "cache").glob("*.msgpack"))) == 3
     assert cached_parse(["build", "--vars", '{"n": 4}'], "duckdb").is_file()
+
+
+def test_dbt_with_home_relative_vars_starts_only_in_a_home(tmp_path):
+    """hubwatch-dbt runs dbt in the home of its target folder; vars relative to a home with no home
+    to run in would make dbt read and write beside the dbt project: refused in one line, before dbt."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {**os.environ, "DBT_TARGET_PATH": str(elsewhere)}
+    env.pop(PARENT_ENV, None)
+    args = [str(DBT_CHILD), "build", "--vars", orjson.dumps({"hubwatch_home": "."}).decode()]
+    done = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert "relative to its home" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not list(tmp_path.rglob("*.duckdb")) and not (DBT_DIR / "warehouse.duckdb").exists()
+    assert wants_home(args[1:]) and not wants_home(["build", "--vars", '{"hubwatch_home": "/h"}'])
+    assert home_of_target(str(tmp_path / "h" / "dbt" / "target" / "x")) == (tmp_path / "h").resolve()
