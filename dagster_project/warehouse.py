@@ -182,12 +182,14 @@ PARSE_CACHE_ENV = "HUBWATCH_DBT_PARSE_CACHE"  # a folder, or "off"
 
 def cached_parse(args: Sequence[str], engine: str) -> Path | None:
     """Where a parse for these dbt args' vars is kept across homes: <cache>/<engine>-<sha256 of the
-    vars>.msgpack, the cache being this checkout's dbt/target/parse-cache (HUBWATCH_DBT_PARSE_CACHE:
-    another folder, or "off"). None when off or when the args carry no vars."""
+    vars>.msgpack, the cache being the user's cache folder, $XDG_CACHE_HOME/hubwatch/dbt-parse
+    (~/.cache/...), never the code checkout (HUBWATCH_DBT_PARSE_CACHE: another folder, or "off").
+    None when off or when the args carry no vars."""
     setting = os.environ.get(PARSE_CACHE_ENV, "")
     if setting == "off" or "--vars" not in args:
         return None
-    folder = Path(setting) if setting else DBT_DIR / "target" / "parse-cache"
+    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = Path(setting) if setting else user_cache / "hubwatch" / "dbt-parse"
     key = hashlib.sha256(args[list(args).index("--vars") + 1].encode()).hexdigest()[:32]
     return folder / f"{engine}-{key}.msgpack"
 
@@ -365,7 +367,7 @@ def in_home_paths(engine: str) -> bool:
     every first build of a home parsed the whole project. With paths relative to the home, where
     hubwatch-dbt runs dbt (dbt_child.py), two homes holding the same tables give dbt the same vars
     and profile (`path: ./warehouse.duckdb`), so a first build starts from a parse saved by a build
-    of any other home (reuse_parse, PARSE_CACHE). Spark keeps absolute paths: its session's
+    of any other home (reuse_parse, cached_parse). Spark keeps absolute paths: its session's
     warehouse, metastore and scratch folders come from the same var."""
     return engine == "duckdb"
 
