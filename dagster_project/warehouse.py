@@ -188,7 +188,10 @@ def cached_parse(args: Sequence[str], engine: str) -> Path | None:
     setting = os.environ.get(PARSE_CACHE_ENV, "")
     if setting == "off" or "--vars" not in args:
         return None
-    user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    try:
+        user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory to be found: no cache (a full parse)
+        return None
     folder = Path(setting) if setting else user_cache / "hubwatch" / "dbt-parse"
     key = hashlib.sha256(args[list(args).index("--vars") + 1].encode()).hexdigest()[:32]
     return folder / f"{engine}-{key}.msgpack"
