@@ -182,7 +182,7 @@ PARSE_CACHE_ENV = "HUBWATCH_DBT_PARSE_CACHE"  # a folder, or "off"
 
 def cached_parse(args: Sequence[str], engine: str) -> Path | None:
     """Where a parse for these dbt args' vars is kept across homes: <cache>/<engine>-<sha256 of the
-    vars>.msgpack, the cache being the user's cache folder, $XDG_CACHE_HOME/hubwatch/dbt-parse
+    project folder and the vars>.msgpack, the cache being the user's cache folder, $XDG_CACHE_HOME/hubwatch/dbt-parse
     (~/.cache/...), never the code checkout (HUBWATCH_DBT_PARSE_CACHE: another folder, or "off").
     None when off or when the args carry no vars."""
     setting = os.environ.get(PARSE_CACHE_ENV, "")
@@ -193,7 +193,10 @@ def cached_parse(args: Sequence[str], engine: str) -> Path | None:
     except RuntimeError:  # no home directory to be found: no cache (a full parse)
         return None
     folder = Path(setting) if setting else user_cache / "hubwatch" / "dbt-parse"
-    key = hashlib.sha256(args[list(args).index("--vars") + 1].encode()).hexdigest()[:32]
+    # and for this checkout's project: a saved parse holds each file's absolute path (dbt loads seeds
+    # from it), and dbt does not check that the project is where it was parsed
+    given = args[list(args).index("--vars") + 1]
+    key = hashlib.sha256(f"{DBT_DIR}\0{given}".encode()).hexdigest()[:32]
     return folder / f"{engine}-{key}.msgpack"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from dagster_project import warehouse
 from dagster_project.dbt_child import PARENT_ENV, home_of_target, wants_home
 from dagster_project.warehouse import (
     DBT_CHILD,
@@ -86,6 +87,13 @@ def test_a_homes_first_build_starts_from_the_parse_another_home_saved_for_the_sa
     (own / PARTIAL_PARSE).write_bytes(b"the home's own")
     later = home / "dbt" / "target" / "20261129T030000Z-dddddddd"
     assert reuse_parse(home, later, "duckdb", args) == own / PARTIAL_PARSE
+    # another checkout's parse names that checkout's files (dbt loads seeds from them): never taken
+    monkeypatch.setattr(warehouse, "DBT_DIR", tmp_path / "another-checkout" / "dbt")
+    assert (
+        reuse_parse(tmp_path / "c", tmp_path / "c" / "dbt" / "target" / "20261129T040000Z-eeeeeeee", "duckdb", args)
+        is None
+    )
+    monkeypatch.undo()
     monkeypatch.setenv(PARSE_CACHE_ENV, "off")
     assert cached_parse(args, "duckdb") is None
     assert keep_parse(first, args, "duckdb") is None
