@@ -24,13 +24,14 @@ def main() -> None:
     marks.append(("dagster", time.perf_counter()))
     from dagster_project import runs
     from ingest.home import hubwatch_home
+    from ingest.landing import no_progress
 
     home = hubwatch_home()
     runs.use_instance(home)
     marks.append(("instance", time.perf_counter()))
     definitions = runs.code_location(home)
     marks.append(("definitions", time.perf_counter()))
-    runs.with_progress(definitions, runs.no_progress).resolve_job_def("rebuild_from_raw_job")
+    runs.with_progress(definitions, no_progress).resolve_job_def("rebuild_from_raw_job")
     marks.append(("job", time.perf_counter()))
     phases = " ".join(f"{name} {end - begin:.2f}s" for (_, begin), (name, end) in zip(marks, marks[1:], strict=False))
     print(

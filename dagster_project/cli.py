@@ -437,6 +437,7 @@ def build(full_refresh: bool, engine: str) -> None:
 @click.option("--include-names", is_flag=True, help="Keep depicted people's names (internal use only).")
 def publish_command(publish_date: date | None, force: bool, include_names: bool) -> None:
     """Write publish/YYYY-MM-DD/ (data, DuckDB, site, manifest, citation, checksums) from the last good build."""
+    from dagster_project.publish_location import publish_location
     from dagster_project.runs import run_job
 
     home = command_home()
@@ -444,7 +445,12 @@ def publish_command(publish_date: date | None, force: bool, include_names: bool)
         fail(f"no warehouse at {home / 'warehouse.duckdb'}: run `hubwatch build` first")
     day = publish_date.isoformat() if publish_date else None
     config = {"publish_date": day, "force": force, "include_names": include_names}
-    outcome = run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    outcome = run_job(
+        home,
+        "publish_job",
+        run_config={"ops": {"publish__package": {"config": config}}},
+        definitions=publish_location(),
+    )
     report_published(outcome)
 
 
@@ -455,6 +461,7 @@ def dashboards(publish_date: date | None, force: bool) -> None:
     """Render a published package's site again, as a new package (dated packages are never modified)."""
     from dagster import AssetKey
 
+    from dagster_project.publish_location import publish_location
     from dagster_project.runs import run_job
 
     home = command_home()
@@ -466,6 +473,7 @@ def dashboards(publish_date: date | None, force: bool) -> None:
         "publish_job",
         asset_selection=[AssetKey(["dashboards", "site"])],
         run_config={"ops": {"publish__package": {"config": config}}},
+        definitions=publish_location(),
     )
     report_published(outcome)
 

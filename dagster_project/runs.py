@@ -205,10 +205,6 @@ def _pooled_run_connect(storage, engines: dict[str, Any]):
     return connect
 
 
-def no_progress(event: PageEvent) -> None:
-    """The `progress` resource where nobody watches (schedules, the UI)."""
-
-
 def with_progress(definitions, on_page: Callable[[PageEvent], None]):
     """The code location with its `progress` resource bound to on_page (the CLI's display)."""
     import dagster as dg
@@ -284,16 +280,6 @@ def code_location(home: Path, partition_key: str | None = None):
     return defs()
 
 
-def job_location(home: Path, job_name: str, partition_key: str | None = None):
-    """The definitions a job is run from: the publish job's own (definitions.publish_only: no dbt,
-    no dagster-dbt), else the whole code location."""
-    if job_name == "publish_job" and partition_key is None:
-        from dagster_project.definitions import publish_only
-
-        return publish_only()
-    return code_location(home, partition_key)
-
-
 def run_job(
     home: Path,
     job_name: str,
@@ -312,7 +298,9 @@ def run_job(
     reap_dead_runs(instance)
     for name in ("dagster", "dagster.builtin", "dagster_dbt"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
-    definitions = definitions or job_location(home, job_name, partition_key)
+    definitions = definitions or code_location(home, partition_key)
+    from ingest.landing import no_progress
+
     job = with_progress(definitions, on_page or no_progress).resolve_job_def(job_name)
     # An attended CLI run relies on the HTTP client's retries (scheduled runs also retry steps)
     attended = {"step_retries": int(os.environ.get("HUBWATCH_STEP_RETRIES", "0"))}

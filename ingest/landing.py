@@ -249,6 +249,10 @@ class PageEvent:
     started_at: datetime
 
 
+def no_progress(event: PageEvent) -> None:
+    """Where page events go when nobody watches (schedules, the UI: the `progress` resource's default)."""
+
+
 @dataclass(frozen=True)
 class CrawlBounds:
     """How far a crawl may go before hubwatch decides the server is not making progress.

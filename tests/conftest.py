@@ -276,10 +276,12 @@ def publish_in_process(home: Path, day: str | None = None, *, force: bool = Fals
     """`hubwatch publish [--date day] [--force] [--include-names]` in this process: the very job the
     command runs (publish_job), without its subprocess's imports. Returns the RunOutcome. Tests of
     what the command itself prints keep running the command."""
+    from dagster_project.publish_location import publish_location
     from dagster_project.runs import run_job
 
     config = {"publish_date": day, "force": force, "include_names": include_names}
-    return run_job(home, "publish_job", run_config={"ops": {"publish__package": {"config": config}}})
+    run_config = {"ops": {"publish__package": {"config": config}}}
+    return run_job(home, "publish_job", run_config=run_config, definitions=publish_location())
 
 
 # -- worlds-b: the daily job's home, shared by the orchestration and crash-harness build tests ---------

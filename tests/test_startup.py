@@ -41,12 +41,12 @@ def test_loading_the_definitions_imports_no_dashboards():
 
 
 def test_a_publish_runs_the_code_locations_publish_job_without_loading_dbt(tmp_path):
-    """`hubwatch publish`/`dashboards` run publish_job from definitions.publish_only: the same job
+    """`hubwatch publish`/`dashboards` run publish_job from publish_location.publish_location(): the same job
     (same assets, same selection) as in the whole code location, without importing dagster-dbt
     or dbt-core (about a third of a publish's CPU)."""
     code = (
-        "import sys; from pathlib import Path; from dagster_project.runs import job_location; "
-        "job = job_location(Path(sys.argv[1]), 'publish_job').resolve_job_def('publish_job'); "
+        "import sys; from dagster_project.publish_location import publish_location; "
+        "job = publish_location().resolve_job_def('publish_job'); "
         "print(sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys)); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dbt', 'dagster_dbt')))"
     )

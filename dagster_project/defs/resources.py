@@ -9,10 +9,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.runs import no_progress
 from ingest.civitai_images import FeedSettings
 from ingest.home import hubwatch_home
 from ingest.http import CrawlError, Politeness, env_number
+from ingest.landing import no_progress
 from ingest.snapshots import Endpoints
 
 
