@@ -29,7 +29,6 @@ from dagster_project.warehouse import (
     dbt_failure,
     dbt_target,
     describe_vanished,
-    keep_parse,
     prune_dbt_targets,
     refreshed,
     reuse_parse,
@@ -95,7 +94,7 @@ def build_events(
     # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
     # (hubwatch-dbt checks that the pid it was started by is still its parent)
     target = dbt_target(home, context.run_id)
-    reuse_parse(home, target, engine, args)
+    reuse_parse(home, target, engine)
     os.environ[PARENT_ENV] = str(os.getpid())
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
     try:
@@ -108,7 +107,6 @@ def build_events(
         if handover:  # the build's tables are not where publish reads them: it failed
             record = build_record.save(home, {**record, "result": "failed", "error": handover, "rules_version": None})
     crash_point("dbt-finished")
-    keep_parse(target, args, engine)  # for the first build of another home with the same tables
     prune_dbt_targets(home)
     if record["result"] == "succeeded" and full_refresh:  # every table rebuilt: nothing withdrawn is left
         refreshed(home, engine)

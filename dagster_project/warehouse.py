@@ -15,11 +15,9 @@ os.environ). dbt writes its artefacts under $HUBWATCH_HOME/dbt/target/, the last
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import sys
-from collections.abc import Sequence
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -149,14 +147,13 @@ def dbt_target(home: Path, run_id: str) -> Path:
 PARTIAL_PARSE = "partial_parse.msgpack"
 
 
-def reuse_parse(home: Path, target: Path, engine: str = "duckdb", args: Sequence[str] | None = None) -> Path | None:
+def reuse_parse(home: Path, target: Path, engine: str = "duckdb") -> Path | None:
     """Give a build's new target folder the newest earlier build's parsed project of the same engine,
     so dbt parses only what changed (its partial parsing; dbt itself starts a full parse when the
     project, the vars, the profile or dbt's version differ). A daily build in one home keeps its
     vars, so it skips the ~5 s full parse (Spark's ~10 s); a home built on both engines reuses each
-    engine's own parse (the other's is for another profile: dbt would parse in full). A home with no
-    such build (its first) gets the parse another home's build saved for the same vars (args: the
-    build's dbt args; keep_parse, in_home_paths). The file copied, or None (dbt parses in full)."""
+    engine's own parse (the other's is for another profile: dbt would parse in full). The file
+    copied, or None when no earlier build of that engine left one."""
     root = home / "dbt" / "target"
     earlier = sorted(p for p in root.glob("*") if p.is_dir() and TARGET_NAME.match(p.name)) if root.is_dir() else []
     for folder in reversed(earlier):
@@ -165,56 +162,7 @@ def reuse_parse(home: Path, target: Path, engine: str = "duckdb", args: Sequence
             target.mkdir(parents=True, exist_ok=True)
             write_atomic(target / PARTIAL_PARSE, saved.read_bytes())
             return saved
-    cached = cached_parse(args, engine) if args is not None else None
-    if cached is not None and cached.is_file():
-        try:
-            parsed = cached.read_bytes()
-        except OSError:  # pruned by another build meanwhile: a full parse
-            return None
-        target.mkdir(parents=True, exist_ok=True)
-        write_atomic(target / PARTIAL_PARSE, parsed)
-        return cached
     return None
-
-
-PARSE_CACHE_ENV = "HUBWATCH_DBT_PARSE_CACHE"  # a folder, or "off"
-
-
-def cached_parse(args: Sequence[str], engine: str) -> Path | None:
-    """Where a parse for these dbt args' vars is kept across homes: <cache>/<engine>-<sha256 of the
-    project folder and the vars>.msgpack, the cache being the user's cache folder, $XDG_CACHE_HOME/hubwatch/dbt-parse
-    (~/.cache/...), never the code checkout (HUBWATCH_DBT_PARSE_CACHE: another folder, or "off").
-    None when off or when the args carry no vars."""
-    setting = os.environ.get(PARSE_CACHE_ENV, "")
-    if setting == "off" or "--vars" not in args:
-        return None
-    try:
-        user_cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    except RuntimeError:  # no home directory to be found: no cache (a full parse)
-        return None
-    folder = Path(setting) if setting else user_cache / "hubwatch" / "dbt-parse"
-    # and for this checkout's project: a saved parse holds each file's absolute path (dbt loads seeds
-    # from it), and dbt does not check that the project is where it was parsed
-    given = args[list(args).index("--vars") + 1]
-    key = hashlib.sha256(f"{DBT_DIR}\0{given}".encode()).hexdigest()[:32]
-    return folder / f"{engine}-{key}.msgpack"
-
-
-def keep_parse(target: Path, args: Sequence[str], engine: str, keep: int = 8) -> Path | None:
-    """After a build: keep the project dbt parsed for these vars, for the first build of another home
-    with the same tables (reuse_parse); the newest `keep` are kept. A cache that cannot be written
-    costs that build a full parse, nothing else."""
-    parsed, cached = target / PARTIAL_PARSE, cached_parse(args, engine)
-    if cached is None or not parsed.is_file():
-        return None
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(cached, parsed.read_bytes())
-        for old in sorted(cached.parent.glob("*.msgpack"), key=lambda p: p.stat().st_mtime)[:-keep]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        return None
-    return cached
 
 
 ADAPTER_TYPE = re.compile(rb'"adapter_type":\s*"(\w+)"')
@@ -327,55 +275,36 @@ def sql_list(paths: list[str]) -> str:
     return "[" + ", ".join(f"'{sql_text(p)}'" for p in paths) + "]"
 
 
-def dbt_vars(home: Path, dates: dict[str, list[date]], relative: bool = False) -> dict[str, Any]:
+def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in. DuckDB
     reads the globs (raw_files); Spark the same files as folders of Hive partitions and a file name
-    (raw_locations: macros/raw_sources.sql). relative: every path relative to the home, where dbt
-    then runs (hubwatch-dbt starts in it), so that the vars name no home (see in_home_paths)."""
+    (raw_locations: macros/raw_sources.sql)."""
     if not any(dates.values()):
         raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
-
-    def at(path: Path | str) -> str:
-        return Path(path).relative_to(home).as_posix() if relative else str(path)
-
     stand_ins = home / "warehouse_schemas"
-    files: dict[str, str] = {"manifests": sql_list([at(home / "raw/*/snapshot_date=*" / MANIFEST)])}
-    locations: dict[str, dict[str, str]] = {"manifests": {"path": at(home / "raw"), "file": MANIFEST}}
+    files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
+    locations: dict[str, dict[str, str]] = {"manifests": {"path": f"{home}/raw", "file": MANIFEST}}
     for source, tables in TABLES.items():
         for table in tables:
             key = f"{source}/{table}"
             pattern = f"snapshot_date=*/{table}.parquet"
             # a table newer than every snapshot of the source (taken before it existed) reads empty
             if dates.get(source) and any((home / "raw" / source).glob(pattern)):
-                files[key] = sql_list([at(home / "raw" / source / pattern)])
-                locations[key] = {"path": at(home / "raw" / source), "file": f"{table}.parquet"}
+                files[key] = sql_list([f"{home}/raw/{source}/{pattern}"])
+                locations[key] = {"path": f"{home}/raw/{source}", "file": f"{table}.parquet"}
             else:
                 stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"
                 if not stand_in.is_file():
                     stand_in.parent.mkdir(parents=True, exist_ok=True)
                     empty_tables()[key].write_parquet(stand_in)
-                files[key] = sql_list([at(stand_in)])
-                locations[key] = {"path": at(stand_in.parent.parent), "file": stand_in.name}
+                files[key] = sql_list([str(stand_in)])
+                locations[key] = {"path": str(stand_in.parent.parent), "file": stand_in.name}
             if table in rowstore.stored_tables(source):  # crawled model tables: listings + stored rows
                 for name, (paths, location) in rowstore.dbt_sources(
                     home, source, table, empty_tables()[key], stand_ins
                 ).items():
-                    files[name] = sql_list([at(path) for path in paths])
-                    locations[name] = {**location, "path": at(location["path"])}
+                    files[name], locations[name] = sql_list(paths), location
     return {"raw_files": files, "raw_locations": locations}
-
-
-def in_home_paths(engine: str) -> bool:
-    """Whether a build's vars name paths relative to the home (DuckDB) rather than absolute (Spark).
-
-    dbt's partial parsing starts over (a full parse, ~5 CPU-s of a small build) when the vars or the
-    profile's connection differ from the saved parse's, and with absolute paths both named the home:
-    every first build of a home parsed the whole project. With paths relative to the home, where
-    hubwatch-dbt runs dbt (dbt_child.py), two homes holding the same tables give dbt the same vars
-    and profile (`path: ./warehouse.duckdb`), so a first build starts from a parse saved by a build
-    of any other home (reuse_parse, cached_parse). Spark keeps absolute paths: its session's
-    warehouse, metastore and scratch folders come from the same var."""
-    return engine == "duckdb"
 
 
 def build_args(home: Path, full_refresh: bool = False, partial: bool = False, engine: str = "duckdb") -> list[str]:
@@ -391,13 +320,8 @@ def build_args(home: Path, full_refresh: bool = False, partial: bool = False, en
     run at every build. (Their fixtures are DuckDB SQL; the cross-engine test holds Spark's models
     equal to DuckDB's.)"""
     salt = ensure_creator_salt(home)
-    relative = in_home_paths(engine)
-    raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh), relative=relative)
-    settings = {
-        "hubwatch_home": "." if relative else str(home),
-        "hubwatch_version": __version__,
-        "creator_salt_path": salt.relative_to(home).as_posix() if relative else str(salt),
-    }
+    raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
+    settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
         args += ["--indirect-selection", "buildable"]

@@ -10,14 +10,12 @@ out (they run at every real build).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import orjson
 import pytest
 from dbt.cli.main import dbtRunner
 
-from dagster_project.dbt_child import home_of_target
 from dagster_project.warehouse import DBT_DIR, build_args
 from ingest.fakehub import FakeHub
 from tests.test_crash_harness import SOURCES, take_in_process
@@ -45,27 +43,8 @@ def test_a_daily_build_leaves_the_unit_tests_out(home):
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
 
 
-def test_two_homes_with_the_same_snapshots_give_dbt_the_same_vars_and_profile(home, tmp_path):
-    """A DuckDB build's vars name the home's files relative to it (dbt runs in the home: dbt_child),
-    so a parse saved by one home's build serves another's first build (warehouse.reuse_parse): dbt
-    parses the whole project again when the vars or the profile's connection differ."""
-    other = tmp_path / "other"
-    shutil.copytree(home / "raw", other / "raw", symlinks=True)
-    shutil.copytree(home / "secrets", other / "secrets")
-    ours, theirs = (build_args(h) for h in (home, other))
-    assert ours == theirs
-    dbt_vars = orjson.loads(ours[ours.index("--vars") + 1])
-    assert dbt_vars["hubwatch_home"] == "."
-    assert str(home) not in ours[ours.index("--vars") + 1]
-    assert home_of_target(str(home / "dbt" / "target" / "20261129T010000Z-aaaaaaaa")) == home.resolve()
-    assert home_of_target(str(tmp_path / "elsewhere")) is None
-    spark = build_args(home, engine="spark")  # Spark's session folders come from the same var: absolute
-    assert orjson.loads(spark[spark.index("--vars") + 1])["hubwatch_home"] == str(home)
-
-
-def test_every_dbt_unit_test_passes(home, monkeypatch):
+def test_every_dbt_unit_test_passes(home):
     args = build_args(home)
-    monkeypatch.chdir(home)  # a build's vars name the home's files relative to it (warehouse.in_home_paths)
     dbt_vars = args[args.index("--vars") + 1]
     target = home / "dbt" / "target" / "unit-tests"
     result = dbtRunner().invoke(

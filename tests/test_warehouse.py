@@ -2,7 +2,6 @@
 marts equal to the world's ground truth; incremental equals full refresh; bad raw refused."""
 
 import hashlib
-import os
 import re
 import shutil
 from collections import Counter
@@ -15,7 +14,6 @@ import orjson
 import pytest
 
 from dagster_project.runs import build_warehouse, code_location, run_job
-from dagster_project.warehouse import PARSE_CACHE_ENV
 from ingest import __version__
 from ingest.fakehub import truth
 from ingest.fakehub.world import NAMESAKES, SHARED_CONFIG, SHARED_VAE
@@ -53,13 +51,7 @@ def built(tmp_path_factory, small_world):
 
         with FakeHub(small_world) as hub:
             snapshot_days(hub, home, FIRST_DAYS, period=PERIOD)
-            # an empty parse cache: the first build parses in full, the second reuses the home's own
-            # parse (test_a_later_build_in_the_same_home_parses_only_what_changed)
-            os.environ[PARSE_CACHE_ENV] = str(home.parent / "parse-cache")
-            try:
-                build(home, tz=TZ)
-            finally:
-                os.environ.pop(PARSE_CACHE_ENV, None)
+            build(home, tz=TZ)
             snapshot_days(hub, home, [LAST_DAY], period=PERIOD)
             build(home, tz=TZ)
             refreshed = home.parent / "refreshed"
