@@ -71,6 +71,19 @@ def test_build_reports_a_summary(built):
     assert re.search(r"build: \d+ tables and seeds built; checks: \d+ passed, 0 failed", stderr), stderr
 
 
+def test_every_view_of_the_warehouse_reads_from_any_working_directory(built, tmp_path, monkeypatch):
+    """A researcher opens warehouse.duckdb from wherever they are: the views over raw/ name its files
+    by absolute path, never relative to the folder dbt ran in (a build that gave dbt home-relative
+    paths made every staging view fail outside the home)."""
+    home, _refreshed, _stderr = built
+    monkeypatch.chdir(tmp_path)
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        views = con.sql("select schema_name, view_name from duckdb_views() where not internal").fetchall()
+        assert len(views) > 10
+        for schema, view in views:
+            con.sql(f'select count(*) from "{schema}"."{view}"').fetchall()  # noqa: S608 (the warehouse's own names)
+
+
 def test_a_later_build_in_the_same_home_parses_only_what_changed(built):
     """The second build starts from the first one's parsed project (dbt's partial parsing)."""
     home, _refreshed, _stderr = built
