@@ -13,6 +13,7 @@ import pytest
 
 from ingest import pagestore
 from ingest.fakehub import FakeHub, Faults, build_world
+from ingest.sources import SOURCES
 
 # Whole-step retries (minutes apart, for the scheduled pipeline) are a setting of each run: CLI
 # and run_job runs default to none (HUBWATCH_STEP_RETRIES), so tests wait for no retry.
@@ -83,8 +84,6 @@ def copy_snapshot(partition: Path, raw: Path) -> None:
 # Tests build in this process through the same Dagster job the command runs, and tests that only
 # read a warehouse share one build per world and days (see shared_home); a test that changes a
 # home copies it first (copy_home). The CLI's own process (exit code, output) keeps its tests.
-
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
 
 
 def snapshot_days(

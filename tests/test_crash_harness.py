@@ -23,11 +23,11 @@ from ingest.http import Politeness
 from ingest.huggingface import HfScope
 from ingest.landing import MANIFEST, complete_snapshots, read_manifest, verify_snapshot
 from ingest.snapshots import Endpoints, take_snapshot
+from ingest.sources import SOURCES
 from tests.conftest import HUBWATCH, copy_snapshot, hub_env, hubwatch
 
 pytestmark = pytest.mark.slow
 DAY, NEXT_DAY = date(2025, 3, 1), date(2025, 3, 2)
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
 TABLES = {
     "civitai_models": ("models", "model_versions", "model_files"),
     "civitai_images": ("images",),

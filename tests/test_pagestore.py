@@ -15,11 +15,11 @@ from ingest.http import Politeness
 from ingest.huggingface import HfScope
 from ingest.landing import BadSnapshot, read_manifest, verify_snapshot
 from ingest.snapshots import Endpoints, take_snapshot
+from ingest.sources import SOURCES
 from ingest.withdraw import withdraw
 
 D0 = date(2025, 3, 1)
 DAYS = [D0 + timedelta(days=n) for n in range(3)]
-SOURCES = ("civitai_models", "civitai_images", "hf_models")
 pytestmark = pytest.mark.slow
 
 
