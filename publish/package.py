@@ -147,12 +147,9 @@ def marts_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
     return columns
 
 
-def table_select(
-    con: duckdb.DuckDBPyConnection, table: str, replace: dict[str, str], columns: list[str] | None = None
-) -> str:
-    """The table's SELECT with the redacting expressions in place of the columns they replace
-    (columns: the table's, when the caller has read them already)."""
-    columns = marts_columns(con).get(table, []) if columns is None else columns
+def table_select(table: str, columns: list[str], replace: dict[str, str]) -> str:
+    """The table's SELECT (columns: its own, from marts_columns) with the redacting expressions in
+    place of the columns they replace."""
     if not columns:
         raise PublishError(f"the warehouse has no table marts.{table}: its build predates it; run `hubwatch build`")
     expressions = [f"{replace[c]} as {c}" if c in replace else c for c in columns]
@@ -442,7 +439,7 @@ def _write_tables(
         for table in PUBLIC_TABLES:
             present = columns.get(table, [])
             con.execute(_names_in(table) if "tags" in present else _names_in(None))
-            select = table_select(con, table, {k: v for k, v in replace.items() if k in present}, present)
+            select = table_select(table, present, {k: v for k, v in replace.items() if k in present})
             con.execute(f"create table package.{table} as {select}")  # noqa: S608 (identifiers from the catalog)
             tables[table] = _describe(con, table, docs.get(table, {}))
         con.execute("commit")
