@@ -167,6 +167,7 @@ def snapshot_sources(
     from dagster import AssetKey
 
     from dagster_project.runs import run_job
+    from dagster_project.snapshot_location import snapshot_location
 
     options = {"force": config.pop("force", False), "max_pages": config.pop("max_pages", None)}
     outcome = run_job(
@@ -177,6 +178,7 @@ def snapshot_sources(
         run_config={"ops": {f"raw__{s}": {"config": options} for s in sources}},
         on_page=reporter.page,
         settings=config,
+        definitions=snapshot_location(home, day),
     )
     for source in sources:
         reporter.result(source, day, outcome.materialized.get(f"raw/{source}"))

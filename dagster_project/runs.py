@@ -31,7 +31,7 @@ INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
 PID_TAG, HOST_TAG = "hubwatch/pid", "hubwatch/host"
 # What the code location's definitions are loaded for: the home whose first snapshot starts the daily
 # partitions, and the partition a CLI run asks for (a simulated or imported date may precede it).
-# Set by run_job just before it loads the definitions; `dg dev` leaves them unset ($HUBWATCH_HOME).
+# Set (use_partitions_of) just before the definitions load; `dg dev` leaves them unset ($HUBWATCH_HOME).
 partitions_home: Path | None = None
 partitions_floor: str | None = None
 
@@ -273,11 +273,17 @@ def code_location(home: Path, partition_key: str | None = None):
     home's first snapshot, or earlier at partition_key). Loading them builds every asset, check and
     job of defs/ and the dbt manifest's ~470 nodes (1.4 s on a loaded machine): a caller that needs
     them before run_job (build_warehouse: the asset keys) passes them on instead of loading twice."""
-    global partitions_home, partitions_floor
     from dagster_project.definitions import defs
 
-    partitions_home, partitions_floor = home, partition_key
+    use_partitions_of(home, partition_key)
     return defs()
+
+
+def use_partitions_of(home: Path, partition_key: str | None = None) -> None:
+    """Definitions loaded after this declare their daily partitions from this home (its first
+    snapshot), or from partition_key if that is earlier (defs/ingest/assets.py reads both)."""
+    global partitions_home, partitions_floor
+    partitions_home, partitions_floor = home, partition_key
 
 
 def run_job(

@@ -1,10 +1,13 @@
 """What a daily `hubwatch build` pays before dbt starts: the code location loaded once, for the
 build's own home, and no import the build does not use."""
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 from dagster_project import runs
+from ingest.sources import SOURCES
 
 
 def test_a_build_loads_the_code_location_once_for_its_own_home(tmp_path, monkeypatch):
@@ -40,21 +43,81 @@ def test_loading_the_definitions_imports_no_dashboards():
     assert done.stdout.strip() == "[]"
 
 
-def test_a_publish_runs_the_code_locations_publish_job_without_loading_dbt(tmp_path):
-    """`hubwatch publish`/`dashboards` run publish_job from publish_location.publish_location(): the same job
-    (same assets, same selection) as in the whole code location, without importing dagster-dbt
-    or dbt-core (about a third of a publish's CPU)."""
+# The jobs `hubwatch` runs from their own small definitions, each with the asset selections its
+# commands run (None: the whole job): publish and dashboards run publish_job; snapshot, the daily
+# job's raw/* assets (one source, or several in one run). A run executes the job's subset for its
+# selection (JobDefinition.execute_in_process: get_subset), so that subset is what must be the same.
+DAY = "2025-03-01"
+RUNS = {
+    "publish_job": [None, [["dashboards", "site"]]],
+    "daily_snapshot_job": [[["raw", source]] for source in SOURCES] + [[["raw", source] for source in SOURCES]],
+}
+
+
+def small_locations(home: Path) -> dict:
+    from dagster_project.publish_location import publish_location
+    from dagster_project.snapshot_location import snapshot_location
+
+    return {"publish_job": publish_location(), "daily_snapshot_job": snapshot_location(home, DAY)}
+
+
+def run_shapes(definitions, job_name: str) -> list[dict]:
+    """What a run of job_name executes for each of its selections: every op with the asset and check
+    keys it materialises or evaluates, the ops' definitions (config schema, required resources,
+    inputs, outputs) and their dependencies as Dagster snapshots them, the job's tags and partitions."""
+    import dagster as dg
+    from dagster._core.definitions.dependency import NodeHandle
+    from dagster._serdes import serialize_value
+
+    from ingest.landing import no_progress
+
+    job = runs.with_progress(definitions, no_progress).resolve_job_def(job_name)
+    shapes = []
+    for selection in RUNS[job_name]:
+        ran = job.get_subset(asset_selection=frozenset(dg.AssetKey(k) for k in selection)) if selection else job
+        snapshot = ran.get_job_snapshot()
+        ops = {
+            node.name: sorted(
+                key.to_user_string()
+                for key in ran.asset_layer.get_selected_entity_keys_for_node(NodeHandle(node.name, None))
+            )
+            for node in ran.graph.nodes
+        }
+        shapes.append(
+            {
+                "ops": dict(sorted(ops.items())),
+                "op_definitions": serialize_value(snapshot.node_defs_snapshot),
+                "dependencies": serialize_value(snapshot.dep_structure_snapshot),
+                "tags": dict(snapshot.tags),
+                "partitions": repr(ran.partitions_def),
+            }
+        )
+    return shapes
+
+
+def test_the_small_definitions_run_the_code_locations_jobs_without_loading_dbt(tmp_path):
+    """`hubwatch publish`/`dashboards` run publish_job from publish_location(), `hubwatch snapshot` the
+    daily job's raw/* assets from snapshot_location(): for every selection they run, the same ops with
+    the same assets, checks, config and dependencies as the whole code location's job, in a process
+    that imports neither dagster-dbt nor dbt-core (about half of such a process's CPU)."""
     code = (
-        "import sys; from dagster_project.publish_location import publish_location; "
-        "job = publish_location().resolve_job_def('publish_job'); "
-        "print(sorted(k.to_user_string() for k in job.asset_layer.executable_asset_keys)); "
+        "import sys, json; from pathlib import Path; from tests.test_startup import RUNS, run_shapes, small_locations; "
+        "locations = small_locations(Path(sys.argv[1])); "
+        "print(json.dumps({job: run_shapes(locations[job], job) for job in RUNS})); "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dbt', 'dagster_dbt')))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=600, check=True
     )
-    keys, imported = done.stdout.strip().splitlines()
+    shapes, imported = done.stdout.strip().splitlines()
     assert imported == "[]"
-    whole = runs.code_location(tmp_path).resolve_job_def("publish_job")
-    assert keys == str(sorted(k.to_user_string() for k in whole.asset_layer.executable_asset_keys))
-    assert keys == "['dashboards/site', 'publish/package']"
+    small = json.loads(shapes)
+    whole = runs.code_location(tmp_path, DAY)
+    for job in RUNS:
+        assert small[job] == run_shapes(whole, job), job
+    assert [list(shape["ops"]) for shape in small["publish_job"]] == [["publish__package"]] * 2
+    assert small["publish_job"][0]["ops"]["publish__package"] == ["dashboards/site", "publish/package"]
+    every_source = small["daily_snapshot_job"][-1]["ops"]
+    assert {f"raw/{source}" for source in SOURCES} <= set().union(*every_source.values())
+    assert any(key.endswith(":freshness_check") for keys in every_source.values() for key in keys)
+    assert small["daily_snapshot_job"][0]["partitions"].startswith("TimeWindowPartitionsDefinition(start=")
