@@ -144,7 +144,9 @@ CRAWLING_COMMANDS = ("snapshot", "run", "demo", "build", "import", "publish")
 
 
 def check_settings() -> None:
-    """Read every numeric setting once, so a bad value fails before any work, in one line."""
+    """Read every numeric setting once, so a bad value fails before any work, in one line. It imports
+    the modules that declare them (polars with ingest.landing), not huggingface_hub: ingest.huggingface
+    imports it only to parse Hugging Face items (tests/test_startup.py)."""
     from ingest.http import Politeness, env_number
     from ingest.huggingface import HfScope
     from ingest.landing import CrawlBounds

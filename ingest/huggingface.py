@@ -25,7 +25,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import orjson
 import polars as pl
-from huggingface_hub import ModelInfo
 
 from ingest import rowstore
 from ingest.home import snapshot_path
@@ -331,6 +330,10 @@ def normalise_models(items: Iterable[Any], quality: Quality | None = None) -> pl
     Never raises on an odd item: values of the wrong type become null (counted in `quality`, as
     are timestamps that do not parse); the item stays whole in raw_json.
     """
+    # imported here, not at the top: every process that imports this module (any snapshot, import or
+    # publish: ingest.snapshots) would pay ~0.2 CPU-s for huggingface_hub, needed only to parse HF items
+    from huggingface_hub import ModelInfo
+
     quality = quality if quality is not None else Quality()
     rows = []
     for item in items:
@@ -385,6 +388,8 @@ def _gated(value: Any, quality: Quality) -> str | None:
 
 def normalise_files(payloads: Iterable[Any], fetched_on: date, quality: Quality | None = None) -> pl.DataFrame:
     """`/api/models/{repo}?blobs=true` payloads -> one row per file, LFS sha256 where present."""
+    from huggingface_hub import ModelInfo
+
     quality = quality if quality is not None else Quality()
     rows = []
     for payload in payloads:

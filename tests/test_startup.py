@@ -1,13 +1,22 @@
 """What a daily `hubwatch build` pays before dbt starts: the code location loaded once, for the
 build's own home, and no import the build does not use."""
 
+import ast
 import json
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
+import pytest
+
 from dagster_project import runs
+from ingest.home import snapshot_path
 from ingest.sources import SOURCES
+from tests.conftest import REAL, hub_env
+
+CIVITAI_2023 = "civitai_v1_models_items_2023-07_selection.json"
+HF_2024 = "hf_api_models_default_list_2024-11.json"
 
 
 def test_a_build_loads_the_code_location_once_for_its_own_home(tmp_path, monkeypatch):
@@ -121,3 +130,40 @@ def test_the_small_definitions_run_the_code_locations_jobs_without_loading_dbt(t
     assert {f"raw/{source}" for source in SOURCES} <= set().union(*every_source.values())
     assert any(key.endswith(":freshness_check") for keys in every_source.values() for key in keys)
     assert small["daily_snapshot_job"][0]["partitions"].startswith("TimeWindowPartitionsDefinition(start=")
+
+
+# A command run as `hubwatch` runs it, reporting at exit (last line on stderr) every top-level package
+# the process imported.
+AUDIT = (
+    "import atexit, sys; "
+    "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules}), file=sys.stderr)); "
+    "from dagster_project.cli import main; main()"
+)
+DBT = {"dbt", "dagster_dbt"}
+
+
+def packages_imported_by(*args: str, env: dict[str, str]) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", AUDIT, *args], env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    return set(ast.literal_eval(done.stderr.strip().splitlines()[-1]))
+
+
+@pytest.mark.slow
+def test_each_command_imports_only_what_it_runs(fakehub, home):
+    """A snapshot loads Dagster but not dbt; a Civitai snapshot or import, a withdrawal, the settings
+    check and `--help` never import huggingface_hub (only parsing Hugging Face items does); an import
+    or a withdrawal runs no Dagster at all."""
+    env = hub_env(fakehub, home)
+    snapshot = packages_imported_by("snapshot", "--sources", "civitai_models", "--as-of", DAY, env=env)
+    assert "dagster" in snapshot and not snapshot & (DBT | {"huggingface_hub"})
+    civitai = packages_imported_by(
+        "import", "civitai-models-json", str(REAL / CIVITAI_2023), "--as-of", "2023-07-05", env=env
+    )
+    assert "polars" in civitai and not civitai & (DBT | {"dagster", "huggingface_hub"})
+    hf = packages_imported_by("import", "hf-models-json", str(REAL / HF_2024), "--as-of", "2024-11-27", env=env)
+    assert "huggingface_hub" in hf and not hf & (DBT | {"dagster"})  # the audit sees a lazy import
+    withdrawn = packages_imported_by("withdraw", "civitai_models", DAY, "--reason", "a test", env=env)
+    assert not withdrawn & (DBT | {"dagster", "huggingface_hub"})
+    assert not (snapshot_path(home, "civitai_models", date.fromisoformat(DAY))).exists()  # it ran
+    helped = packages_imported_by("--help", env=env)
+    assert not helped & (DBT | {"dagster", "huggingface_hub", "polars"})
