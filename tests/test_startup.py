@@ -167,3 +167,38 @@ def test_each_command_imports_only_what_it_runs(fakehub, home):
     assert not (snapshot_path(home, "civitai_models", date.fromisoformat(DAY))).exists()  # it ran
     helped = packages_imported_by("--help", env=env)
     assert not helped & (DBT | {"dagster", "huggingface_hub", "polars"})
+
+
+def test_dagster_creates_a_new_homes_databases_and_each_run_shard_in_wal_from_the_first_statement(tmp_path):
+    """Each database Dagster creates (a new home's runs, index and schedules; a run's event shard) is
+    in WAL with synchronous=NORMAL from its first connection, so creating its tables is not a sync per
+    statement (a new home: ~290 -> ~95 fdatasync); a database that already holds data keeps its mode."""
+    import sqlite3
+
+    import dagster as dg
+    from sqlalchemy import create_engine, event, text
+    from sqlalchemy.engine import Engine
+
+    runs.relax_sqlite_sync()
+    seen = []
+
+    def record(dbapi_connection, _record) -> None:  # runs after relax_sqlite_sync's own listener
+        (name,) = [row[2] for row in dbapi_connection.execute("PRAGMA database_list") if row[1] == "main"]
+        modes = [dbapi_connection.execute(f"PRAGMA {p}").fetchone()[0] for p in ("journal_mode", "synchronous")]
+        seen.append((Path(name).name, *modes))
+
+    event.listen(Engine, "connect", record)
+    try:
+        instance = runs.use_instance(tmp_path / "home")
+        result = dg.materialize([dg.asset(lambda: 1, name="one")], instance=instance)
+        old = tmp_path / "old.db"
+        with sqlite3.connect(old) as made:
+            made.execute("create table t (x)")
+        with create_engine(f"sqlite:///{old}").connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+    finally:
+        event.remove(Engine, "connect", record)
+    assert result.success
+    names = {name for name, *_ in seen}
+    assert {"runs.db", "index.db", "schedules.db", f"{result.run_id}.db"} <= names
+    assert all(modes == ["wal", 1] for name, *modes in seen if name != "old.db"), seen
