@@ -91,8 +91,10 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
             # a database file being created (a new home's runs, index and schedules, each run's own
             # event shard): Dagster creates its tables, then turns WAL on; in WAL from the start, the
             # ~30 statements that create them are not each fsynced (a new home's instance took ~2.4 s
-            # of wall time on a loaded disk), and the file ends the same (WAL, as Dagster makes it)
-            (mode,) = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
+            # of wall time on a loaded disk), and the file ends the same (WAL, as Dagster makes it).
+            # Another process creating it at the same moment may hold it: then Dagster's way, as before
+            with contextlib.suppress(sqlite3.OperationalError):
+                (mode,) = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()
         if str(mode).lower() == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
             # a kept-open database checkpoints its WAL every 16 pages (64 KiB; SQLite's default is 1000
