@@ -82,7 +82,7 @@ def rows(home: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def day_by_day(tmp_path_factory, small_world):
     """A build after each day; then a day older than all of them arrives late and the latest day
-    is retaken from a hub that no longer lists one model in five: both in one incremental build;
+    is retaken, both from a hub that no longer lists one model in five, in one incremental build;
     then an ordinary later day. Then a full refresh of a copy of the same home; then the late day
     is withdrawn from the first home, and it is built again."""
     home = tmp_path_factory.mktemp("day-by-day") / "home"
@@ -91,7 +91,6 @@ def day_by_day(tmp_path_factory, small_world):
             snapshot(hub, home, day)
             build(home)
         before_retake = rows(home)
-        snapshot(hub, home, LATE_DAY)
     narrower = World(
         models=[m for i, m in enumerate(small_world.models) if i % 5],
         images=small_world.images,
@@ -99,6 +98,9 @@ def day_by_day(tmp_path_factory, small_world):
         seed=small_world.seed,
     )
     with FakeHub(narrower) as hub:
+        # the late day lacks them too: a model seen on the first day, absent late, seen in the
+        # retaken day and absent from its retake is last seen on the first day again
+        snapshot(hub, home, LATE_DAY)
         snapshot(hub, home, DAYS[-1], force=True)
         build(home)
         after_retake = rows(home)
@@ -167,7 +169,11 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     lifecycle = {(r[0], r[1]): r for r in after["marts.lifecycle_by_snapshot"]}
     assert ("civitai", LATE_DAY) in lifecycle
     assert sum(r[5] for r in lifecycle.values()) > 0  # n_taken_down
-    assert lifecycle[("civitai", DAYS[-1])][4] > 0  # n_removed: the models the retake no longer lists
+    assert lifecycle[("civitai", LATE_DAY)][4] > 0  # n_removed: the models the late day no longer lists
+    # versions last seen on the first day again: their models were in the retaken day alone since
+    versions_before = {r[1]: r[5] for r in before["intermediate.int_civitai__versions_last_seen"]}
+    versions_after = {r[1]: r[5] for r in after["intermediate.int_civitai__versions_last_seen"]}
+    assert any(versions_before[v] == DAYS[-1] and versions_after.get(v) == DAYS[0] for v in versions_before)
     # the counters and versions of the models the retake no longer lists went back to earlier days
     counters = {(r[0], r[1]): r for r in after["intermediate.int_model_counters"]}  # r[10]: last_seen
     assert all(counters[("civitai", m)][10] < DAYS[-1] for m in still_listed)
