@@ -399,18 +399,19 @@ def first_error(result) -> str:
 
 
 def build_warehouse(
-    home: Path, full_refresh: bool = False, upstream_of: str | None = None, engine: str = "duckdb"
+    home: Path, full_refresh: bool = False, upstream_of: str | tuple[str, ...] | None = None, engine: str = "duckdb"
 ) -> RunOutcome:
     """`hubwatch build`: the dbt assets alone (rebuild_from_raw_job also publishes), as users,
-    tests and benchmarks all run them. upstream_of (a mart's name) builds only what that table needs:
-    a partial build, which its build record says and publish refuses. engine: duckdb (the default)
-    or spark, the same dbt project on Apache Spark."""
+    tests and benchmarks all run them. upstream_of (a mart's name, or several) builds only what
+    those tables need: a partial build, which its build record says and publish refuses. engine:
+    duckdb (the default) or spark, the same dbt project on Apache Spark."""
     import dagster as dg
 
     definitions = code_location(home)
     keys = [k for k in definitions.resolve_all_asset_keys() if k.path[0] not in ("raw", "publish", "dashboards")]
     if upstream_of:
-        needed = dg.AssetSelection.assets(dg.AssetKey(["marts", upstream_of])).upstream()
+        marts = (upstream_of,) if isinstance(upstream_of, str) else upstream_of
+        needed = dg.AssetSelection.assets(*(dg.AssetKey(["marts", mart]) for mart in marts)).upstream()
         wanted = needed.resolve(definitions.resolve_asset_graph())
         keys = [k for k in keys if k in wanted]
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": engine}}}}

@@ -46,10 +46,10 @@ def singular(name: str) -> str:
     return render((DBT / "tests" / f"{name}.sql").read_text(), ref=lambda model: model)
 
 
-def generic(name: str, model: str) -> str:
+def generic(name: str, model: str, **arguments) -> str:
     text = (DBT / "tests" / "generic" / f"{name}.sql").read_text()
     body = re.search(r"{%\s*test\s+\w+\(.*?\)\s*%}(.*?){%\s*endtest\s*%}", text, re.S).group(1)
-    return render(body, model=model)
+    return render(body, model=model, **arguments)
 
 
 def macros(*files: str) -> str:
@@ -69,6 +69,28 @@ def con():
 def test_exactly_one_row_fails_on_none_and_on_two(con, rows, fails):
     con.execute("create table build_info as select 'v1' as rules_version from range(?)", [rows])
     assert bool(con.sql(generic("exactly_one_row", "build_info")).fetchall()) is fails
+
+
+# -- a grain within the rows a build loaded -----------------------------------------------------
+
+
+@pytest.mark.parametrize(("repeated_on", "fails"), [(date(2025, 1, 1), False), (date(2025, 1, 2), True)])
+def test_a_grain_checked_within_some_rows_fails_on_a_repeat_among_them_only(con, repeated_on, fails):
+    """`rows` limits a grain test to the rows of the snapshots a build loaded (the Civitai stats
+    view over every snapshot): a repeat in the newest snapshot fails, one in an older does not."""
+    con.execute(
+        "create table stats as select * from (values (date '2025-01-01', 1), (date '2025-01-02', 1), (?, 2), (?, 2))"
+        " as t(snapshot_date, model_id)",
+        [repeated_on, repeated_on],
+    )
+    sql = generic(
+        "unique_combination",
+        "stats",
+        combination=["snapshot_date", "model_id"],
+        changed_rows=None,
+        rows="snapshot_date = date '2025-01-02'",
+    )
+    assert bool(con.sql(sql).fetchall()) is fails
 
 
 # -- lifecycle: the counts add up, exactly ----------------------------------------------------
@@ -96,6 +118,11 @@ def lifecycle_world(con) -> None:
     for day, models in sightings.items():
         for model_id, status in models:
             con.execute("insert into model_snapshots values ('civitai', ?, ?, ?)", [model_id, day, status])
+    # the build that loaded each model snapshot (here one full refresh loaded them all)
+    con.execute(
+        "create table int_model_snapshot_changes as select platform, snapshot_date, timestamp '2025-03-02' as loaded_at"
+        " from int_snapshots where entity = 'model'"
+    )
     # platform, snapshot_date, n_visible, n_new, n_removed, n_taken_down, n_archived, n_real_person_removed
     con.execute(
         """create table lifecycle_by_snapshot as select * from (values
@@ -121,6 +148,19 @@ def test_lifecycle_counts_that_do_not_add_up_fail(con, day, column, change):
     con.execute(f"update lifecycle_by_snapshot set {column} = {column} + ? where snapshot_date = ?", [change, day])  # noqa: S608 (a column name of this test)
     failing = [row[1] for row in con.sql(singular("lifecycle_counts_add_up")).fetchall()]
     assert day in failing and set(failing) <= {day, D3}  # a visible count is also the next row's "before"
+
+
+def test_lifecycle_counts_are_checked_on_the_snapshots_the_latest_build_loaded(con):
+    """A daily build loaded D3 alone: its row is checked (against D2's, which it reads), D2's is
+    not (the build that loaded it checked it; nothing it depends on has changed since)."""
+    lifecycle_world(con)
+    con.execute(
+        "update int_model_snapshot_changes set loaded_at = timestamp '2025-02-02' where snapshot_date < ?", [D3]
+    )
+    con.execute("update lifecycle_by_snapshot set n_removed = n_removed + 1 where snapshot_date = ?", [D2])
+    assert con.sql(singular("lifecycle_counts_add_up")).fetchall() == []
+    con.execute("update lifecycle_by_snapshot set n_new = n_new + 1 where snapshot_date = ?", [D3])
+    assert [row[1] for row in con.sql(singular("lifecycle_counts_add_up")).fetchall()] == [D3]
 
 
 # -- images and their last sightings ---------------------------------------------------------

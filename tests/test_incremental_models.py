@@ -1,12 +1,15 @@
-"""The per-model tables (`models`, `lifecycle_by_snapshot`, and what they are kept in) are updated
-from each new snapshot alone; built day by day, with a late snapshot and a narrower retake among
-the days, they equal a full refresh of the same raw/ row for row."""
+"""The per-model tables (`models`, `lifecycle_by_snapshot`, the engagement counters, the Civitai
+version and weight-file indexes, and what they are kept in) are updated from each new snapshot
+alone; built day by day, with a late snapshot and a narrower retake among the days and an ordinary
+day after them, they equal a full refresh of the same raw/ row for row; a withdrawn snapshot leaves
+them by a full refresh."""
 
 import shutil
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import orjson
 import pytest
 
 from dagster_project.runs import build_warehouse
@@ -14,12 +17,17 @@ from ingest.fakehub import FakeHub
 from ingest.fakehub.world import World
 from ingest.http import Politeness
 from ingest.snapshots import Endpoints, take_snapshot
+from ingest.withdraw import withdraw
 
 pytestmark = pytest.mark.slow
-# across the 2025-05-22 ban, so that models are taken down, archived and vanish
-DAYS = [date(2025, 1, 1), date(2025, 6, 1)]
+# across the 2025-05-22 ban, so that models are taken down, archived and vanish; the first day is
+# of the API generation that counted favourites and no thumbs up (fakehub: before 2024-02), so a
+# later day's null favourites must leave the counted ones in place
+DAYS = [date(2024, 1, 1), date(2025, 6, 1)]
 LATE_DAY = date(2025, 4, 1)  # taken after the others: every later snapshot's predecessor changes
-MART = "lifecycle_by_snapshot"  # a build of what it needs: model_snapshots, models and their history
+NEXT_DAY = date(2025, 7, 1)  # an ordinary day after the retake: merged into what the retake left
+# a build of what they need: model_snapshots, models and their history, the counters, the indexes
+MARTS = ("lifecycle_by_snapshot", "engagement_monthly", "image_resources")
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
     "marts.models": "select * from marts.models order by all",
@@ -29,7 +37,21 @@ TABLES = {
         "select * exclude (loaded_at, loaded_through) from intermediate.int_model_history order by all"
     ),
     "intermediate.int_model_snapshot_changes": (
-        "select * from intermediate.int_model_snapshot_changes order by platform, snapshot_date"
+        "select * exclude (loaded_at) from intermediate.int_model_snapshot_changes order by platform, snapshot_date"
+    ),
+    "intermediate.int_model_counters": (
+        "select * exclude (loaded_at, loaded_through) from intermediate.int_model_counters order by all"
+    ),
+    "intermediate.int_model_engagement": "select * from intermediate.int_model_engagement order by all",
+    "intermediate.int_civitai__versions_last_seen": (
+        "select * exclude (loaded_at, loaded_through) from intermediate.int_civitai__versions_last_seen order by all"
+    ),
+    "intermediate.int_civitai__version_index": "select * from intermediate.int_civitai__version_index order by all",
+    "intermediate.int_civitai__file_hashes_seen": (
+        "select * exclude (loaded_at, loaded_through) from intermediate.int_civitai__file_hashes_seen order by all"
+    ),
+    "intermediate.int_civitai__weight_file_hashes": (
+        "select * from intermediate.int_civitai__weight_file_hashes order by all"
     ),
 }
 
@@ -48,7 +70,7 @@ def snapshot(hub, home, day, force=False):
 
 
 def build(home, full_refresh=False):
-    outcome = build_warehouse(home, full_refresh=full_refresh, upstream_of=MART)
+    outcome = build_warehouse(home, full_refresh=full_refresh, upstream_of=MARTS)
     assert outcome.success, outcome
 
 
@@ -60,15 +82,15 @@ def rows(home: Path) -> dict[str, list[tuple]]:
 @pytest.fixture(scope="module")
 def day_by_day(tmp_path_factory, small_world):
     """A build after each day; then a day older than all of them arrives late and the latest day
-    is retaken from a hub that no longer lists one model in five: both in one incremental build.
-    Then a full refresh of a copy of the same home."""
+    is retaken, both from a hub that no longer lists one model in five, in one incremental build;
+    then an ordinary later day. Then a full refresh of a copy of the same home; then the late day
+    is withdrawn from the first home, and it is built again."""
     home = tmp_path_factory.mktemp("day-by-day") / "home"
     with FakeHub(small_world) as hub:
         for day in DAYS:
             snapshot(hub, home, day)
             build(home)
         before_retake = rows(home)
-        snapshot(hub, home, LATE_DAY)
     narrower = World(
         models=[m for i, m in enumerate(small_world.models) if i % 5],
         images=small_world.images,
@@ -76,17 +98,57 @@ def day_by_day(tmp_path_factory, small_world):
         seed=small_world.seed,
     )
     with FakeHub(narrower) as hub:
+        # the late day lacks them too: a model seen on the first day, absent late, seen in the
+        # retaken day and absent from its retake is last seen on the first day again
+        snapshot(hub, home, LATE_DAY)
         snapshot(hub, home, DAYS[-1], force=True)
+        build(home)
+        after_retake = rows(home)
+        snapshot(hub, home, NEXT_DAY)
     build(home)
     refreshed = home.parent / "refreshed"
     shutil.copytree(home, refreshed)
     build(refreshed, full_refresh=True)
-    return before_retake, rows(home), rows(refreshed), small_world
+    incremental, full = rows(home), rows(refreshed)
+    for source in ("civitai_models", "hf_models"):
+        withdraw(home, source, LATE_DAY, reason="test: a snapshot withdrawn")
+    build(home)  # a vanished snapshot makes it a full refresh
+    return {
+        "before_retake": before_retake,
+        "after_retake": after_retake,
+        "incremental": incremental,
+        "full": full,
+        "withdrawn_record": orjson.loads((home / "builds" / "latest.json").read_bytes()),
+        "rows_dated_late_before": rows_dated(refreshed, LATE_DAY),
+        "rows_dated_late_after": rows_dated(home, LATE_DAY),
+        "world": small_world,
+    }
+
+
+def rows_dated(home: Path, day: date) -> dict[str, int]:
+    """Per table, the rows with a column naming a snapshot (a sighting's date, the next or previous
+    snapshot, the date a counter was counted on) that equals day."""
+    counts = {}
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        for table in TABLES:
+            schema, name = table.split(".")
+            columns = [
+                column
+                for (column,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+                    " and data_type = 'DATE' and column_name <> 'month'",
+                    [schema, name],
+                ).fetchall()
+            ]
+            where = " or ".join(f'"{column}" = ?' for column in columns) or "false"
+            query = f"select count(*) from {table} where {where}"  # noqa: S608 (names from the catalogue)
+            counts[table] = con.execute(query, [day] * len(columns)).fetchone()[0]
+    return counts
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
 def test_day_by_day_equals_full_refresh(day_by_day, table):
-    _before, incremental, full, _world = day_by_day
+    incremental, full = day_by_day["incremental"], day_by_day["full"]
     assert incremental[table], table
     assert incremental[table] == full[table]
 
@@ -94,8 +156,8 @@ def test_day_by_day_equals_full_refresh(day_by_day, table):
 def test_the_days_hold_what_the_test_is_about(day_by_day):
     """The late day and the retake really changed the per-model tables: models vanished with the
     retake (some seen only in it, whose row must go), a model first seen on the late day, and
-    the lifecycle counts takedowns and removals."""
-    before, after, _full, world = day_by_day
+    the lifecycle counts takedowns and removals; the day after the retake was an ordinary one."""
+    before, after, world = day_by_day["before_retake"], day_by_day["after_retake"], day_by_day["world"]
     gone = {str(m.model_id) for i, m in enumerate(world.models) if not i % 5}
     models_before = {r[1]: r for r in before["marts.models"] if r[0] == "civitai"}
     models_after = {r[1]: r for r in after["marts.models"] if r[0] == "civitai"}
@@ -107,4 +169,26 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     lifecycle = {(r[0], r[1]): r for r in after["marts.lifecycle_by_snapshot"]}
     assert ("civitai", LATE_DAY) in lifecycle
     assert sum(r[5] for r in lifecycle.values()) > 0  # n_taken_down
-    assert lifecycle[("civitai", DAYS[-1])][4] > 0  # n_removed: the models the retake no longer lists
+    assert lifecycle[("civitai", LATE_DAY)][4] > 0  # n_removed: the models the late day no longer lists
+    # versions last seen on the first day again: their models were in the retaken day alone since
+    versions_before = {r[1]: r[5] for r in before["intermediate.int_civitai__versions_last_seen"]}
+    versions_after = {r[1]: r[5] for r in after["intermediate.int_civitai__versions_last_seen"]}
+    assert any(versions_before[v] == DAYS[-1] and versions_after.get(v) == DAYS[0] for v in versions_before)
+    # the counters and versions of the models the retake no longer lists went back to earlier days
+    counters = {(r[0], r[1]): r for r in after["intermediate.int_model_counters"]}  # r[10]: last_seen
+    assert all(counters[("civitai", m)][10] < DAYS[-1] for m in still_listed)
+    versions = after["intermediate.int_civitai__versions_last_seen"]  # r[5]: last_seen
+    assert {r[5] for r in versions} >= {DAYS[-1], LATE_DAY}
+    latest = day_by_day["incremental"]
+    merged = [r for r in latest["intermediate.int_model_counters"] if r[10] == NEXT_DAY]  # the ordinary day's models
+    assert any(r[4] is not None and r[5] == DAYS[0] for r in merged)  # favourites counted on the first day alone
+
+
+def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
+    """After the late day's snapshots are withdrawn, the next build is a full refresh and no
+    per-model table keeps a row naming that snapshot (each of them is incremental and would
+    otherwise; before the withdrawal they all held such rows)."""
+    assert day_by_day["withdrawn_record"]["full_refresh"] is True
+    before, after = day_by_day["rows_dated_late_before"], day_by_day["rows_dated_late_after"]
+    assert all(before[table] for table in before if "version_index" not in table and "weight_file" not in table)
+    assert not any(after.values()), after

@@ -3,12 +3,14 @@
 -- more than one version (a re-upload, a copied file) names none of them: version_id is null
 -- and n_versions says how many shared it. VAEs, configs and other non-weight files are left out
 -- (rules_civitai_file_types), so an image's VAE hash never stands for a checkpoint that ships it.
+-- The files ever listed are kept in int_civitai__file_hashes_seen, which a daily build updates
+-- from the new snapshot alone.
 with files as (
     select distinct files.version_id, files.sha256
-    from {{ ref('stg_civitai__model_files') }} as files
+    from {{ ref('int_civitai__file_hashes_seen') }} as files
     inner join {{ ref('rules_civitai_file_types') }} as types
         on types.file_type = files.file_type
-    where types.is_weight and files.sha256 is not null
+    where types.is_weight
 ),
 
 keyed as (

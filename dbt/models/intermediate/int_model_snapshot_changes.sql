@@ -3,7 +3,8 @@
 -- in the previous snapshot of the same source and scope it no longer listed. Kept per snapshot, so
 -- a daily build reads only the new snapshot and the one before it; a snapshot imported late or
 -- retaken reloads itself and every later one (see reload_from), whose previous snapshot may have
--- changed. lifecycle_by_snapshot counts from it.
+-- changed. lifecycle_by_snapshot counts from it; loaded_at says which snapshots a build (re)loaded,
+-- so whole-history checks can look at those alone (tests/lifecycle_counts_add_up.sql).
 -- depends_on: {{ ref('int_snapshots') }}
 {%- set load_from = {'civitai': reload_from('civitai_models', 'civitai'), 'huggingface': reload_from('hf_models', 'huggingface')} %}
 
@@ -53,7 +54,8 @@ select
     chain.prev_snapshot_date,
     coalesce(visible.n_visible, 0) as n_visible,
     coalesce(removed_lists.n_removed, 0) as n_removed,
-    coalesce(removed_lists.removed_model_ids, {{ empty_list() }}) as removed_model_ids
+    coalesce(removed_lists.removed_model_ids, {{ empty_list() }}) as removed_model_ids,
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as loaded_at  -- UTC: the build that (re)loaded the snapshot
 from chain
 left join visible on visible.platform = chain.platform and visible.snapshot_date = chain.snapshot_date
 left join removed_lists on removed_lists.platform = chain.platform and removed_lists.snapshot_date = chain.snapshot_date

@@ -3,13 +3,18 @@
   model's rows), only the keys of the rows it selects are looked for, though across the whole
   table: on a table a daily build appends to, the rows it did not write were checked by the
   build that wrote them, and regrouping 40M keys every day would cost more than the day's load.
+  With `rows`, only the rows it selects are grouped at all: for a grain that contains what the
+  condition selects by (a view over every snapshot, keyed by snapshot), where two rows sharing
+  the key would both be selected.
 #}
-{% test unique_combination(model, combination, changed_rows=none) %}
+{% test unique_combination(model, combination, changed_rows=none, rows=none) %}
 {%- set key = combination | join(', ') -%}
 select {{ key }}, count(*) as n_rows
 from {{ model }}
 {%- if changed_rows %}
 where ({{ key }}) in (select {{ key }} from {{ model }} where {{ changed_rows }})
+{%- elif rows %}
+where {{ rows }}
 {%- endif %}
 group by {{ key }}
 having count(*) > 1

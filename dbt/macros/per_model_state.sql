@@ -1,0 +1,51 @@
+{#
+  Tables kept per item of a model snapshot (a model's counters, a version, a file's hash) are
+  updated from the new snapshots alone. Like int_model_history, such a table records the last
+  snapshot that showed each item (last_seen, last_seen_version) and the newest snapshot version
+  the build that wrote the row had (loaded_through): a snapshot is new to the table when it is
+  later than every sighting it holds or was finished after that (a retaken or late-imported
+  snapshot of any date is always finished after the build before it).
+#}
+
+{# The earliest model snapshot of a platform this incremental build must (re)load, as a date literal. #}
+{% macro model_snapshots_to_load_from(platform) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(min(s.snapshot_date), date '9999-12-31')
+        from {{ ref('int_snapshots') }} as s
+        where s.platform = '{{ platform }}' and s.entity = 'model'
+            and (
+                s.snapshot_date > (
+                    select coalesce(max(last_seen), date '0001-01-01') from {{ this }} where platform = '{{ platform }}'
+                )
+                or cast(s.snapshot_version as {{ type_instant() }}) > (
+                    select max(loaded_through) from {{ this }} where platform = '{{ platform }}'
+                )
+            )
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}
+
+{#
+  Whether the snapshots to load all come after every sighting the table holds (an ordinary day):
+  then each item's row is its old row merged with the new sightings. Otherwise (a snapshot
+  retaken, or imported late, before some sighting already loaded) the platform's rows are all
+  recomputed from every sighting: correct whatever changed, paid only on such a build; a row no
+  sighting supports any more is removed by delete_models_of_replaced_snapshots.
+#}
+{% macro appends_to_loaded(platform, load_from) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from {{ this }} where platform = '{{ platform }}' and last_seen >= {{ load_from }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] == 0) }}
+{%- endmacro %}
+
+{# The rows a model of this kind must (re)compute from, given the two macros above. #}
+{% macro model_sightings_filter(load_from, appending, date_column='snapshot_date') -%}
+    {{- date_column ~ ' >= ' ~ load_from if appending else 'true' -}}
+{%- endmacro %}
