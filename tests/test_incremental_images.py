@@ -22,7 +22,8 @@ from ingest.sources import SOURCES
 pytestmark = pytest.mark.slow
 # Month windows (30 days): D1 sees December; D2 February; LATE (taken after D2) the second half of
 # January and the first of February, so images it shares with D2 move back to it when D2 is
-# retaken as a Week. December's images are seen by D1 alone: no later sighting rewrites them.
+# retaken as a Week (in a later build, which reloads from D2 only). December's images are seen by
+# D1 alone: no later sighting rewrites them.
 D1, D2, LATE = date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 15)
 MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly")
 # each table's rows in a fixed order, without the columns saying when a build wrote them
@@ -113,8 +114,10 @@ def with_flags(world, model_id: str, **flags):
 @pytest.fixture(scope="module")
 def day_by_day(tmp_path_factory, small_world):
     """D1 built; D2 from a hub where one model M (resolved by images seen on D1 alone) became a
-    declared real person and NSFW, built; then LATE arrives late and D2 is retaken (a Week of
-    images; M no longer NSFW), both in one build. Then a full refresh of a copy of the same home."""
+    declared real person and NSFW, built; LATE arrives late, built (images it shares with D2 stay
+    last seen on D2); then D2 is retaken (a Week of images; M no longer NSFW), built: the images
+    it no longer shows move back to LATE, before the earliest snapshot that build reloads. Then a
+    full refresh of a copy of the same home."""
     home = tmp_path_factory.mktemp("images-day-by-day") / "home"
     with FakeHub(small_world) as hub:
         snapshot(hub, home, D1)
@@ -129,6 +132,7 @@ def day_by_day(tmp_path_factory, small_world):
     seen_on_d2 = {r[0] for r in query(home, "select image_id from marts.images where last_seen = ?", [D2])}
     with FakeHub(flagged) as hub:
         snapshot(hub, home, LATE)
+    build(home)
     with FakeHub(with_flags(flagged, model_id, nsfw=False)) as hub:
         snapshot(hub, home, D2, sources=("civitai_models", "civitai_images"), period="Week", force=True)
     build(home)
