@@ -14,8 +14,10 @@ civitai_models as (
     select * from models where platform = 'civitai'
 ),
 
-civitai_images as (
-    select * from {{ ref('images') }} where platform = 'civitai'
+image_days as (  -- Civitai images by creation day, summed over the snapshots they were last seen in
+    select created_day, sum(n_items) as n_items, sum(n_nsfw_any) as n_nsfw_any
+    from {{ ref('int_image_counts_by_created_day') }}
+    group by created_day
 ),
 
 image_months as (
@@ -50,7 +52,7 @@ last_downloads as (  -- each platform's running total at its last model snapshot
 measured as (  -- (figure_id, numerator, denominator) of every figure
     select figures.figure_id, counted.n as numerator, cast(null as bigint) as denominator
     from figures
-    cross join (select count(*) as n from civitai_images) as counted
+    cross join (select coalesce(sum(n_items), 0) as n from image_days) as counted
     where figures.hubwatch_measure_key = 'civitai_images_seen'
 
     union all
@@ -100,10 +102,9 @@ measured as (  -- (figure_id, numerator, denominator) of every figure
     group by figures.figure_id
 
     union all
-    select figures.figure_id, count(civitai_images.image_id), cast(null as bigint)
+    select figures.figure_id, coalesce(sum(image_days.n_items), 0), cast(null as bigint)
     from figures
-    left join civitai_images
-        on cast(civitai_images.created_at as date) < cast(figures.hubwatch_parameter as date)
+    left join image_days on image_days.created_day < cast(figures.hubwatch_parameter as date)
     where figures.hubwatch_measure_key = 'civitai_images_created_before'
     group by figures.figure_id
 
@@ -121,11 +122,10 @@ measured as (  -- (figure_id, numerator, denominator) of every figure
     union all
     select
         figures.figure_id,
-        sum(case when civitai_images.nsfw_any then 1 else 0 end),
-        count(civitai_images.image_id)
+        coalesce(sum(image_days.n_nsfw_any), 0),
+        coalesce(sum(image_days.n_items), 0)
     from figures
-    left join civitai_images
-        on cast(civitai_images.created_at as date) < cast(figures.hubwatch_parameter as date)
+    left join image_days on image_days.created_day < cast(figures.hubwatch_parameter as date)
     where figures.hubwatch_measure_key = 'civitai_images_nsfw_any_before'
     group by figures.figure_id
 

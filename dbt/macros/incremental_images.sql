@@ -1,0 +1,131 @@
+{#
+  The per-image tables built on `images` (int_images_made_with, int_images_prompted) and the small
+  image counts study_comparisons reads are updated like `images` itself (see incremental.sql): a
+  daily build rewrites the images whose latest sighting changed, not all of them. Each such table
+  keeps `images`' last_seen and last_seen_version, so that reload_from finds the snapshots it has
+  not loaded yet and delete_images_of_replaced_snapshots drops what a retake left behind.
+#}
+
+{# Whether this table holds rows last seen in a snapshot being (re)loaded: a late or retaken one. #}
+{% macro holds_images_seen_since(load_from) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from {{ this }} where last_seen >= {{ load_from }}
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#
+  A condition on image_id (text) naming the images whose latest sighting changed since this table
+  was written: those `images` now has last seen in a snapshot being (re)loaded, and those this
+  table had last seen in one (a retake may have moved them to an earlier sighting). The second
+  part is emitted only when there are such rows, so that an ordinary day filters on last_seen
+  alone (which the engine prunes by row group) instead of semi-joining every image.
+#}
+{% macro image_sighting_changed(load_from, retaken, column='image_id', last_seen_column='last_seen') -%}
+    ({{ last_seen_column }} >= {{ load_from }}
+    {%- if retaken %}
+        or {{ column }} in (select image_id from {{ this }} where last_seen >= {{ load_from }})
+    {%- endif %})
+{%- endmacro %}
+
+{#
+  Whether any row of this table was written under other rules than `rules_hash` (a change of the
+  rules the table applies to every image makes the build rewrite all of them).
+#}
+{% macro rules_changed_since_written(rules_hash) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from {{ this }} where rules_hash <> '{{ rules_hash }}'
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#
+  The key a resource reference of an image is resolved by (see image_resource_resolution): its
+  version id, or, without one, a SHA-256 or AutoV2 hash; null for a reference that resolves by
+  nothing hubwatch indexes (a name, an AutoV1 hash), whose resolution never changes.
+#}
+{% macro resource_ref_key(version_id, hash_kind, hash) -%}
+    case
+        when {{ version_id }} is not null then concat('version:', cast({{ version_id }} as {{ type_text() }}))
+        when {{ hash }} is not null and {{ hash_kind }} in ('autov2', 'sha256') then concat({{ hash_kind }}, ':', {{ hash }})
+    end
+{%- endmacro %}
+
+{#
+  Whether a reference key's outcome (int_image_resource_kinds) changed after this table last
+  wrote rows (max(loaded_at)): then the images naming such a key are recomputed. Compared with
+  when this table last wrote, not with this build, so that a change a failed build recorded but
+  did not apply is applied by the next one.
+#}
+{% macro resource_kinds_changed_since_written() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+        select count(*) from {{ ref('int_image_resource_kinds') }}
+        where changed_at > (select coalesce(max(loaded_at), timestamp '0001-01-01 00:00:00') from {{ this }})
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] > 0) }}
+{%- endmacro %}
+
+{#
+  The snapshot dates whose images int_image_counts_by_created_day must recount, as SQL date
+  literals: those whose (date, version) group holds another number of images than it counted, read
+  from int_image_counts_by_last_seen's totals (which hold every image once, by its last sighting)
+  instead of grouping every image again. A group only loses images once made, so an equal count
+  means the same images.
+#}
+{% macro image_groups_to_recount() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set query -%}
+        with now_in_images as (
+            select last_seen, last_seen_version, sum(n_items) as n_items
+            from {{ ref('int_image_counts_by_last_seen') }}
+            where kind = 'all' and platform = 'civitai'
+            group by last_seen, last_seen_version
+        ),
+        counted as (
+            select last_seen, last_seen_version, sum(n_items) as n_items
+            from {{ this }} group by last_seen, last_seen_version
+        )
+        select distinct cast(now_in_images.last_seen as {{ type_text() }})
+        from now_in_images
+        left join counted
+            on counted.last_seen = now_in_images.last_seen
+            and counted.last_seen_version = now_in_images.last_seen_version
+        where counted.n_items is distinct from now_in_images.n_items
+        order by 1
+    {%- endset -%}
+    {%- set dates = [] -%}
+    {%- for day in run_query(query).columns[0].values() -%}
+        {%- do dates.append("date '" ~ day ~ "'") -%}
+    {%- endfor -%}
+    {{ return(dates) }}
+{%- endmacro %}
+
+{#
+  After int_image_counts_by_created_day has merged its recounts, counts of a snapshot group no
+  image belongs to any more (its images were all seen again later, or it was retaken) go.
+#}
+{% macro delete_day_counts_of_emptied_snapshots() %}{{ return(adapter.dispatch('delete_day_counts_of_emptied_snapshots')()) }}{% endmacro %}
+
+{# Spark rebuilds the table whole (incremental_by_item): nothing stale is left. #}
+{% macro spark__delete_day_counts_of_emptied_snapshots() %}{{ return('') }}{% endmacro %}
+
+{% macro duckdb__delete_day_counts_of_emptied_snapshots() -%}
+    delete from {{ this }}
+    where not exists (
+        select 1 from {{ ref('int_image_counts_by_last_seen') }} as groups
+        where groups.kind = 'all'
+            and groups.last_seen = {{ this.identifier }}.last_seen
+            and groups.last_seen_version = {{ this.identifier }}.last_seen_version
+    )
+{%- endmacro %}

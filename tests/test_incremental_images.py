@@ -1,0 +1,202 @@
+"""The per-image tables built on `images` (int_images_made_with, int_images_prompted) and the image
+counts study_comparisons reads are updated from each new snapshot alone, yet built day by day they
+equal a full refresh of the same raw/ row for row: with a late image snapshot, a retaken one, and a
+model whose real-person and NSFW flags change between builds while images made with it are not
+seen again (so only the change of the model can bring their rows up to date)."""
+
+import copy
+import shutil
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from dagster_project.runs import code_location, run_job
+from ingest.fakehub import FakeHub
+from ingest.http import Politeness
+from ingest.snapshots import Endpoints, take_snapshot
+from ingest.sources import SOURCES
+
+pytestmark = pytest.mark.slow
+# Month windows (30 days): D1 sees December; D2 February; LATE (taken after D2) the second half of
+# January and the first of February, so images it shares with D2 move back to it when D2 is
+# retaken as a Week (in a later build, which reloads from D2 only). December's images are seen by
+# D1 alone: no later sighting rewrites them.
+D1, D2, LATE = date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 15)
+MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly")
+# each table's rows in a fixed order, without the columns saying when a build wrote them
+TABLES = {
+    "intermediate.int_images_made_with": "select * exclude (loaded_at) from intermediate.int_images_made_with",
+    "intermediate.int_images_prompted": "select * exclude (loaded_at) from intermediate.int_images_prompted",
+    # a key that stopped resolving keeps a row (resolution null) that a full refresh never writes
+    "intermediate.int_image_resource_kinds": (
+        "select * exclude (changed_at) from intermediate.int_image_resource_kinds where resolution is not null"
+    ),
+    "intermediate.int_image_counts_by_created_day": "select * from intermediate.int_image_counts_by_created_day",
+    **{f"marts.{mart}": f"select * from marts.{mart}" for mart in MARTS},  # noqa: S608 (fixed names)
+}
+ONLY_MADE_WITH = """  -- the images whose every resolved resource is of one model
+    select image_id from marts.image_resources
+    where resolution = 'resolved'
+    group by image_id
+    having min(model_id) = max(model_id)
+"""
+MADE_WITH_M = f"""
+    select made_with.image_id, made_with.last_seen, made_with.made_with_real_person, made_with.made_with_nsfw_model
+    from intermediate.int_images_made_with as made_with
+    where made_with.image_id in ({ONLY_MADE_WITH})
+        and made_with.image_id in (select image_id from marts.image_resources where model_id = ?)
+    order by 1
+"""  # noqa: S608 (constants)
+
+
+def snapshot(hub, home, day, sources=SOURCES, period="Month", force=False):
+    endpoints = Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint)
+    for source in sources:
+        take_snapshot(
+            source,
+            home=home,
+            endpoints=endpoints,
+            as_of=day.isoformat(),
+            images_period=period if source == "civitai_images" else None,
+            force=force,
+            politeness=Politeness(requests_per_second=0),
+        )
+
+
+def build(home: Path, full_refresh: bool = False) -> None:
+    """`hubwatch build`'s job on what the marts read need (their upstream), as build_warehouse does."""
+    definitions = code_location(home)
+    wanted = dg.AssetSelection.assets(*(dg.AssetKey(["marts", m]) for m in MARTS)).upstream()
+    needed = wanted.resolve(definitions.resolve_asset_graph())
+    keys = [k for k in definitions.resolve_all_asset_keys() if k in needed and k.path[0] != "raw"]
+    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": "duckdb"}}}}
+    outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
+    assert outcome.success, (outcome.error, outcome.failed_checks)
+
+
+def query(home: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def rows(home: Path) -> dict[str, list[tuple]]:
+    return {table: sorted(query(home, sql), key=repr) for table, sql in TABLES.items()}
+
+
+def plain_model(home: Path) -> str:
+    """The Civitai model (neither real-person nor NSFW) that most images seen on D1 alone were
+    made with and with no other resolved model."""
+    return query(
+        home,
+        f"""select resources.model_id
+           from marts.image_resources as resources
+           inner join marts.images on images.image_id = resources.image_id
+           inner join marts.models on models.platform = 'civitai' and models.model_id = resources.model_id
+           where resources.image_id in ({ONLY_MADE_WITH}) and images.last_seen = ?
+               and not models.real_person and not models.nsfw_strict
+           group by 1 order by count(distinct resources.image_id) desc, 1 limit 1""",  # noqa: S608 (a constant)
+        [D1],
+    )[0][0]
+
+
+def with_flags(world, model_id: str, **flags):
+    """A copy of the world in which one model shows other flags."""
+    changed = copy.deepcopy(world)
+    [model] = [m for m in changed.models if str(m.model_id) == model_id]
+    for name, value in flags.items():
+        setattr(model, name, value)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def day_by_day(tmp_path_factory, small_world):
+    """D1 built; D2 from a hub where one model M (resolved by images seen on D1 alone) became a
+    declared real person and NSFW, built; LATE arrives late, built (images it shares with D2 stay
+    last seen on D2); then D2 is retaken (a Week of images; M no longer NSFW), built: the images
+    it no longer shows move back to LATE, before the earliest snapshot that build reloads. Then a
+    full refresh of a copy of the same home."""
+    home = tmp_path_factory.mktemp("images-day-by-day") / "home"
+    with FakeHub(small_world) as hub:
+        snapshot(hub, home, D1)
+    build(home)
+    model_id = plain_model(home)
+    first = query(home, MADE_WITH_M, [model_id])
+    flagged = with_flags(small_world, model_id, poi=True, nsfw=True)
+    with FakeHub(flagged) as hub:
+        snapshot(hub, home, D2)
+    build(home)
+    second = query(home, MADE_WITH_M, [model_id])
+    seen_on_d2 = {r[0] for r in query(home, "select image_id from marts.images where last_seen = ?", [D2])}
+    with FakeHub(flagged) as hub:
+        snapshot(hub, home, LATE)
+    build(home)
+    with FakeHub(with_flags(flagged, model_id, nsfw=False)) as hub:
+        snapshot(hub, home, D2, sources=("civitai_models", "civitai_images"), period="Week", force=True)
+    build(home)
+    refreshed = home.parent / "refreshed"
+    shutil.copytree(home, refreshed)
+    build(refreshed, full_refresh=True)
+    return {
+        "home": home,
+        "model_id": model_id,
+        "first": first,
+        "second": second,
+        "seen_on_d2": seen_on_d2,
+        "full": rows(refreshed),
+    }
+
+
+@pytest.mark.parametrize("table", sorted(TABLES))
+def test_day_by_day_equals_full_refresh(day_by_day, table):
+    incremental = rows(day_by_day["home"])[table]
+    assert incremental, table
+    assert incremental == day_by_day["full"][table]
+
+
+def test_images_made_with_a_model_follow_its_flags_without_being_seen_again(day_by_day):
+    """M's images seen on D1 alone were rewritten when M became real-person and NSFW (D2), and
+    again when M stopped being NSFW (the retake), though no later snapshot saw them."""
+    home, model_id = day_by_day["home"], day_by_day["model_id"]
+    first, second, third = day_by_day["first"], day_by_day["second"], query(home, MADE_WITH_M, [model_id])
+    only_d1 = {r[0] for r in third if r[1] == D1}
+    assert only_d1 and only_d1 <= {r[0] for r in first}
+    assert all(r[2:] == (0, 0) for r in first if r[0] in only_d1)
+    assert all(r[2:] == (1, 1) for r in second if r[0] in only_d1)
+    assert all(r[2] == 1 and r[3] == 0 for r in third if r[0] in only_d1)
+
+
+def test_the_days_hold_what_the_test_is_about(day_by_day):
+    """The late snapshot and the retake really moved images: some of the first D2's images are
+    last seen on LATE now (moved back), some are in no snapshot any more (their rows went), and
+    images first seen on LATE are there; prompts and minor-coded terms were counted."""
+    home, seen_on_d2 = day_by_day["home"], day_by_day["seen_on_d2"]
+    last_seen = dict(query(home, "select image_id, last_seen from intermediate.int_images_made_with"))
+    assert {image for image in seen_on_d2 if last_seen.get(image) == LATE}  # moved back
+    assert seen_on_d2 - set(last_seen)  # seen only in the first D2: gone
+    assert {image for image, day in last_seen.items() if day == D1}
+    first_seen_late = query(home, "select count(*) from marts.images where first_seen = ?", [LATE])[0][0]
+    assert first_seen_late > 0
+    prompted = query(home, "select sum(has_prompt), sum(minor_coded) from intermediate.int_images_prompted")[0]
+    assert prompted[0] > 0 and prompted[1] > 0
+
+
+@pytest.mark.parametrize("model", ["int_images_made_with", "int_images_prompted"])
+def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(day_by_day, model, tmp_path):
+    """The grain tests of the two per-image tables look only at the keys of the rows the latest
+    build wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the
+    whole table: a repeated row among them fails the build (the table alone selected, through the
+    dbt assets as `hubwatch build` runs them: with no new snapshot it keeps the repeated row)."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["home"], home)
+    table = f"intermediate.{model}"
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute(
+            f"insert into {table} select * from {table} where loaded_at = (select max(loaded_at) from {table}) limit 1"  # noqa: S608 (fixed names)
+        )
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["intermediate", model])])
+    assert not outcome.success
+    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
+    assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed
