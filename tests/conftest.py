@@ -321,3 +321,31 @@ def daily_runs_home(tmp_path_factory, small_world):
     home, made = shared_home(tmp_path_factory, "daily-runs", make)
     outcomes = {day: SimpleNamespace(**facts) for day, facts in made["outcomes"].items()}
     return home, Path(made["base"]), outcomes
+
+
+# -- worlds-d: a command's job in this process, under the command's environment ------------------
+# A test about what a command prints keeps running the command; the runs that only set a scene or
+# redo work (a rerun after a failure) run the same job here, in the environment the command had.
+
+
+def command_environment(patch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """os.environ (through patch, undone with it) as it is for a `hubwatch` run with env (hub_env's):
+    the settings a job reads at run time (endpoints, credentials, politeness) are the command's."""
+    for key in list(os.environ):
+        if key not in env:
+            patch.delenv(key)
+    for key, value in env.items():
+        patch.setenv(key, value)
+
+
+def snapshot_in_process(env: dict[str, str], day: str, sources: list[str]):
+    """`hubwatch snapshot --sources ... --as-of day` in this process: the command's own
+    snapshot_sources (the daily snapshot job for those sources, in the home env names), without its
+    subprocess's start-up. Returns the RunOutcome (the command exits 0 exactly when it succeeded)."""
+    import io
+
+    from dagster_project.cli import Reporter, snapshot_sources
+
+    with pytest.MonkeyPatch.context() as patch, Reporter(io.StringIO()) as reporter:
+        command_environment(patch, env)
+        return snapshot_sources(Path(env["HUBWATCH_HOME"]), day, sources, reporter)

@@ -17,7 +17,7 @@ from ingest import civitai, pagestore, rowstore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
-from tests.conftest import copy_home, hub_env, hubwatch
+from tests.conftest import copy_home, hub_env, hubwatch, snapshot_in_process
 
 DAY = date(2025, 3, 1)
 
@@ -188,7 +188,9 @@ def fill_leaving(mount: Path, free_bytes: int) -> Path:
 @pytest.mark.slow
 def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fakehub, small_disk, tmp_path):
     """Disks filled at several levels: the run stops in Dagster's storage, in the pages or in the
-    Parquet; each time one line, nothing in raw/, and once space is freed the rerun completes."""
+    Parquet; each time one line, nothing in raw/, and once space is freed the rerun completes. The
+    runs that fill the disk are the command (its one line is the point); the first snapshot and the
+    reruns run the command's job in this process, under the command's environment."""
     from datetime import timedelta
 
     from ingest.home import staging_path
@@ -197,8 +199,9 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
 
     home, clean = small_disk / "home", tmp_path / "clean"
     env = hub_env(fakehub, home)
-    first = hubwatch("snapshot", "--sources", "hf_models", "--as-of", DAY.isoformat(), env=env)
-    assert first.returncode == 0, first.stderr  # Dagster's storage exists, as on a machine in use
+    # the command's job in this process (its start-up spared): Dagster's storage exists, as on a machine in use
+    first = snapshot_in_process(env, DAY.isoformat(), ["hf_models"])
+    assert first.success, first.error
     stopped_in = []
     for index, free_kb in enumerate((40, 250, 500, 540)):  # a run keeps Dagster's files open: ~300 KB more than before
         day = DAY + timedelta(days=index)
@@ -221,8 +224,8 @@ def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fak
             stopped_in.append(orjson.loads(checkpoint.read_bytes())["phase"] if checkpoint.is_file() else "start")
         ballast.unlink()
         requests = fakehub.requests
-        rerun = hubwatch(*args, env=env)
-        assert rerun.returncode == 0, rerun.stderr
+        rerun = snapshot_in_process(env, day.isoformat(), ["civitai_models"])  # `hubwatch snapshot`'s job, here
+        assert rerun.success, rerun.error
         assert not list((raw / pagestore.PACKS).glob(".*")), "a half-written pack was left behind"
         if stopped_in[-1] == "crawled":
             assert fakehub.requests == requests, "the rerun fetched pages already stored"
