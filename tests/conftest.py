@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -321,3 +322,25 @@ def daily_runs_home(tmp_path_factory, small_world):
     home, made = shared_home(tmp_path_factory, "daily-runs", make)
     outcomes = {day: SimpleNamespace(**facts) for day, facts in made["outcomes"].items()}
     return home, Path(made["base"]), outcomes
+
+
+# -- worlds-e: one measures home for the model and image measures ------------------------------------
+# test_model_measures and test_image_measures built the small world apart (the model measures on four
+# days across the API's stats generations, every source; the image measures on two days, Civitai's
+# models and images only, the AllTime window). One home serves both: the four days, every source,
+# the AllTime window (a superset of what each read: the model measures read no image; the image
+# measures read every image alive on any of the four days, later than any day they had).
+MEASURES_DAYS = [date(2024, 1, 15), date(2024, 9, 1), date(2025, 6, 1), date(2025, 12, 1)]
+MEASURES_PERIOD = "AllTime"
+
+
+@pytest.fixture(scope="session")
+def measures_home(tmp_path_factory, small_world) -> Path:
+    """The small world snapshotted on MEASURES_DAYS (every source, the AllTime image window) and
+    built, once per session (shared_home). Read it; copy it (copy_home) to write to it."""
+    home, _made = shared_home(
+        tmp_path_factory,
+        "measures",
+        lambda home: outcome_facts(snapshot_and_build(small_world, home, MEASURES_DAYS, period=MEASURES_PERIOD)),
+    )
+    return home
