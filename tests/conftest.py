@@ -344,3 +344,13 @@ def measures_home(tmp_path_factory, small_world) -> Path:
         lambda home: outcome_facts(snapshot_and_build(small_world, home, MEASURES_DAYS, period=MEASURES_PERIOD)),
     )
     return home
+
+
+# -- worlds-e: crawls without fsync where durability is not what a test asks -------------------------
+@pytest.fixture
+def no_fsync(monkeypatch):
+    """os.fsync a no-op for one test: its files are still written whole under a temporary name and
+    renamed (ingest.files, ingest.pagestore), only not forced to the disk. For tests that count what
+    crawls saw (each snapshot fsyncs dozens of files: on a disk shared with other jobs, seconds a
+    snapshot). What survives a power loss is test_crash_safety's and the crash harness's question."""
+    monkeypatch.setattr(os, "fsync", lambda _fd: None)
