@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -349,3 +350,35 @@ def snapshot_in_process(env: dict[str, str], day: str, sources: list[str]):
     with pytest.MonkeyPatch.context() as patch, Reporter(io.StringIO()) as reporter:
         command_environment(patch, env)
         return snapshot_sources(Path(env["HUBWATCH_HOME"]), day, sources, reporter)
+
+
+# -- worlds-e: one measures home for the model and image measures ------------------------------------
+# test_model_measures and test_image_measures built the small world apart (the model measures on four
+# days across the API's stats generations, every source; the image measures on two days, Civitai's
+# models and images only, the AllTime window). One home serves both: the four days, every source,
+# the AllTime window (a superset of what each read: the model measures read no image; the image
+# measures read every image alive on any of the four days, later than any day they had).
+MEASURES_DAYS = [date(2024, 1, 15), date(2024, 9, 1), date(2025, 6, 1), date(2025, 12, 1)]
+MEASURES_PERIOD = "AllTime"
+
+
+@pytest.fixture(scope="session")
+def measures_home(tmp_path_factory, small_world) -> Path:
+    """The small world snapshotted on MEASURES_DAYS (every source, the AllTime image window) and
+    built, once per session (shared_home). Read it; copy it (copy_home) to write to it."""
+    home, _made = shared_home(
+        tmp_path_factory,
+        "measures",
+        lambda home: outcome_facts(snapshot_and_build(small_world, home, MEASURES_DAYS, period=MEASURES_PERIOD)),
+    )
+    return home
+
+
+# -- worlds-e: crawls without fsync where durability is not what a test asks -------------------------
+@pytest.fixture
+def no_fsync(monkeypatch):
+    """os.fsync a no-op for one test: its files are still written whole under a temporary name and
+    renamed (ingest.files, ingest.pagestore), only not forced to the disk. For tests that count what
+    crawls saw (each snapshot fsyncs dozens of files: on a disk shared with other jobs, seconds a
+    snapshot). What survives a power loss is test_crash_safety's and the crash harness's question."""
+    monkeypatch.setattr(os, "fsync", lambda _fd: None)

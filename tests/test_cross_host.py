@@ -10,12 +10,13 @@ import duckdb
 import orjson
 import pytest
 
+from dagster_project.runs import build_warehouse
 from ingest import cross_host
 from ingest.fakehub import truth
 from ingest.fakehub.server import SECOND_HOST_HIDES, SECOND_HOST_SPLIT
 from ingest.fakehub.world import clock_of
 from ingest.home import snapshot_path
-from tests.conftest import build, hub_env, hubwatch
+from tests.conftest import hub_env, hubwatch
 
 BEFORE, AFTER = date(2026, 3, 1), date(2026, 5, 1)
 
@@ -67,7 +68,10 @@ def test_both_hosts_end_to_end(tmp_path, small_world):
         assert before.returncode == 0, before.stderr
         after = snapshot_images(hub, home, AFTER, bases)
         assert after.returncode == 0, after.stderr
-        built = build(home)  # in this process, the job `hubwatch build` runs
+        # in this process, the job `hubwatch build` runs, over what the test reads: snapshot_coverage
+        # and its checks, with everything upstream of it (raw/ verified, staging, the image tables)
+        built = build_warehouse(home, upstream_of="snapshot_coverage")
+        assert built.success, (built.error, built.failed_checks)
         unreachable = snapshot_images(hub, home, date(2026, 6, 1), [hub.civitai_base, "http://127.0.0.1:9/api/v1"])
         assert unreachable.returncode == 0, unreachable.stderr  # a host that cannot be read never fails it
 

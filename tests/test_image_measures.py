@@ -16,10 +16,10 @@ import pytest
 from ingest import civitai, prompt_terms
 from ingest.fakehub import truth
 from ingest.quality import Quality
-from tests.conftest import copy_home, load_real, outcome_facts, publish_in_process, shared_home, snapshot_and_build
+from tests.conftest import MEASURES_DAYS, MEASURES_PERIOD, copy_home, load_real, publish_in_process
 
-DAYS = [date(2025, 4, 1), date(2025, 8, 1)]
-PERIOD = "AllTime"
+DAYS = MEASURES_DAYS
+PERIOD = MEASURES_PERIOD
 SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
 
 
@@ -97,22 +97,16 @@ def test_legacy_wrapped_meta_is_unwrapped():
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, small_world):
-    """Civitai's models and images of the small world snapshotted on DAYS (the API's AllTime
-    window) and built, once per session (conftest.shared_home)."""
-    home, _made = shared_home(
-        tmp_path_factory,
-        "image-measures",
-        lambda home: outcome_facts(
-            snapshot_and_build(small_world, home, DAYS, sources=("civitai_models", "civitai_images"), period=PERIOD)
-        ),
-    )
-    return home
+def built(measures_home):
+    """The small world snapshotted on DAYS (the API's AllTime image window) and built, once per
+    session: conftest.measures_home, which test_model_measures reads too. Every source is in it, so
+    Hugging Face's files count in the hash tier that makes a model real-person (the truth's hf_days)."""
+    return measures_home
 
 
 @pytest.fixture(scope="module")
 def expected(small_world):
-    return truth.images_made_with(small_world, DAYS, DAYS, [], PERIOD, families())
+    return truth.images_made_with(small_world, DAYS, DAYS, DAYS, PERIOD, families())
 
 
 @pytest.mark.slow

@@ -11,11 +11,10 @@ import duckdb
 import pytest
 
 from ingest.fakehub import measures_truth as mt
-from tests.conftest import outcome_facts, shared_home, snapshot_and_build
+from tests.conftest import MEASURES_DAYS
 
 pytestmark = pytest.mark.slow
-DAYS = [date(2024, 1, 15), date(2024, 9, 1), date(2025, 6, 1), date(2025, 12, 1)]
-PERIOD = "Month"
+DAYS = MEASURES_DAYS
 SEEDS = Path(__file__).parent.parent / "dbt" / "seeds"
 
 
@@ -25,14 +24,10 @@ def query(home: Path, sql: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, small_world):
-    """The small world snapshotted on DAYS and built (once per session: conftest.shared_home)."""
-    home, _made = shared_home(
-        tmp_path_factory,
-        "model-measures",
-        lambda home: outcome_facts(snapshot_and_build(small_world, home, DAYS, period=PERIOD)),
-    )
-    return home
+def built(measures_home):
+    """The small world snapshotted on DAYS and built, once per session: conftest.measures_home,
+    which test_image_measures reads too (its AllTime image window is no input of these measures)."""
+    return measures_home
 
 
 @pytest.fixture(scope="module")
