@@ -82,7 +82,7 @@ def build_events(
         context.log.warning(describe_vanished(vanished))
     full_refresh = full_refresh or bool(vanished)
     record = build_record.start(
-        home, context.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=engine
+        home, context.run.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=engine
     )
     try:
         args = build_args(home, full_refresh=full_refresh, partial=context.is_subset, engine=engine)
@@ -93,7 +93,7 @@ def build_events(
     record = build_record.read_inputs(home, record)
     # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
     # (hubwatch-dbt checks that the pid it was started by is still its parent)
-    target = dbt_target(home, context.run_id)
+    target = dbt_target(home, context.run.run_id)
     reuse_parse(home, target, engine)
     os.environ[PARENT_ENV] = str(os.getpid())
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)
