@@ -18,24 +18,7 @@
 {%- set platforms = ['civitai', 'huggingface'] %}
 {%- set load_from = {} %}
 {%- for platform in platforms %}
-    {%- if execute and is_incremental() %}
-        {%- set query %}
-            select coalesce(min(s.snapshot_date), date '9999-12-31')
-            from {{ ref('int_snapshots') }} as s
-            where s.platform = '{{ platform }}' and s.entity = 'model'
-                and (
-                    s.snapshot_date > (
-                        select coalesce(max(last_seen), date '0001-01-01') from {{ this }} where platform = '{{ platform }}'
-                    )
-                    or cast(s.snapshot_version as {{ type_instant() }}) > (
-                        select max(loaded_through) from {{ this }} where platform = '{{ platform }}'
-                    )
-                )
-        {%- endset %}
-        {%- do load_from.update({platform: "date '" ~ run_query(query).columns[0].values()[0] ~ "'"}) %}
-    {%- else %}
-        {%- do load_from.update({platform: "date '0001-01-01'"}) %}
-    {%- endif %}
+    {%- do load_from.update({platform: model_snapshots_to_load_from(platform)}) %}
 {%- endfor %}
 {%- set reloaded -%}
     ({% for platform in platforms %}{{ 'or ' if not loop.first }}(platform = '{{ platform }}' and {date} >= {{ load_from[platform] }}){% endfor %})
