@@ -23,7 +23,7 @@ test: install manifest browser java ## run the whole offline test suite (after l
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n 2 --dist loadscope --no-loadscope-reorder
+	$(BIN)/pytest -n 3 --dist loadscope --no-loadscope-reorder
 
 # `make dev HUBWATCH_HOME=data/demo` shows the demo's runs; Ctrl-C or SIGTERM stops the UI and all it started.
 dev: install manifest ## the Dagster UI on http://127.0.0.1:$(DEV_PORT) over $(HUBWATCH_HOME)
