@@ -194,3 +194,31 @@ def test_only_what_dbt_built_is_recorded(tmp_path):
     assert recorded == {"model.p.a": "new a", "model.p.b": "old"}
     assert record_built(home, "spark", tmp_path / "missing.json", new) == []
     assert not model_logic.built_logic_path(home, "spark").exists()
+
+
+def test_hubwatch_build_says_in_one_line_what_it_rebuilds_whole(tmp_path, monkeypatch):
+    """The command's own line, before the build starts (the build itself is stopped here: what it
+    then does is test_upgrade's): a warehouse from a hubwatch that recorded no logic."""
+    from click.testing import CliRunner
+
+    from dagster_project import cli, runs
+    from dagster_project.warehouse import logic_refresh
+
+    home = tmp_path / "home"
+    (home / "raw" / "civitai_models" / "snapshot_date=2025-01-01").mkdir(parents=True)
+    (home / "warehouse.duckdb").write_bytes(b"")  # built before this record existed
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped by the test after the command's lines")
+
+    monkeypatch.setattr(runs, "build_warehouse", stopped)
+    result = CliRunner().invoke(cli.main, ["build", "--home", str(home)])
+    due = len(logic_refresh(home).refresh)
+    said = [line for line in result.stderr.splitlines() if "incremental model" in line]
+    assert due > 0 and said == [
+        f"build: {due} incremental models have no record of the logic that built them: rebuilding those"
+        f" {due} incremental models whole from raw/ (the rest of the build stays incremental)"
+    ], result.stderr
+    assert "stopped by the test" in result.stderr
+    whole = CliRunner().invoke(cli.main, ["build", "--home", str(home), "--full-refresh"])
+    assert "incremental model" not in whole.stderr, whole.stderr  # everything is rebuilt: nothing singled out
