@@ -28,16 +28,11 @@ import orjson
 import yaml
 
 from ingest.files import dumps, write_atomic
+from ingest.home import built_logic_path
 
-BUILT_LOGIC = "built_logic.json"
 # config that documents or grants, never decides a row
 NOT_LOGIC = frozenset({"docs", "persist_docs", "tags", "meta", "grants", "access", "group", "freshness", "packages"})
 BUILT_STATUSES = ("success", "pass")
-
-
-def built_logic_path(home: Path, engine: str = "duckdb") -> Path:
-    """Each engine's warehouse was built by its own builds (as its pending-refresh list)."""
-    return home / BUILT_LOGIC if engine == "duckdb" else home / engine / BUILT_LOGIC
 
 
 class Fingerprints:

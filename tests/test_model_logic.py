@@ -10,8 +10,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagster_project import model_logic
 from dagster_project.model_logic import Fingerprints, LogicCheck, check, record_built
+from ingest.home import built_logic_path
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
 MANIFEST = DBT / "target" / "manifest.json"
@@ -162,14 +162,14 @@ def test_check_refreshes_what_changed_or_was_never_recorded_once_a_warehouse_exi
     assert "3 incremental models have no record" in unknown.describe()
     fingerprints = unknown.fingerprints
     recorded = {"version": 1, "models": {**fingerprints, "model.p.a": "older logic"}}
-    model_logic.built_logic_path(home).write_bytes(orjson.dumps(recorded))
+    built_logic_path(home).write_bytes(orjson.dumps(recorded))
     changes = check(home, path, project)
     assert changes.changed == ["model.p.a"] and changes.refresh == ["model.p.a"]
     line = changes.describe()
     assert line.startswith("the dbt logic of a changed since it was built") and "\n" not in line
     assert check(home, path, project, selected={"b", "c"}).refresh == []  # a partial build without `a`
     assert check(home, path, project, selected={"a"}).refresh == ["model.p.a"]
-    model_logic.built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": fingerprints}))
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": fingerprints}))
     assert check(home, path, project) == LogicCheck(fingerprints)
     assert LogicCheck(fingerprints).describe() == ""
 
@@ -186,14 +186,14 @@ def test_only_what_dbt_built_is_recorded(tmp_path):
         ]
     }
     (tmp_path / "run_results.json").write_bytes(orjson.dumps(results))
-    model_logic.built_logic_path(home).parent.mkdir(parents=True)
-    model_logic.built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": {"model.p.b": "old"}}))
+    built_logic_path(home).parent.mkdir(parents=True)
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": {"model.p.b": "old"}}))
     new = {"model.p.a": "new a", "model.p.b": "new b", "model.p.c": "new c"}
     assert record_built(home, "duckdb", tmp_path / "run_results.json", new) == ["model.p.a"]
-    recorded = orjson.loads(model_logic.built_logic_path(home).read_bytes())["models"]
+    recorded = orjson.loads(built_logic_path(home).read_bytes())["models"]
     assert recorded == {"model.p.a": "new a", "model.p.b": "old"}
     assert record_built(home, "spark", tmp_path / "missing.json", new) == []
-    assert not model_logic.built_logic_path(home, "spark").exists()
+    assert not built_logic_path(home, "spark").exists()
 
 
 def test_hubwatch_build_says_in_one_line_what_it_rebuilds_whole(tmp_path, monkeypatch):
