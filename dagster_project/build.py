@@ -22,6 +22,7 @@ from packaging.version import Version
 
 from dagster_project import build_record
 from dagster_project.dbt_child import PARENT_ENV
+from dagster_project.model_logic import record_built as record_built_logic
 from dagster_project.spark_export import ExportError, export_public_tables
 from dagster_project.warehouse import (
     BuildError,
@@ -29,6 +30,7 @@ from dagster_project.warehouse import (
     dbt_failure,
     dbt_target,
     describe_vanished,
+    logic_refresh,
     prune_dbt_targets,
     refreshed,
     reuse_parse,
@@ -81,11 +83,19 @@ def build_events(
     if vanished:
         context.log.warning(describe_vanished(vanished))
     full_refresh = full_refresh or bool(vanished)
+    # incremental models whose dbt logic changed since they were built (an upgrade): rebuilt whole
+    selected = {key.path[-1] for key in context.selected_asset_keys} if context.is_subset else None
+    logic = logic_refresh(home, engine, selected)
+    if logic.refresh and not full_refresh:
+        context.log.warning(logic.describe())
     record = build_record.start(
         home, context.run.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=engine
     )
+    record = build_record.logic_refreshed(home, record, [] if full_refresh else logic.refresh, logic.describe())
     try:
-        args = build_args(home, full_refresh=full_refresh, partial=context.is_subset, engine=engine)
+        args = build_args(
+            home, full_refresh=full_refresh, partial=context.is_subset, engine=engine, refresh_models=logic.refresh
+        )
     except BuildError as error:
         build_record.refused(home, record, str(error))
         raise dg.Failure(description=str(error)) from None
@@ -104,6 +114,7 @@ def build_events(
     finally:
         handover = hand_over(home, target) if engine == "spark" else None
         record = build_record.finished(home, record, target / "run_results.json", warehouse_path(home, engine))
+        record_built_logic(home, engine, target / "run_results.json", logic.fingerprints)
         if handover:  # the build's tables are not where publish reads them: it failed
             record = build_record.save(home, {**record, "result": "failed", "error": handover, "rules_version": None})
     crash_point("dbt-finished")

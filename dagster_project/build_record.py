@@ -56,12 +56,22 @@ def start(home: Path, run_id: str, *, full_refresh: bool, partial: bool, engine:
             "dbt_invocation_id": None,
             "dbt_version": None,
             "rules_version": None,
+            "logic_refresh": {"models": [], "reason": None},
             "inputs": [],
             "dbt_results": {},
             "failures": [],
             "error": None,
         },
     )
+
+
+def logic_refreshed(home: Path, record: dict[str, Any], models: list[str], reason: str) -> dict[str, Any]:
+    """The incremental models this build rebuilds whole because the dbt logic that built their rows
+    changed since (dagster_project/model_logic.py), and why, in the line the operator saw."""
+    if not models:
+        return record
+    names = [uid.rsplit(".", 1)[-1] for uid in models]
+    return save(home, {**record, "logic_refresh": {"models": names, "reason": reason}})
 
 
 def refused(home: Path, record: dict[str, Any], error: str) -> dict[str, Any]:

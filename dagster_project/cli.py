@@ -415,7 +415,7 @@ def build(full_refresh: bool, engine: str) -> None:
     """Verify raw/ and run dbt (models, seeds, tests) into $HUBWATCH_HOME/warehouse.duckdb (or, with
     --engine spark, Spark's tables under $HUBWATCH_HOME/spark/, the public ones handed to DuckDB)."""
     from dagster_project.runs import build_warehouse
-    from dagster_project.warehouse import describe_vanished, vanished_snapshots
+    from dagster_project.warehouse import describe_vanished, logic_refresh, vanished_snapshots
 
     home = command_home()
     if not any(home.glob("raw/*/*")):  # before anything is created (a partition that is not whole is named later)
@@ -425,6 +425,8 @@ def build(full_refresh: bool, engine: str) -> None:
     vanished = vanished_snapshots(home, engine)
     if vanished:
         print(f"build: {describe_vanished(vanished)}", file=sys.stderr, flush=True)
+    elif not full_refresh and (logic := logic_refresh(home, engine)).refresh:  # after an upgrade
+        print(f"build: {logic.describe()}", file=sys.stderr, flush=True)
     print(
         f"build: verifying snapshots under {home / 'raw'} and running dbt"
         + (" on Spark" if engine == "spark" else "")

@@ -26,6 +26,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from dagster_project import model_logic
 from ingest import __version__, civitai, huggingface, pagestore, rowstore
 from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt
@@ -270,6 +271,14 @@ def describe_vanished(keys: list[str]) -> str:
     return f"{shown} left raw/ (withdrawn) since an earlier build: rebuilding every table without {them} (full refresh)"
 
 
+def logic_refresh(home: Path, engine: str = "duckdb", selected: set[str] | None = None) -> model_logic.LogicCheck:
+    """Which incremental models this build must rebuild whole because the dbt project's logic that
+    built them has changed since (an upgrade): model_logic.py. An engine's first build has nothing
+    to refresh; a partial build refreshes only what it builds (selected: model names)."""
+    built = (home / "warehouse.duckdb").is_file() if engine == "duckdb" else (home / engine).is_dir()
+    return model_logic.check(home, DBT_DIR / "target" / "manifest.json", DBT_DIR, engine, built, selected)
+
+
 def sql_list(paths: list[str]) -> str:
     """A DuckDB list literal of string paths, quotes escaped."""
     return "[" + ", ".join(f"'{sql_text(p)}'" for p in paths) + "]"
@@ -307,8 +316,18 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     return {"raw_files": files, "raw_locations": locations}
 
 
-def build_args(home: Path, full_refresh: bool = False, partial: bool = False, engine: str = "duckdb") -> list[str]:
-    """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused). A partial
+def build_args(
+    home: Path,
+    full_refresh: bool = False,
+    partial: bool = False,
+    engine: str = "duckdb",
+    refresh_models: list[str] | None = None,
+) -> list[str]:
+    """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused).
+    refresh_models: incremental models to rebuild whole although the build is incremental (their
+    logic changed since the warehouse was built: logic_refresh); passed as the var refresh_models,
+    which dbt/macros/refresh_changed_logic.sql reads, and only when there are some (a var that
+    changes makes dbt parse the whole project again). A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
     test that also reads a table outside the selection may find it missing or stale.
 
@@ -322,6 +341,8 @@ def build_args(home: Path, full_refresh: bool = False, partial: bool = False, en
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
+    if refresh_models and not full_refresh:
+        settings["refresh_models"] = sorted(refresh_models)
     args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
         args += ["--indirect-selection", "buildable"]

@@ -11,6 +11,7 @@ spark/                                      `hubwatch build --engine spark`: Spa
                                             (the public tables it built, handed to DuckDB for publish)
 builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
 verified_snapshots.json                     the ledger of verified raw/ partitions (manifest sha256, sizes, mtimes)
+built_logic.json, spark/built_logic.json    the dbt logic that built each model of each engine's warehouse
 dbt/target/<UTC time>-<run>/                dbt's artefacts of the last few builds
 publish/YYYY-MM-DD/, publish/latest         the dated packages
 dagster/, logs/                             run history and logs (logs/errors.log: tracebacks of unexpected errors)
@@ -60,6 +61,14 @@ def warehouse_path(home: Path, engine: str = "duckdb") -> Path:
 
 def build_record_path(home: Path, run_id: str) -> Path:
     return home / "builds" / f"{run_id}.json"
+
+
+def built_logic_path(home: Path, engine: str = "duckdb") -> Path:
+    """The fingerprint of the dbt logic that built each model of an engine's warehouse
+    (dagster_project/model_logic.py)."""
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
+    return home / "built_logic.json" if engine == "duckdb" else home / engine / "built_logic.json"
 
 
 def latest_build_path(home: Path) -> Path:

@@ -1,0 +1,224 @@
+"""The logic fingerprints that decide which incremental models a build rebuilds whole after an
+upgrade (dagster_project/model_logic.py): they change with what decides a model's rows (its SQL,
+a macro it calls on any engine, a seed or model upstream, the rule set's vars) and with nothing
+else (dbt's flags, another model's change, the folder the project lies in). Cheap: no dbt run, the
+project's parsed manifest and a copy of its files."""
+
+import shutil
+from pathlib import Path
+
+import orjson
+import pytest
+
+from dagster_project.model_logic import Fingerprints, LogicCheck, check, record_built
+from ingest.home import built_logic_path
+
+DBT = Path(__file__).resolve().parent.parent / "dbt"
+MANIFEST = DBT / "target" / "manifest.json"
+CHANGED = "model.hubwatch.int_civitai__model_snapshots"
+# incremental models that read it, directly or not
+DOWNSTREAM = ("model.hubwatch.model_snapshots", "model.hubwatch.int_model_history")
+# incremental models that read nothing of it
+APART = ("model.hubwatch.int_huggingface__model_snapshots", "model.hubwatch.int_image_sightings")
+
+
+@pytest.fixture(scope="module")
+def manifest() -> dict:
+    return orjson.loads(MANIFEST.read_bytes())
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    """A copy of the dbt project's files (not its target/)."""
+    to = tmp_path / "dbt"
+    shutil.copytree(DBT, to, ignore=shutil.ignore_patterns("target", "logs"))
+    return to
+
+
+def incremental_prints(manifest: dict, project: Path) -> dict[str, str]:
+    prints = Fingerprints(manifest, project)
+    return {uid: prints.of(uid) for uid in prints.incremental_models()}
+
+
+def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
+    return {uid for uid in before if before[uid] != after[uid]}
+
+
+def test_an_unchanged_project_has_the_same_fingerprints_wherever_it_lies(manifest, project, tmp_path):
+    first = incremental_prints(manifest, project)
+    assert set(first) >= {CHANGED, *DOWNSTREAM, *APART}
+    moved = shutil.copytree(project, tmp_path / "elsewhere" / "dbt")
+    assert incremental_prints(manifest, project) == first
+    assert incremental_prints(manifest, moved) == first
+
+
+def test_a_changed_model_changes_itself_and_every_model_downstream_only(manifest, project):
+    before = incremental_prints(manifest, project)
+    sql = project / "models" / "intermediate" / "int_civitai__model_snapshots.sql"
+    sql.write_text(sql.read_text().replace("enriched.name,", "upper(enriched.name) as name,", 1))
+    after = incremental_prints(manifest, project)
+    assert {CHANGED, *DOWNSTREAM} <= changed(before, after)
+    assert not changed(before, after) & set(APART)
+
+
+def test_a_changed_seed_changes_what_reads_it(manifest, project):
+    before = incremental_prints(manifest, project)
+    seed = project / "seeds" / "rules_base_model_families.csv"
+    seed.write_text(seed.read_text() + "Some New Base,other,false\n")
+    after = incremental_prints(manifest, project)
+    assert {CHANGED, *DOWNSTREAM} <= changed(before, after)
+    assert not changed(before, after) & set(APART)
+
+
+def test_the_rule_set_counts_and_dbt_flags_do_not(manifest, project):
+    before = incremental_prints(manifest, project)
+    settings = project / "dbt_project.yml"
+    text = settings.read_text()
+    assert "partial_parse: true" in text and "rules_version: v3" in text
+    settings.write_text(text.replace("partial_parse: true", "partial_parse: false"))
+    assert incremental_prints(manifest, project) == before
+    settings.write_text(text.replace("rules_version: v3", "rules_version: v4"))
+    assert changed(before, incremental_prints(manifest, project)) == set(before)
+
+
+def synthetic(project: Path) -> dict:
+    """A project of three models: `a` (incremental) calls a dispatched macro whose Spark variant
+    lies in a file of its own; `b` (incremental) reads `a`; `c` (incremental) reads neither."""
+    files = {
+        "models/a.sql": "select {{ words('x') }} as w",
+        "models/b.sql": "select * from {{ ref('a') }}",
+        "models/c.sql": "select 1 as one",
+        "macros/words.sql": "{% macro words(x) %}{{ adapter.dispatch('words')(x) }}{% endmacro %}",
+        "macros/duckdb_words.sql": "{% macro duckdb__words(x) %}split({{ x }}){% endmacro %}",
+        "macros/spark_words.sql": "{% macro spark__words(x) %}split({{ x }}, ' '){% endmacro %}",
+        "dbt_project.yml": "name: p\nvars:\n  rules_version: v1\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+    def model(name, nodes, macros):
+        return {
+            "resource_type": "model",
+            "package_name": "p",
+            "original_file_path": f"models/{name}.sql",
+            "config": {"materialized": "incremental", "docs": {"show": True}},
+            "depends_on": {"nodes": nodes, "macros": macros},
+        }
+
+    def macro(name, path, calls):
+        return {"name": name, "package_name": "p", "original_file_path": path, "depends_on": {"macros": calls}}
+
+    return {
+        "metadata": {"project_name": "p"},
+        "nodes": {
+            "model.p.a": model("a", [], ["macro.p.words"]),
+            "model.p.b": model("b", ["model.p.a"], []),
+            "model.p.c": model("c", [], []),
+        },
+        "macros": {  # as a DuckDB parse records them: the Spark variant is reached by no depends_on
+            "macro.p.words": macro("words", "macros/words.sql", ["macro.p.duckdb__words"]),
+            "macro.p.duckdb__words": macro("duckdb__words", "macros/duckdb_words.sql", []),
+            "macro.p.spark__words": macro("spark__words", "macros/spark_words.sql", []),
+        },
+        "sources": {},
+    }
+
+
+def test_a_macro_changed_for_another_engine_counts(tmp_path):
+    """The manifest is parsed for DuckDB, but a Spark warehouse's rows come from the Spark variants."""
+    project = tmp_path / "p"
+    manifest = synthetic(project)
+    before = incremental_prints(manifest, project)
+    (project / "macros" / "spark_words.sql").write_text("{% macro spark__words(x) %}split({{ x }}, ','){% endmacro %}")
+    after = incremental_prints(manifest, project)
+    assert changed(before, after) == {"model.p.a", "model.p.b"}
+
+
+def test_docs_config_does_not_count_and_other_config_does(tmp_path):
+    project = tmp_path / "p"
+    manifest = synthetic(project)
+    before = incremental_prints(manifest, project)
+    manifest["nodes"]["model.p.c"]["config"]["docs"] = {"show": False}
+    assert incremental_prints(manifest, project) == before
+    manifest["nodes"]["model.p.c"]["config"]["unique_key"] = "one"
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.c"}
+
+
+def write_manifest(tmp_path: Path, manifest: dict) -> Path:
+    path = tmp_path / "manifest.json"
+    path.write_bytes(orjson.dumps(manifest))
+    return path
+
+
+def test_check_refreshes_what_changed_or_was_never_recorded_once_a_warehouse_exists(tmp_path):
+    project, home = tmp_path / "p", tmp_path / "home"
+    home.mkdir()
+    manifest = synthetic(project)
+    path = write_manifest(tmp_path, manifest)
+    assert check(home, path, project, built=False).refresh == []  # a first build: every table is new
+    unknown = check(home, path, project)  # built by a hubwatch that recorded no logic
+    assert unknown.refresh == ["model.p.a", "model.p.b", "model.p.c"] and not unknown.changed
+    assert "3 incremental models have no record" in unknown.describe()
+    fingerprints = unknown.fingerprints
+    recorded = {"version": 1, "models": {**fingerprints, "model.p.a": "older logic"}}
+    built_logic_path(home).write_bytes(orjson.dumps(recorded))
+    changes = check(home, path, project)
+    assert changes.changed == ["model.p.a"] and changes.refresh == ["model.p.a"]
+    line = changes.describe()
+    assert line.startswith("the dbt logic of a changed since it was built") and "\n" not in line
+    assert check(home, path, project, selected={"b", "c"}).refresh == []  # a partial build without `a`
+    assert check(home, path, project, selected={"a"}).refresh == ["model.p.a"]
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": fingerprints}))
+    assert check(home, path, project) == LogicCheck(fingerprints)
+    assert LogicCheck(fingerprints).describe() == ""
+
+
+def test_only_what_dbt_built_is_recorded(tmp_path):
+    """A model that failed or was skipped keeps the logic recorded before (its refresh stays due)."""
+    home = tmp_path / "home"
+    results = {
+        "results": [
+            {"unique_id": "model.p.a", "status": "success"},
+            {"unique_id": "model.p.b", "status": "error"},
+            {"unique_id": "model.p.c", "status": "skipped"},
+            {"unique_id": "test.p.t", "status": "pass"},
+        ]
+    }
+    (tmp_path / "run_results.json").write_bytes(orjson.dumps(results))
+    built_logic_path(home).parent.mkdir(parents=True)
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": {"model.p.b": "old"}}))
+    new = {"model.p.a": "new a", "model.p.b": "new b", "model.p.c": "new c"}
+    assert record_built(home, "duckdb", tmp_path / "run_results.json", new) == ["model.p.a"]
+    recorded = orjson.loads(built_logic_path(home).read_bytes())["models"]
+    assert recorded == {"model.p.a": "new a", "model.p.b": "old"}
+    assert record_built(home, "spark", tmp_path / "missing.json", new) == []
+    assert not built_logic_path(home, "spark").exists()
+
+
+def test_hubwatch_build_says_in_one_line_what_it_rebuilds_whole(tmp_path, monkeypatch):
+    """The command's own line, before the build starts (the build itself is stopped here: what it
+    then does is test_upgrade's): a warehouse from a hubwatch that recorded no logic."""
+    from click.testing import CliRunner
+
+    from dagster_project import cli, runs
+    from dagster_project.warehouse import logic_refresh
+
+    home = tmp_path / "home"
+    (home / "raw" / "civitai_models" / "snapshot_date=2025-01-01").mkdir(parents=True)
+    (home / "warehouse.duckdb").write_bytes(b"")  # built before this record existed
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("stopped by the test after the command's lines")
+
+    monkeypatch.setattr(runs, "build_warehouse", stopped)
+    result = CliRunner().invoke(cli.main, ["build", "--home", str(home)])
+    due = len(logic_refresh(home).refresh)
+    said = [line for line in result.stderr.splitlines() if "incremental model" in line]
+    assert due > 0 and said == [
+        f"build: {due} incremental models have no record of the logic that built them: rebuilding those"
+        f" {due} incremental models whole from raw/ (the rest of the build stays incremental)"
+    ], result.stderr
+    assert "stopped by the test" in result.stderr
+    whole = CliRunner().invoke(cli.main, ["build", "--home", str(home), "--full-refresh"])
+    assert "incremental model" not in whole.stderr, whole.stderr  # everything is rebuilt: nothing singled out
