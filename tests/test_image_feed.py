@@ -20,6 +20,7 @@ from dashboards import image_feed
 from dashboards.queries import Package
 from ingest.civitai_images import FeedSettings, advance, parse_duration
 from ingest.fakehub import FakeHub, build_world, truth
+from ingest.fakehub import api as fakehub_api
 from ingest.fakehub.world import clock_of
 from ingest.home import snapshot_path
 from ingest.http import CrawlError, Politeness
@@ -232,6 +233,47 @@ def test_late_rated_images_that_daily_and_weekly_both_miss_are_recovered_by_a_re
     assert seen(homes["daily"]) == seen(homes["weekly"])
 
 
+# A crawl reads one page past its stop line: where a page spans more of the feed than the overlap
+# (here a full page of 200 is about two weeks), that page alone hides a broken overlap. Pages this
+# short span hours of this world's feed, far less than the overlap of days they are tested with.
+OVERLAP_PAGE_CAP = 4
+
+
+@pytest.mark.slow
+def test_every_schedule_reaches_back_by_the_whole_overlap_not_just_its_last_page(tmp_path, world, no_fsync):
+    """Daily, weekly, and daily with skipped days and late runs, each snapshot must hold every
+    image the feed listed at its instant that was created after the previous snapshot's instant
+    less the overlap (3 days): including images rated after the previous run passed their place,
+    created more than a page's span below its high-water mark, which only the overlap reaches."""
+    overlap = timedelta(days=3)
+    feed = FeedSettings(overlap=overlap, budget=None, resweep_days=0)
+    days = DAILY[:22]
+    schedules = {
+        "daily": (days, {}),
+        "weekly": (days[::7], {}),
+        "skipped": ([d for d in days if d not in SKIPPED], LATE),
+    }
+    with FakeHub(world) as hub:
+        hub.images_page_cap = OVERLAP_PAGE_CAP
+        for name, (run_days, late) in schedules.items():
+            hub.late, home = late, tmp_path / name
+            first_since = START - timedelta(days=2)
+            results = snapshot_images(hub, home, run_days[:1], image_feed=replace(feed, since=first_since))
+            results += snapshot_images(hub, home, run_days[1:], image_feed=feed)
+            runs = truth.schedule(run_days, late=late, since={run_days[0]: midnight(first_since)})
+            first_seen = truth.image_first_seen(world, runs, overlap)
+            assert set(first_seen) - seen(home) == set(), name
+            # the test has teeth: some of those images lie more than a day (several pages) below
+            # the previous snapshot's high-water mark, where only the overlap reaches
+            created = {i.image_id: i.created_at for i in world.images}
+            mark = {
+                r.snapshot_date: datetime.fromisoformat(r.manifest["images_feed"]["previous_high_water_mark"])
+                for r in results[1:]
+            }
+            behind = {i for i, day in first_seen.items() if day in mark and created[i] < mark[day] - timedelta(days=1)}
+            assert len(behind) >= 3, (name, behind)
+
+
 @pytest.mark.slow
 def test_the_automatic_re_sweep_catches_images_rated_weeks_late(tmp_path, world, no_fsync):
     """Defaults: overlap 6 h, and every 7 days a snapshot reaches 30 days behind the previous one's
@@ -351,6 +393,73 @@ def test_a_windowed_snapshot_in_between_does_not_break_the_chain(fakehub, tmp_pa
 
 
 # -- the pieces --------------------------------------------------------------------------------
+def scanned_images_page(world, t: datetime, query: dict, page_cap: int | None = None, hidden: int = 0) -> tuple:
+    """fakehub's /images as it was before its index: every image of the world scanned and sorted
+    at each request. The indexed server must answer exactly this."""
+    limit = min(int(query.get("limit", ["100"])[0]), page_cap or 200)
+    mask = int(query["browsingLevel"][0]) & ~hidden
+    period = query.get("period", ["AllTime"])[0].lower()
+    since = t - timedelta(days=fakehub_api.PERIOD_DAYS[period]) if period in fakehub_api.PERIOD_DAYS else None
+    rows = [i for i in world.images if i.listed_at(t, mask, since)]
+    ms = fakehub_api.epoch_ms
+    if query.get("sort", ["Newest"])[0] == "Oldest":
+        keyed = sorted(((ms(i.created_at), i.image_id), i) for i in rows)
+    else:
+        keyed = sorted(((-ms(i.created_at), -i.image_id), i) for i in rows)
+    keys, images = [k for k, _ in keyed], [i for _, i in keyed]
+    cursor = query.get("cursor", [None])[0]
+    if cursor and not cursor.startswith("start"):
+        try:
+            key = tuple(int(p) for p in cursor.split("|")[:2])
+            start = next((n for n, k in enumerate(keys) if k > key), len(keys))
+        except ValueError:
+            start = len(keys)
+        images, keys = images[start:], keys[start:]
+    metadata = {"nextCursor": "|".join(str(k) for k in keys[limit - 1])} if len(images) > limit else {}
+    return (
+        200,
+        {},
+        {"items": [fakehub_api.image_item(i, world, True, True) for i in images[:limit]], "metadata": metadata},
+    )
+
+
+def test_the_indexed_images_endpoint_answers_what_a_full_scan_does(small_world):
+    """Every page of every crawl shape (instants around the ban, masks, windows, both sorts,
+    short pages, a second host's hidden levels, odd cursors), and again once the world's image
+    list is replaced (a test's own world), the index then rebuilt."""
+    world = replace(small_world, images=[replace(image) for image in small_world.images])  # its own images
+    pages = 0
+    for at in (date(2023, 6, 1), date(2025, 5, 21), date(2025, 9, 1), date(2026, 7, 1)):
+        t = clock_of(at)
+        for mask, period, sort, cap, hidden in (
+            ("31", "AllTime", "Newest", None, 0),
+            ("31", "Week", "Newest", 7, 0),
+            ("1", "Month", "Oldest", None, 0),
+            ("28", "AllTime", "Oldest", 50, 0),
+            ("31", "Year", "Newest", 60, 4 | 8 | 16),
+        ):
+            query = {"limit": ["200"], "browsingLevel": [mask], "period": [period], "sort": [sort]}
+            query |= {"withTags": ["true"], "withMeta": ["true"]}
+            for _ in range(8):  # the first pages of the crawl, cursor after cursor
+                got = fakehub_api.civitai_images(world, t, query, cap, hidden)
+                assert got == scanned_images_page(world, t, query, cap, hidden), (at, query)
+                pages += 1
+                cursor = got[2]["metadata"].get("nextCursor")
+                if cursor is None:
+                    break
+                query = {**query, "cursor": [cursor]}
+            for odd in ("start|e7", f"{cursor}|e9", "1700000000000", "x|y", ""):
+                odd_query = {**query, "cursor": [odd]}
+                assert fakehub_api.civitai_images(world, t, odd_query, cap, hidden) == scanned_images_page(
+                    world, t, odd_query, cap, hidden
+                ), odd
+        if at == date(2025, 5, 21):  # a test's own world: fewer images, and some deleted
+            world.images = world.images[::2]
+            for image in world.images[::5]:
+                image.deleted_at = image.deleted_at or clock_of(date(2025, 8, 1))
+    assert pages > 60
+
+
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
 
 

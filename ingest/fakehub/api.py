@@ -9,6 +9,7 @@ request, real-person and minor content hidden from 2025-05-22, rows dropped afte
 from __future__ import annotations
 
 import base64
+import bisect
 import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 
 import orjson
 
-from ingest.fakehub.world import CivitaiImage, CivitaiModel, HfRepo, World
+from ingest.fakehub.world import CivitaiImage, CivitaiModel, HfRepo, World, epoch_ms
 
 Response = tuple[int, dict[str, str], Any]
 NSFW_PARAM_MASKS = {"none": 1, "false": 1, "soft": 3, "mature": 7, "x": 31, "blocked": 32, "true": 60}
@@ -35,8 +36,7 @@ def _iso_zoneless(t: datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%S") + (f".{fraction}" if fraction else "")
 
 
-def _ms(t: datetime) -> int:
-    return int(t.timestamp() * 1000)
+_ms = epoch_ms
 
 
 def _error(status: int, message: str) -> Response:
@@ -275,7 +275,10 @@ def civitai_images(
     world: World, t: datetime, query: dict[str, list[str]], page_cap: int | None = None, hidden: int = 0
 ) -> Response:
     """`page_cap` serves pages shorter than asked (as a busy server may): at most that many items;
-    `hidden`: levels this host does not serve."""
+    `hidden`: levels this host does not serve.
+
+    Reads the world's images in their sorted feed order from the cursor on, until one more than
+    a page is listed: a page costs what it serves (and the images it passes), not the world."""
     limit = _limit(query, 100, 200)
     if isinstance(limit, tuple):
         return limit
@@ -286,20 +289,42 @@ def civitai_images(
     mask &= ~hidden
     period = (_one(query, "period", "AllTime") or "AllTime").lower()
     since = t - timedelta(days=PERIOD_DAYS[period]) if period in PERIOD_DAYS else None
-    rows = [i for i in world.images if i.listed_at(t, mask, since)]
+    cursor = _cursor_key(_one(query, "cursor"))
+    if cursor == ():  # a cursor no page gave: nothing after it
+        return 200, {}, {"items": [], "metadata": {}}
+    images, keys = world.images_newest_first()
+    start, end = 0, len(images)
     if _one(query, "sort", "Newest") == "Oldest":
-        keyed = sorted(((_ms(i.created_at), i.image_id), i) for i in rows)
-    else:
-        keyed = sorted(((-_ms(i.created_at), -i.image_id), i) for i in rows)
-    keys, images = [k for k, _ in keyed], [i for _, i in keyed]
-    images, keys = _after(images, keys, _one(query, "cursor"))
+        images, keys = images[::-1], [(-ms, -image_id) for ms, image_id in reversed(keys)]
+    else:  # skip what is newer than t or older than the window: neither is listed
+        start = bisect.bisect_left(keys, (-_ms(t) - 1,))
+        end = bisect.bisect_left(keys, (-_ms(since) + 1,)) if since is not None else end
+    if cursor is not None:
+        start = max(start, bisect.bisect_right(keys, cursor))
+    listed: list[int] = []
+    for index in range(start, end):
+        if images[index].listed_at(t, mask, since):
+            listed.append(index)
+            if len(listed) > limit:
+                break
     metadata = {}
-    if len(images) > limit:
-        metadata["nextCursor"] = "|".join(str(k) for k in keys[limit - 1])
+    if len(listed) > limit:
+        metadata["nextCursor"] = "|".join(str(k) for k in keys[listed[limit - 1]])
     with_tags = _one(query, "withTags", "") == "true"
     with_meta = _one(query, "withMeta", "") == "true"
-    items = [image_item(i, world, with_tags, with_meta) for i in images[:limit]]
+    items = [image_item(images[index], world, with_tags, with_meta) for index in listed[:limit]]
     return 200, {}, {"items": items, "metadata": metadata}
+
+
+def _cursor_key(cursor: str | None) -> tuple[int, ...] | None:
+    """The sort key a cursor stands for (as `_after` reads it): None from the start, () when it
+    is not one the server gave."""
+    if not cursor or cursor.startswith("start"):
+        return None
+    try:
+        return tuple(int(p) for p in cursor.split("|")[:2])
+    except ValueError:
+        return ()
 
 
 def image_item(image: CivitaiImage, world: World, with_tags: bool, with_meta: bool) -> dict[str, Any]:

@@ -308,10 +308,31 @@ class World:
     images: list[CivitaiImage]
     repos: list[HfRepo]
     seed: int
+    # the images in feed order, sorted once (see images_newest_first)
+    _feed_order: tuple[list[CivitaiImage], int, list[CivitaiImage], list[tuple[int, int]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @cached_property
     def versions(self) -> dict[int, tuple[CivitaiModel, CivitaiVersion]]:
         return {v.version_id: (m, v) for m in self.models for v in m.versions}
+
+    def images_newest_first(self) -> tuple[list[CivitaiImage], list[tuple[int, int]]]:
+        """Every image in /images?sort=Newest order and its ascending sort key (-createdAt in ms,
+        -id), for bisecting a cursor. Sorted once, and again only when `images` is replaced or
+        changes length: an image's creation time and id never change once built (tests replace
+        the list, or change when images are deleted or rated: those are read at request time)."""
+        cached = self._feed_order
+        if cached is None or cached[0] is not self.images or cached[1] != len(self.images):
+            keyed = sorted(((-epoch_ms(i.created_at), -i.image_id), i) for i in self.images)
+            cached = (self.images, len(self.images), [i for _, i in keyed], [k for k, _ in keyed])
+            self._feed_order = cached
+        return cached[2], cached[3]
+
+
+def epoch_ms(t: datetime) -> int:
+    """Milliseconds since the epoch: the precision of Civitai's timestamps and cursors."""
+    return int(t.timestamp() * 1000)
 
 
 def build_world(
