@@ -33,14 +33,15 @@
   then each item's row is its old row merged with the new sightings. Otherwise (a snapshot
   retaken, or imported late, before some sighting already loaded) the platform's rows are all
   recomputed from every sighting: correct whatever changed, paid only on such a build; a row no
-  sighting supports any more is removed by delete_models_of_replaced_snapshots.
+  sighting supports any more is removed by delete_models_of_replaced_snapshots. date_column: the
+  table's column naming the snapshot a row comes from (a per-snapshot table's own snapshot_date).
 #}
-{% macro appends_to_loaded(platform, load_from) -%}
+{% macro appends_to_loaded(platform, load_from, date_column='last_seen') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set query -%}
-        select count(*) from {{ this }} where platform = '{{ platform }}' and last_seen >= {{ load_from }}
+        select count(*) from {{ this }} where platform = '{{ platform }}' and {{ date_column }} >= {{ load_from }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] == 0) }}
 {%- endmacro %}
