@@ -50,3 +50,20 @@
 {% macro model_sightings_filter(load_from, appending, date_column='snapshot_date') -%}
     {{- date_column ~ ' >= ' ~ load_from if appending else 'true' -}}
 {%- endmacro %}
+
+{#
+  The last complete model snapshot of a platform before `since` (a date literal), as a date
+  literal ('0001-01-01' when there is none, or on a full build): where a table kept per snapshot
+  finds the state each model had before the snapshots it computes, one snapshot pruned by date
+  instead of every earlier one.
+#}
+{% macro model_snapshot_before(platform, since) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(max(snapshot_date), date '0001-01-01') from {{ ref('int_snapshots') }}
+        where entity = 'model' and platform = '{{ platform }}' and snapshot_date < {{ since }}
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}

@@ -5,7 +5,8 @@
 -- downloads_accrued; each model's counter is compared with its previous sighting with one). The
 -- mart adds the running totals. A sum over models, so a daily build adds what changed:
 --   * the new snapshot's rows, from its real-person sightings, each compared with the model's last
---     earlier counter (read from model_snapshots for those models alone);
+--     earlier counter: the one of the snapshot before when it was flagged there with a counter,
+--     else read from the model's earlier sightings (for those models alone);
 --   * for a model no earlier sighting showed as a real person (flagged for the first time by the
 --     new snapshot), its whole history, added to the rows of the earlier snapshots it was seen in.
 -- Only an ordinary day can do so: after a snapshot imported late or retaken (earlier than rows
@@ -19,6 +20,10 @@
     {#- the first snapshot whose rows this build computes from sightings alone: every one, unless the day is ordinary #}
     {%- do since.update({platform: load_from if appends_to_loaded(platform, load_from, date_column='snapshot_date') else "date '0001-01-01'"}) %}
 {%- endfor %}
+{#- the last snapshot before the ones computed whole, as a condition (a literal date: pruned) #}
+{%- set boundary -%}
+    ({% for platform in sources %}{{ 'or ' if not loop.first }}({alias}platform = '{{ platform }}' and {alias}snapshot_date = {{ model_snapshot_before(platform, since[platform]) }}){% endfor %})
+{%- endset %}
 {%- set computed -%}
     ({% for platform in sources %}{{ 'or ' if not loop.first }}({alias}platform = '{{ platform }}' and {alias}snapshot_date >= {{ since[platform] }}){% endfor %})
 {%- endset %}
@@ -42,12 +47,28 @@ batch as (  -- the real-person sightings in those snapshots
 ),
 
 {% if is_incremental() %}
-earlier as (  -- every earlier sighting of the batch's models
+at_boundary as (  -- the batch's models in the last snapshot before it
+    select sightings.platform, sightings.model_id, sightings.snapshot_date, sightings.downloads_total, sightings.real_person
+    from {{ ref('model_snapshots') }} as sightings
+    where {{ boundary.replace('{alias}', 'sightings.') }}
+        and exists (
+            select 1 from batch where batch.platform = sightings.platform and batch.model_id = sightings.model_id
+        )
+),
+
+suspects as (  -- whose history must be read: not there, or there without the flag or a counter
+    select distinct batch.platform, batch.model_id
+    from batch
+    left join at_boundary on at_boundary.platform = batch.platform and at_boundary.model_id = batch.model_id
+    where at_boundary.model_id is null or not coalesce(at_boundary.real_person, false) or at_boundary.downloads_total is null
+),
+
+earlier as (  -- every earlier sighting of the suspects
     select sightings.platform, sightings.model_id, sightings.snapshot_date, sightings.downloads_total, sightings.real_person
     from {{ ref('model_snapshots') }} as sightings
     where not {{ computed.replace('{alias}', 'sightings.') }}
         and exists (
-            select 1 from batch where batch.platform = sightings.platform and batch.model_id = sightings.model_id
+            select 1 from suspects where suspects.platform = sightings.platform and suspects.model_id = sightings.model_id
         )
 ),
 
@@ -78,6 +99,12 @@ sightings as (  -- counts: whether the sighting adds to its snapshot's row (else
         on last_counted.platform = earlier.platform
         and last_counted.model_id = earlier.model_id
         and last_counted.snapshot_date = earlier.snapshot_date
+    union all  -- the others were flagged with a counter in the last snapshot before: that counter
+    select at_boundary.platform, at_boundary.model_id, at_boundary.snapshot_date, at_boundary.downloads_total, false as counts
+    from at_boundary
+    where not exists (
+        select 1 from suspects where suspects.platform = at_boundary.platform and suspects.model_id = at_boundary.model_id
+    )
     {% endif %}
 ),
 

@@ -20,13 +20,15 @@
     {%- set ordinary = not rules_changed and appends_to_loaded(platform, load_from, date_column='snapshot_date') %}
     {%- do since.update({platform: load_from if ordinary else "date '0001-01-01'"}) %}
 {%- endfor %}
-{%- set boundary_date = {} %}
+{%- set boundary_date, reach = {}, {} %}
 {%- for platform in sources %}
+    {%- do boundary_date.update({platform: model_snapshot_before(platform, since[platform])}) %}
+    {#- the earliest snapshot n_gone compares a computed one with: the previous one of its chain #}
     {%- set query -%}
-        select coalesce(max(snapshot_date), date '0001-01-01') from {{ ref('int_snapshots') }}
-        where entity = 'model' and platform = '{{ platform }}' and snapshot_date < {{ since[platform] }}
+        select coalesce(min(coalesce(prev_snapshot_date, snapshot_date)), date '9999-12-31') from {{ ref('int_snapshots') }}
+        where entity = 'model' and platform = '{{ platform }}' and snapshot_date >= {{ since[platform] }}
     {%- endset -%}
-    {%- do boundary_date.update({platform: "date '" ~ run_query(query).columns[0].values()[0] ~ "'" if execute and is_incremental() else "date '0001-01-01'"}) %}
+    {%- do reach.update({platform: "date '" ~ run_query(query).columns[0].values()[0] ~ "'" if execute else since[platform]}) %}
 {%- endfor %}
 {#- the last snapshot before the ones computed whole, as a condition (a literal date: pruned) -#}
 {%- set boundary -%}
@@ -61,11 +63,7 @@ batch as (  -- lineage sightings in those snapshots (counts) and in the ones bef
         {{ computed.replace('{alias}', 'sightings.') }} as counts
     from {{ ref('model_snapshots') }} as sightings
     inner join lineage on lineage.platform = sightings.platform and lineage.model_id = sightings.model_id
-    where {{ computed.replace('{alias}', 'sightings.') }}
-        or exists (
-            select 1 from snapshots
-            where snapshots.platform = sightings.platform and snapshots.prev_snapshot_date = sightings.snapshot_date
-        )
+    where {% for platform in sources %}{{ 'or ' if not loop.first }}(sightings.platform = '{{ platform }}' and sightings.snapshot_date >= {{ reach[platform] }}){% endfor %}
 ),
 
 whole as (  -- the rows of the snapshots computed whole
