@@ -1,8 +1,9 @@
-"""The per-image tables built on `images` (int_images_made_with, int_images_prompted) and the image
-counts study_comparisons reads are updated from each new snapshot alone, yet built day by day they
-equal a full refresh of the same raw/ row for row: with a late image snapshot, a retaken one, and a
-model whose real-person and NSFW flags change between builds while images made with it are not
-seen again (so only the change of the model can bring their rows up to date)."""
+"""The per-image tables built on `images` (int_images_made_with, int_images_prompted), the image
+counts study_comparisons reads and the feed's delay per snapshot (image_feed_delay) are updated
+from each new snapshot alone, yet built day by day they equal a full refresh of the same raw/ row
+for row: with a late image snapshot, a retaken one, and a model whose real-person and NSFW flags
+change between builds while images made with it are not seen again (so only the change of the
+model can bring their rows up to date)."""
 
 import copy
 import shutil
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.slow
 # retaken as a Week (in a later build, which reloads from D2 only). December's images are seen by
 # D1 alone: no later sighting rewrites them.
 D1, D2, LATE = date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 15)
-MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly")
+MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly", "image_feed_delay")
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
     "intermediate.int_images_made_with": "select * exclude (loaded_at) from intermediate.int_images_made_with",

@@ -1,18 +1,21 @@
 """The per-model tables (`models`, `lifecycle_by_snapshot`, the engagement counters, the Civitai
-version and weight-file indexes, and what they are kept in) are updated from each new snapshot
-alone; built day by day, with a late snapshot and a narrower retake among the days and an ordinary
-day after them, they equal a full refresh of the same raw/ row for row; a withdrawn snapshot leaves
-them by a full refresh."""
+version and weight-file indexes, the real-person downloads per snapshot, and what they are kept in)
+are updated from each new snapshot alone; built day by day, with a late snapshot and a narrower
+retake among the days and an ordinary day after them (on which a model seen before is flagged
+real-person for the first time), they equal a full refresh of the same raw/ row for row; a
+withdrawn snapshot leaves them by a full refresh."""
 
+import copy
 import shutil
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse
+from dagster_project.runs import build_warehouse, run_job
 from ingest.fakehub import FakeHub
 from ingest.fakehub.world import World
 from ingest.http import Politeness
@@ -27,12 +30,22 @@ DAYS = [date(2024, 1, 1), date(2025, 6, 1)]
 LATE_DAY = date(2025, 4, 1)  # taken after the others: every later snapshot's predecessor changes
 NEXT_DAY = date(2025, 7, 1)  # an ordinary day after the retake: merged into what the retake left
 # a build of what they need: model_snapshots, models and their history, the counters, the indexes
-MARTS = ("lifecycle_by_snapshot", "engagement_monthly", "image_resources")
+MARTS = (
+    "lifecycle_by_snapshot",
+    "engagement_monthly",
+    "image_resources",
+    "real_person_downloads_by_snapshot",
+    "sd15_lineage_by_snapshot",
+)
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
     "marts.models": "select * from marts.models order by all",
     "marts.lifecycle_by_snapshot": "select * from marts.lifecycle_by_snapshot order by all",
     "marts.model_snapshots": "select * from marts.model_snapshots order by all",
+    "marts.real_person_downloads_by_snapshot": "select * from marts.real_person_downloads_by_snapshot order by all",
+    "intermediate.int_real_person_downloads": "select * from intermediate.int_real_person_downloads order by all",
+    "marts.sd15_lineage_by_snapshot": "select * from marts.sd15_lineage_by_snapshot order by all",
+    "intermediate.int_sd15_lineage_counts": "select * from intermediate.int_sd15_lineage_counts order by all",
     "intermediate.int_model_history": (
         "select * exclude (loaded_at, loaded_through) from intermediate.int_model_history order by all"
     ),
@@ -74,6 +87,40 @@ def build(home, full_refresh=False):
     assert outcome.success, outcome
 
 
+def query(home: Path, sql: str, params=None) -> list[tuple]:
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def first_day_models(
+    home: Path, listed: set[str], lineage: bool | None = None, real_person: bool | None = None
+) -> list[str]:
+    """Civitai models with a downloads counter, seen since the first day and still listed (and,
+    if asked, of the SD 1.5 lineage or not, real-person or not)."""
+    candidates = query(
+        home,
+        """select models.model_id from marts.models
+           left join intermediate.int_sd15_lineage_models as lineage using (platform, model_id)
+           where platform = 'civitai' and status = 'active' and first_seen = ? and downloads_total > 0
+               and (? is null or (lineage.model_id is not null) = ?) and (? is null or real_person = ?)
+           order by model_id""",
+        [DAYS[0], lineage, lineage, real_person, real_person],
+    )
+    return [model_id for (model_id,) in candidates if model_id in listed]
+
+
+def changed_on_next_day(world: World, tagged: str, leaves: str, joins: str) -> World:
+    """A copy of the world in which one model carries a tag of the real-person tier, one leaves the
+    SD 1.5 lineage (another base model) and one joins it."""
+    changed = copy.deepcopy(world)
+    models = {str(m.model_id): m for m in changed.models}
+    models[tagged].tags = [*models[tagged].tags, "celebrity"]
+    for model_id, base_model in ((leaves, "SDXL 1.0"), (joins, "SD 1.5")):
+        for version in models[model_id].versions:
+            version.base_model = base_model
+    return changed
+
+
 def rows(home: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
         return {table: con.sql(sql).fetchall() for table, sql in TABLES.items()}
@@ -83,8 +130,10 @@ def rows(home: Path) -> dict[str, list[tuple]]:
 def day_by_day(tmp_path_factory, small_world):
     """A build after each day; then a day older than all of them arrives late and the latest day
     is retaken, both from a hub that no longer lists one model in five, in one incremental build;
-    then an ordinary later day. Then a full refresh of a copy of the same home; then the late day
-    is withdrawn from the first home, and it is built again."""
+    then an ordinary later day, on which a model listed since the first day carries a real-person
+    tag for the first time, one leaves the SD 1.5 lineage and one joins it. Then a full refresh of
+    a copy of the same home; then the late day is withdrawn from the first home, and it is built
+    again."""
     home = tmp_path_factory.mktemp("day-by-day") / "home"
     with FakeHub(small_world) as hub:
         for day in DAYS:
@@ -104,8 +153,25 @@ def day_by_day(tmp_path_factory, small_world):
         snapshot(hub, home, DAYS[-1], force=True)
         build(home)
         after_retake = rows(home)
+    listed = {str(m.model_id) for m in narrower.models}
+    flagged = first_day_models(home, listed, real_person=False)[0]
+    leaves = first_day_models(home, listed, lineage=True)[0]
+    joins = next(m for m in first_day_models(home, listed, lineage=False) if m != flagged)
+    with FakeHub(changed_on_next_day(narrower, flagged, leaves, joins)) as hub:
         snapshot(hub, home, NEXT_DAY)
     build(home)
+    lineage_now = {
+        model_id
+        for (model_id,) in query(
+            home,
+            "select model_id from intermediate.int_sd15_lineage_models"
+            " where platform = 'civitai' and model_id in (?, ?)",
+            [leaves, joins],
+        )
+    }
+    flagged_now = query(
+        home, "select real_person from marts.models where platform = 'civitai' and model_id = ?", [flagged]
+    )
     refreshed = home.parent / "refreshed"
     shutil.copytree(home, refreshed)
     build(refreshed, full_refresh=True)
@@ -122,6 +188,10 @@ def day_by_day(tmp_path_factory, small_world):
         "rows_dated_late_before": rows_dated(refreshed, LATE_DAY),
         "rows_dated_late_after": rows_dated(home, LATE_DAY),
         "world": small_world,
+        "flagged": flagged,
+        "flagged_now": flagged_now,
+        "lineage_changes": (leaves, joins, lineage_now),
+        "refreshed": refreshed,
     }
 
 
@@ -184,6 +254,31 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     assert any(r[4] is not None and r[5] == DAYS[0] for r in merged)  # favourites counted on the first day alone
 
 
+def test_a_model_flagged_later_counts_in_every_snapshot_that_listed_it(day_by_day):
+    """The ordinary day flagged a model seen since the first day (a real-person tag): the real-person
+    downloads of every earlier snapshot that listed it count it now, though the build read no
+    earlier snapshot but for that model (and equals a full refresh: see above)."""
+    assert day_by_day["flagged_now"] == [(True,)]
+    before = {(r[0], r[1]): r for r in day_by_day["after_retake"]["marts.real_person_downloads_by_snapshot"]}
+    after = {(r[0], r[1]): r for r in day_by_day["incremental"]["marts.real_person_downloads_by_snapshot"]}
+    first = ("civitai", DAYS[0])
+    assert after[first][2] == before[first][2] + 1  # n_listed
+    assert after[first][3] == before[first][3] + 1  # n_listed_with_downloads
+    assert after[first][5] == before[first][5] + 1  # n_seen
+
+
+def test_a_model_leaving_or_joining_the_lineage_changed_it_on_an_ordinary_day(day_by_day):
+    """The ordinary day moved one model out of the SD 1.5 lineage and one into it (their earlier
+    sightings move between the lineage counts of every snapshot that listed them; equal to a full
+    refresh: see above), and the first day's lineage count is not what it was before."""
+    leaves, joins, lineage_now = day_by_day["lineage_changes"]
+    assert lineage_now == {joins}
+    before = {(r[0], r[1]): r for r in day_by_day["after_retake"]["intermediate.int_sd15_lineage_counts"]}
+    after = {(r[0], r[1]): r for r in day_by_day["incremental"]["intermediate.int_sd15_lineage_counts"]}
+    first = ("civitai", DAYS[0])
+    assert after[first][6] != before[first][6] or after[first][7] != before[first][7]  # n_with_downloads, downloads
+
+
 def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     """After the late day's snapshots are withdrawn, the next build is a full refresh and no
     per-model table keeps a row naming that snapshot (each of them is incremental and would
@@ -192,3 +287,26 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     before, after = day_by_day["rows_dated_late_before"], day_by_day["rows_dated_late_after"]
     assert all(before[table] for table in before if "version_index" not in table and "weight_file" not in table)
     assert not any(after.values()), after
+
+
+@pytest.mark.parametrize(
+    ("schema", "model"), [("intermediate", "int_civitai__model_snapshots"), ("marts", "model_snapshots")]
+)
+def test_a_key_repeated_in_a_snapshot_the_latest_build_loaded_fails_its_grain_test(day_by_day, schema, model, tmp_path):
+    """The grain tests of the per-snapshot model tables group only the snapshots the latest build
+    (re)loaded (a build writes whole snapshots, so only those can hold a new repeat), yet a repeated
+    row among them fails the build (the table alone selected: with no new snapshot it keeps the row)."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["refreshed"], home)  # not the other: its withdrawal keeps a full refresh pending
+    table = f"{schema}.{model}"
+    latest = "(select max(snapshot_date) from intermediate.int_civitai__model_snapshots)"
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute(
+            f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
+            if model == "model_snapshots"
+            else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
+        )
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
+    assert not outcome.success
+    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
+    assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed

@@ -5,11 +5,14 @@
   before the model runs and written into its SQL as a literal, so DuckDB prunes the Hive
   partitions of raw/ instead of scanning history. A full refresh reloads from the beginning.
 #}
-{# The complete snapshots of a source an incremental model (re)loads in this run. #}
-{% macro snapshots_to_load(source_name) -%}
+{#
+  The complete snapshots of a source an incremental model (re)loads in this run. load_from: the
+  model's reload_from, when it has it already (each call of reload_from is a query of the table).
+#}
+{% macro snapshots_to_load(source_name, load_from=none) -%}
     select snapshot_date, snapshot_version
     from {{ ref('int_snapshots') }}
-    where source = '{{ source_name }}' and snapshot_date >= {{ reload_from(source_name) }}
+    where source = '{{ source_name }}' and snapshot_date >= {{ load_from or reload_from(source_name) }}
 {%- endmacro %}
 
 {#
@@ -90,12 +93,16 @@
 
 {# A fingerprint of the subculture rules seed: counts made under other rules are recounted. #}
 {% macro subculture_rules_hash() -%}
+    {{ return(seed_fingerprint('rules_subculture_tags', "tag || '=' || subculture")) }}
+{%- endmacro %}
+
+{# A fingerprint of a rules seed's rows (row: a text expression of the columns that matter). #}
+{% macro seed_fingerprint(seed, row) -%}
     {%- if not execute -%}
         {{ return('') }}
     {%- endif -%}
     {%- set query -%}
-        select {{ md5_of_sorted("tag || '=' || subculture") }}
-        from {{ ref('rules_subculture_tags') }}
+        select {{ md5_of_sorted(row) }} from {{ ref(seed) }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0]) }}
 {%- endmacro %}

@@ -67,6 +67,19 @@
   lineage when its base model matches a row (it is built on SD 1.5 or a named derivative), or, on
   Hugging Face, when its own repo id does (it is one of them).
 #}
+{#
+  Whether a model (platform, model_id, base_model: column expressions) is of a rule's lineage: its
+  base model matches, or, on Hugging Face, its own repo id does. The join condition of
+  int_sd15_lineage_models and of int_sd15_lineage_counts (which applies it to earlier attributes).
+#}
+{% macro sd15_lineage_rule_applies(rules, platform, model_id, base_model) -%}
+    {{ rules }}.platform = {{ platform }}
+    and (
+        {{ sd15_lineage_match(rules, base_model) }}
+        or ({{ platform }} = 'huggingface' and {{ sd15_lineage_match(rules, model_id) }})
+    )
+{%- endmacro %}
+
 {% macro sd15_lineage_match(rules, value) -%}
     (
         ({{ rules }}.match = 'exact' and lower({{ value }}) = lower({{ rules }}.base_model))

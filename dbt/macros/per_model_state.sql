@@ -33,14 +33,15 @@
   then each item's row is its old row merged with the new sightings. Otherwise (a snapshot
   retaken, or imported late, before some sighting already loaded) the platform's rows are all
   recomputed from every sighting: correct whatever changed, paid only on such a build; a row no
-  sighting supports any more is removed by delete_models_of_replaced_snapshots.
+  sighting supports any more is removed by delete_models_of_replaced_snapshots. date_column: the
+  table's column naming the snapshot a row comes from (a per-snapshot table's own snapshot_date).
 #}
-{% macro appends_to_loaded(platform, load_from) -%}
+{% macro appends_to_loaded(platform, load_from, date_column='last_seen') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return(true) }}
     {%- endif -%}
     {%- set query -%}
-        select count(*) from {{ this }} where platform = '{{ platform }}' and last_seen >= {{ load_from }}
+        select count(*) from {{ this }} where platform = '{{ platform }}' and {{ date_column }} >= {{ load_from }}
     {%- endset -%}
     {{ return(run_query(query).columns[0].values()[0] == 0) }}
 {%- endmacro %}
@@ -48,4 +49,21 @@
 {# The rows a model of this kind must (re)compute from, given the two macros above. #}
 {% macro model_sightings_filter(load_from, appending, date_column='snapshot_date') -%}
     {{- date_column ~ ' >= ' ~ load_from if appending else 'true' -}}
+{%- endmacro %}
+
+{#
+  The last complete model snapshot of a platform before `since` (a date literal), as a date
+  literal ('0001-01-01' when there is none, or on a full build): where a table kept per snapshot
+  finds the state each model had before the snapshots it computes, one snapshot pruned by date
+  instead of every earlier one.
+#}
+{% macro model_snapshot_before(platform, since) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(max(snapshot_date), date '0001-01-01') from {{ ref('int_snapshots') }}
+        where entity = 'model' and platform = '{{ platform }}' and snapshot_date < {{ since }}
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
 {%- endmacro %}

@@ -3,13 +3,15 @@
 -- tier, which needs every other tier first: see model_snapshots).
 -- depends_on: {{ ref('int_snapshots') }}
 
-with snapshots as ({{ snapshots_to_load('civitai_models') }}),
+{% set load_from = reload_from('civitai_models') %}
+
+with snapshots as ({{ snapshots_to_load('civitai_models', load_from) }}),
 
 models as (
     select models.*, snapshots.snapshot_version
     from {{ ref('stg_civitai__models') }} as models
     inner join snapshots using (snapshot_date)
-    where models.snapshot_date >= {{ reload_from('civitai_models') }}
+    where models.snapshot_date >= {{ load_from }}
 ),
 
 versions as (
@@ -19,7 +21,7 @@ versions as (
         {{ arg_max('base_model', 'created_at') }} as latest_base_model,
         {{ list_agg_flatten('trained_words') }} as trained_words
     from {{ ref('stg_civitai__model_versions') }}
-    where snapshot_date >= {{ reload_from('civitai_models') }}
+    where snapshot_date >= {{ load_from }}
     group by snapshot_date, model_id
 ),
 
@@ -85,7 +87,9 @@ select
     enriched.download_count as downloads_total,
     cast(null as bigint) as downloads_30d,
     case enriched.mode when 'TakenDown' then 'taken_down' when 'Archived' then 'archived' else 'active' end as status,
-    enriched.tags
+    enriched.tags,
+    -- UTC: when the build that (re)loaded this snapshot started (a build writes whole snapshots)
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as loaded_at
 from enriched
 left join name_matches using (snapshot_date, model_id)
 left join tagged using (snapshot_date, model_id)

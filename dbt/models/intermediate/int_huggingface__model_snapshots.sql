@@ -3,13 +3,15 @@
 -- declared real-person flag; names are matched in the repo id, gender from tags only.
 -- depends_on: {{ ref('int_snapshots') }}
 
-with snapshots as ({{ snapshots_to_load('hf_models') }}),
+{% set load_from = reload_from('hf_models') %}
+
+with snapshots as ({{ snapshots_to_load('hf_models', load_from) }}),
 
 models as (
     select models.*, snapshots.snapshot_version
     from {{ ref('stg_huggingface__models') }} as models
     inner join snapshots using (snapshot_date)
-    where models.snapshot_date >= {{ reload_from('hf_models') }}
+    where models.snapshot_date >= {{ load_from }}
 ),
 
 ngrams as (
@@ -70,7 +72,9 @@ select
     models.downloads_all_time as downloads_total,
     models.downloads_30d,
     'active' as status,
-    models.tags
+    models.tags,
+    -- UTC: when the build that (re)loaded this snapshot started (a build writes whole snapshots)
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as loaded_at
 from models
 left join name_matches using (snapshot_date, model_id)
 left join tagged using (snapshot_date, model_id)

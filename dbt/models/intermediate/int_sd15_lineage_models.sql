@@ -18,11 +18,7 @@ matches as (
         {{ sd15_lineage_match('rules', 'models.model_id') }} and models.platform = 'huggingface' as is_named
     from models
     inner join rules
-        on rules.platform = models.platform
-        and (
-            {{ sd15_lineage_match('rules', 'models.base_model') }}
-            or (models.platform = 'huggingface' and {{ sd15_lineage_match('rules', 'models.model_id') }})
-        )
+        on {{ sd15_lineage_rule_applies('rules', 'models.platform', 'models.model_id', 'models.base_model') }}
 ),
 
 ranked as (

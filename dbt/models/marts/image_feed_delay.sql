@@ -1,13 +1,18 @@
+{{ config(on_schema_change='fail', **incremental_by_snapshot('snapshot_date')) }}
 -- How long Civitai images took to reach hubwatch. For each complete image snapshot: the images it
 -- was the first to see, and how many days passed between their creation and that snapshot. An image
 -- enters the feed only once rated, sometimes weeks after it was created; a snapshot taken less often
 -- than daily adds its own interval. n_created_before_previous counts the new images created before
 -- the previous image snapshot's date: images that reached the feed late (or that a re-sweep found).
--- Recomputed whole on every build (one grouping of `images` by first_seen).
+-- Kept per snapshot: a build computes the rows of the snapshots it (re)loads (reload_from), from the
+-- images first seen in them. An image's first sighting moves only to or from such a snapshot (one
+-- imported late, or retaken), and so does a snapshot's predecessor; a withdrawal is a full refresh.
+-- depends_on: {{ ref('int_snapshots') }}
+{%- set load_from = reload_from('civitai_images') %}
 with snapshots as (
-    select snapshot_date, kind, prev_snapshot_date
+    select snapshot_date, snapshot_version, kind, prev_snapshot_date
     from {{ ref('int_snapshots') }}
-    where source = 'civitai_images'
+    where source = 'civitai_images' and snapshot_date >= {{ load_from }}
 ),
 
 feed as (
@@ -21,7 +26,7 @@ new_images as (
         cast(images.created_at as date) < snapshots.prev_snapshot_date as created_before_previous
     from {{ ref('images') }} as images
     inner join snapshots on snapshots.snapshot_date = images.first_seen
-    where images.platform = 'civitai'
+    where images.platform = 'civitai' and images.first_seen >= {{ load_from }}
 ),
 
 delays as (
@@ -53,7 +58,8 @@ select
     feed.swept_back_to,
     feed.high_water_mark,
     feed.overlap_hours,
-    feed.stop_reason
+    feed.stop_reason,
+    snapshots.snapshot_version
 from snapshots
 left join feed on feed.snapshot_date = snapshots.snapshot_date
 left join delays on delays.snapshot_date = snapshots.snapshot_date

@@ -3,6 +3,7 @@
 -- hash tier (see the hash_tier_rules docs) and the download delta since the previous snapshot
 -- of the same source and scope.
 -- depends_on: {{ ref('int_snapshots') }}
+{%- set load_from = {'civitai': reload_from('civitai_models', 'civitai'), 'huggingface': reload_from('hf_models', 'huggingface')} %}
 
 {#- both platforms' classified snapshots, column by column (by name: Spark stores partition columns last) -#}
 {%- set columns = [
@@ -13,10 +14,10 @@
 ] %}
 with classified as (
     select {{ columns | join(', ') }} from {{ ref('int_civitai__model_snapshots') }}
-    where snapshot_date >= {{ reload_from('civitai_models', 'civitai') }}
+    where snapshot_date >= {{ load_from['civitai'] }}
     union all
     select {{ columns | join(', ') }} from {{ ref('int_huggingface__model_snapshots') }}
-    where snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}
+    where snapshot_date >= {{ load_from['huggingface'] }}
 ),
 
 flagged as (  -- the registry: each flagged weight file, the model it was flagged on, and since when
@@ -28,8 +29,8 @@ flagged as (  -- the registry: each flagged weight file, the model it was flagge
 files as (  -- every file of this snapshot whose hash the registry holds, both platforms, of any type
     select platform, model_id, snapshot_date, sha256, is_weight
     from {{ ref('int_model_files') }}
-    where ((platform = 'civitai' and snapshot_date >= {{ reload_from('civitai_models', 'civitai') }})
-            or (platform = 'huggingface' and snapshot_date >= {{ reload_from('hf_models', 'huggingface') }}))
+    where ((platform = 'civitai' and snapshot_date >= {{ load_from['civitai'] }})
+            or (platform = 'huggingface' and snapshot_date >= {{ load_from['huggingface'] }}))
         and sha256 in (select sha256 from flagged)
 ),
 
