@@ -66,11 +66,9 @@ def new_code(to: Path) -> Path:
     shutil.copy2(REPO / "dbt" / "target" / "manifest.json", to / "dbt" / "target" / "manifest.json")
     model = to / "dbt" / "models" / "intermediate" / f"{CHANGED}.sql"
     sql = model.read_text()
-    assert "    enriched.name,\n" in sql and "    enriched.tags\nfrom enriched" in sql
+    assert "    enriched.name,\n" in sql and "    enriched.tags,\n" in sql
     sql = sql.replace("    enriched.name,\n", "    'v2:' || enriched.name as name,\n")
-    model.write_text(
-        sql.replace("    enriched.tags\nfrom enriched", "    enriched.tags,\n    'v2' as logic_probe\nfrom enriched")
-    )
+    model.write_text(sql.replace("    enriched.tags,\n", "    enriched.tags,\n    'v2' as logic_probe,\n"))
     return to
 
 
