@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 
+import dagster as dg
 import orjson
 import pytest
 
@@ -99,3 +100,54 @@ def test_dbt_log_keeps_every_debug_line_as_plain_text(measures_home):
     results = orjson.loads((targets[-1] / "run_results.json").read_bytes())["results"]
     model = next(r for r in results if r["unique_id"].startswith("model."))
     assert f"On {model['unique_id']}:" in log  # the SQL dbt ran for it
+
+
+def tiny_definitions(job_name: str):
+    """A job of an asset and its check under `job_name`, with the resource run_job configures."""
+    from dagster_project.defs.resources import HubwatchSettings
+
+    @dg.asset
+    def table() -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"rows": 1})
+
+    @dg.asset_check(asset=table)
+    def has_rows() -> dg.AssetCheckResult:
+        return dg.AssetCheckResult(passed=True)
+
+    return dg.Definitions(
+        assets=[table],
+        asset_checks=[has_rows],
+        jobs=[dg.define_asset_job(job_name)],
+        resources={"settings": HubwatchSettings()},
+    )
+
+
+@pytest.mark.parametrize("job_name", ["rebuild_from_raw_job", "daily_snapshot_job", "publish_job"])
+def test_a_build_run_checkpoints_its_history_less_often_than_other_runs(tmp_path, job_name):
+    """A build stores ~1,400 events: its run's SQLite files checkpoint their WAL every BUILD_WAL_PAGES
+    (SQLite's default), not every 16 pages (~640 checkpoints, ~3,800 syncs a year-tier day); every
+    other run keeps the small WAL a nearly full disk needs, and so does what comes after a build."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    from dagster_project import runs
+
+    runs.relax_sqlite_sync()  # hubwatch's settings first, then this test's look at them
+    autocheckpoints: list[int] = []
+
+    def look(dbapi_connection, _record) -> None:
+        autocheckpoints.append(dbapi_connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+
+    event.listen(Engine, "connect", look)
+    try:
+        outcome = runs.run_job(tmp_path / "home", job_name, definitions=tiny_definitions(job_name))
+        during = list(autocheckpoints)
+        runs.use_instance(tmp_path / "home").get_runs()  # a connection after the run
+    finally:
+        event.remove(Engine, "connect", look)
+    assert outcome.success, outcome.error
+    if job_name == runs.BUILD_JOB:
+        assert runs.BUILD_WAL_PAGES in during and runs.BUILD_WAL_PAGES >= 1000, during
+    else:
+        assert set(during) == {runs.WAL_PAGES}, during
+    assert autocheckpoints[len(during) :] and set(autocheckpoints[len(during) :]) == {runs.WAL_PAGES}
