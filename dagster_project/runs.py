@@ -98,15 +98,27 @@ def _normal_sync_in_wal(dbapi_connection, _record) -> None:
         if str(mode).lower() == "wal":
             dbapi_connection.execute("PRAGMA synchronous=NORMAL")
             # a kept-open database checkpoints its WAL every 16 pages (64 KiB; SQLite's default is 1000
-            # pages), so a run's history needs only a few hundred KB more disk than when each close did
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={WAL_PAGES}")
+            # pages), so a run's history needs only a few hundred KB more disk than when each close did;
+            # a build's run every BUILD_WAL_PAGES (storage_kept_open)
+            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={_run_wal_pages}")
 
 
 WAL_PAGES = 16
+BUILD_WAL_PAGES = 1000
+"""A build stores ~1,400 events (a table's materialisation and a check's evaluation per dbt node): at
+16 pages its run checkpointed ~640 times, each syncing the WAL twice and the database once (strace
+of a year-tier day: 3,814 fdatasyncs in the parent); at SQLite's default of 1000 pages (4 MiB of WAL
+at most, per file, during the run) a handful. Durability is the same kind: with synchronous=NORMAL
+a killed process loses nothing; only a power loss may drop the run history's events since the last
+checkpoint, now up to a build's whole history (Dagster's record; the build record, which publish
+trusts, and the warehouse have their own syncs). Other runs keep 16: a snapshot on a nearly full disk
+(test_cli_errors' levels) needs its small WAL."""
+_run_wal_pages = WAL_PAGES  # what SQLite connections opened during the current run get
+BUILD_JOB = "rebuild_from_raw_job"  # the job of the dbt assets (a build; with publish's assets too)
 
 
 @contextlib.contextmanager
-def storage_kept_open(instance):
+def storage_kept_open(instance, wal_pages: int = WAL_PAGES):
     """While a run executes, Dagster's SQLite run and event storages reuse one engine, and one open
     connection, per database file.
 
@@ -118,7 +130,9 @@ def storage_kept_open(instance):
     statements. Nothing else changes: every event is still its own transaction, committed before
     Dagster goes on (as durable as before: WAL with synchronous=NORMAL, relax_sqlite_sync), and the
     WAL is checkpointed by SQLite every WAL_PAGES and once when the engines close at the end of the
-    run; a killed process leaves the WAL, which the next connection recovers."""
+    run; a killed process leaves the WAL, which the next connection recovers. wal_pages: the WAL
+    autocheckpoint of the connections opened during the run (BUILD_WAL_PAGES for a build)."""
+    global _run_wal_pages
     events, runs = instance.event_log_storage, instance.run_storage
     patched = []
     engines: dict[str, Any] = {}
@@ -129,6 +143,7 @@ def storage_kept_open(instance):
     if type(runs).__name__ == "SqliteRunStorage" and "connect" not in vars(runs):
         runs.connect = _pooled_run_connect(runs, engines)
         patched.append((runs, "connect"))
+    _run_wal_pages = wal_pages
     try:
         yield
     finally:
@@ -137,6 +152,7 @@ def storage_kept_open(instance):
         for engine in engines.values():
             with contextlib.suppress(Exception):
                 engine.dispose()
+        _run_wal_pages = WAL_PAGES
 
 
 _engines_lock = threading.Lock()
@@ -328,7 +344,7 @@ def run_job(
         with (
             contextlib.redirect_stdout(log),
             contextlib.redirect_stderr(log),
-            storage_kept_open(instance),
+            storage_kept_open(instance, BUILD_WAL_PAGES if job_name == BUILD_JOB else WAL_PAGES),
             signal_handlers_kept(),
         ):
             result = job.execute_in_process(
@@ -415,7 +431,7 @@ def build_warehouse(
         wanted = needed.resolve(definitions.resolve_asset_graph())
         keys = [k for k in keys if k in wanted]
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": engine}}}}
-    return run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
+    return run_job(home, BUILD_JOB, run_config=config, asset_selection=keys, definitions=definitions)
 
 
 def record_failed_run(home: Path, run_id: str, job: str, partition: str | None, message: str) -> None:
