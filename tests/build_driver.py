@@ -1,12 +1,12 @@
 """One build in a process of its own, for the crash harness (it SIGKILLs itself at the step
-HUBWATCH_CRASH_AT names): python -m tests.build_driver HOME.
+HUBWATCH_CRASH_AT names) and for test_orchestration's second process: python -m tests.build_driver HOME.
 
 It runs the job `hubwatch build` runs (build_warehouse: rebuild_from_raw_job's dbt assets, same
 verification, build record and dbt child) over every incremental model and what they read, the
 tables whose state a finished dbt run leaves for the next build to meet: every other table is
 rebuilt whole by the next build whatever this one did. Killed at `dbt-finished`, it leaves what a
 whole build leaves there (its dbt run complete, its record written, Dagster's run unfinished, its
-dbt target unpruned), at about a third of the nodes."""
+dbt target unpruned), at about a third of the nodes. It exits 0 when the run succeeded, 1 when not."""
 
 import sys
 from pathlib import Path
@@ -41,6 +41,8 @@ def main() -> None:
     keys = incremental_and_upstream(definitions)
     outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
     print("succeeded" if outcome.success else f"failed: {outcome.error}")
+    if not outcome.success:
+        raise SystemExit(1)  # a caller that waits for it (test_orchestration) sees it failed
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -108,23 +109,10 @@ def build(home: Path, *, full_refresh: bool = False, tz: str | None = None, must
     command runs (verification, dbt, build record), without its subprocess. tz: the time zone the
     build runs in (TZ, as a user's shell would set it). Returns the RunOutcome; must_pass asserts
     it succeeded, with what failed."""
-    import time
-
     from dagster_project.runs import build_warehouse
 
-    saved = os.environ.get("TZ")
-    if tz:
-        os.environ["TZ"] = tz
-        time.tzset()
-    try:
+    with time_zone(tz):
         outcome = build_warehouse(home, full_refresh=full_refresh)
-    finally:
-        if tz:
-            if saved is None:
-                os.environ.pop("TZ", None)
-            else:
-                os.environ["TZ"] = saved
-            time.tzset()
     if must_pass:
         assert outcome.success, (outcome.error, outcome.failed_checks)
     return outcome
@@ -382,3 +370,66 @@ def no_fsync(monkeypatch):
     crawls saw (each snapshot fsyncs dozens of files: on a disk shared with other jobs, seconds a
     snapshot). What survives a power loss is test_crash_safety's and the crash harness's question."""
     monkeypatch.setattr(os, "fsync", lambda _fd: None)
+
+
+# -- worlds-f: the state a build leaves for the next, at a third of a build ----------------------------
+# Where a test builds only so that a later build has a warehouse to start from, what it needs of the
+# first build is the state the next one meets: every incremental model (and what they read). Every
+# other table is rebuilt whole by any later build, whatever the first did (tests/build_driver.py).
+
+
+@contextlib.contextmanager
+def time_zone(tz: str | None):
+    """TZ set for the duration (as a user's shell would set it), then put back; None: left alone."""
+    import time
+
+    saved = os.environ.get("TZ")
+    if tz:
+        os.environ["TZ"] = tz
+        time.tzset()
+    try:
+        yield
+    finally:
+        if tz:
+            if saved is None:
+                os.environ.pop("TZ", None)
+            else:
+                os.environ["TZ"] = saved
+            time.tzset()
+
+
+def build_incremental_state(home: Path, *, tz: str | None = None):
+    """`hubwatch build`'s job in this process over every incremental model and what they read
+    (tests/build_driver.py's selection; its checks run): the warehouse a later build meets, at about
+    a third of a whole build's nodes. Its build record says `partial` (publish refuses it); the next
+    whole build makes every other table. Returns the RunOutcome; asserts it succeeded."""
+    from dagster_project.runs import code_location, run_job
+    from tests.build_driver import incremental_and_upstream
+
+    definitions = code_location(home)
+    config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
+    keys = incremental_and_upstream(definitions)
+    with time_zone(tz):
+        outcome = run_job(
+            home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions
+        )
+    assert outcome.success, (outcome.error, outcome.failed_checks)
+    return outcome
+
+
+def build_upstream(home: Path, tables, *, full_refresh: bool = False):
+    """`hubwatch build`'s job in this process over what the named tables ("schema.name", any layer)
+    need: them and everything upstream, with their checks (build_warehouse(upstream_of=...) takes
+    marts only). Returns the RunOutcome; asserts it succeeded."""
+    import dagster as dg
+
+    from dagster_project.runs import code_location, run_job
+
+    definitions = code_location(home)
+    wanted = dg.AssetSelection.assets(*(dg.AssetKey(t.split(".")) for t in tables)).upstream()
+    needed = wanted.resolve(definitions.resolve_asset_graph())
+    keys = [k for k in definitions.resolve_all_asset_keys() if k in needed and k.path[0] != "raw"]
+    config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": "duckdb"}}}}
+    outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
+    assert outcome.success, (outcome.error, outcome.failed_checks)
+    return outcome

@@ -184,20 +184,34 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     assert prompted[0] > 0 and prompted[1] > 0
 
 
-@pytest.mark.parametrize("model", ["int_images_made_with", "int_images_prompted"])
-def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(day_by_day, model, tmp_path):
+GRAIN_MODELS = ("int_images_made_with", "int_images_prompted")  # neither reads the other
+
+
+@pytest.fixture(scope="module")
+def repeated_keys(day_by_day, tmp_path_factory):
+    """A copy of the day-by-day home with one row the latest build wrote repeated in each per-image
+    table, then the two tables alone selected, through the dbt assets as `hubwatch build` runs
+    them (with no new snapshot each keeps its repeated row, and its tests run): one run for both,
+    as neither is upstream of the other (a failure of one skips nothing of the other). Returns the
+    run's outcome."""
+    home = tmp_path_factory.mktemp("repeated-keys") / "home"
+    shutil.copytree(day_by_day["home"], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        for model in GRAIN_MODELS:
+            table = f"intermediate.{model}"
+            latest = f"loaded_at = (select max(loaded_at) from {table})"  # noqa: S608 (fixed names)
+            con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
+    return run_job(
+        home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["intermediate", m]) for m in GRAIN_MODELS]
+    )
+
+
+@pytest.mark.parametrize("model", GRAIN_MODELS)
+def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeated_keys, model):
     """The grain tests of the two per-image tables look only at the keys of the rows the latest
     build wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the
-    whole table: a repeated row among them fails the build (the table alone selected, through the
-    dbt assets as `hubwatch build` runs them: with no new snapshot it keeps the repeated row)."""
-    home = tmp_path / "home"
-    shutil.copytree(day_by_day["home"], home)
-    table = f"intermediate.{model}"
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute(
-            f"insert into {table} select * from {table} where loaded_at = (select max(loaded_at) from {table}) limit 1"  # noqa: S608 (fixed names)
-        )
-    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["intermediate", model])])
+    whole table: a repeated row among them fails the build (the repeated_keys run)."""
+    outcome = repeated_keys
     assert not outcome.success
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
     assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed

@@ -15,12 +15,13 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse, run_job
+from dagster_project.runs import run_job
 from ingest.fakehub import FakeHub
 from ingest.fakehub.world import World
 from ingest.http import Politeness
 from ingest.snapshots import Endpoints, take_snapshot
 from ingest.withdraw import withdraw
+from tests.conftest import build_upstream
 
 pytestmark = pytest.mark.slow
 # across the 2025-05-22 ban, so that models are taken down, archived and vanish; the first day is
@@ -29,14 +30,6 @@ pytestmark = pytest.mark.slow
 DAYS = [date(2024, 1, 1), date(2025, 6, 1)]
 LATE_DAY = date(2025, 4, 1)  # taken after the others: every later snapshot's predecessor changes
 NEXT_DAY = date(2025, 7, 1)  # an ordinary day after the retake: merged into what the retake left
-# a build of what they need: model_snapshots, models and their history, the counters, the indexes
-MARTS = (
-    "lifecycle_by_snapshot",
-    "engagement_monthly",
-    "image_resources",
-    "real_person_downloads_by_snapshot",
-    "sd15_lineage_by_snapshot",
-)
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
     "marts.models": "select * from marts.models order by all",
@@ -83,8 +76,9 @@ def snapshot(hub, home, day, force=False):
 
 
 def build(home, full_refresh=False):
-    outcome = build_warehouse(home, full_refresh=full_refresh, upstream_of=MARTS)
-    assert outcome.success, outcome
+    """A build of what the tables need: them and their upstream (model_snapshots, models and their
+    history, the counters, the indexes), with their checks; asserts it succeeded."""
+    build_upstream(home, TABLES, full_refresh=full_refresh)
 
 
 def query(home: Path, sql: str, params=None) -> list[tuple]:

@@ -108,7 +108,11 @@ def last_error_line(done: subprocess.CompletedProcess) -> str:
 
 def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
     """A failing data test makes dbt skip everything downstream while build_info already names the
-    new snapshot: the warehouse mixes two builds. Publish refuses it, naming the failed build."""
+    new snapshot: the warehouse mixes two builds. Publish refuses it, naming the failed build. The
+    build is `hubwatch build`'s job over what the two tables that show the mix need (their upstream:
+    model_snapshots and its failing grain test among them), as build_warehouse(upstream_of=...)
+    selects: a whole build fails and skips the same way, and publish refuses a failed build before
+    it asks how much of the warehouse the build selected (the refusal names the failure)."""
     before = publish_state(home)
     add_spare_snapshots(origin, home)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # one repeated row: the grain test fails
@@ -116,7 +120,8 @@ def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
         repeat = f"insert into marts.model_snapshots select * from marts.model_snapshots where {first} limit 1"  # noqa: S608 (constants)
         con.execute(repeat)
     env = env_for(origin, home)
-    built = build_warehouse(home)  # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
+    # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
+    built = build_warehouse(home, upstream_of=("build_info", "lifecycle_by_snapshot"))
     assert not built.success
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
     assert record["run_id"] == built.run_id

@@ -9,14 +9,13 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.runs import build_warehouse
 from dagster_project.warehouse import vanished_snapshots
 from ingest import pagestore
 from ingest.home import snapshot_path, withdrawn_path
 from ingest.importers import import_crawl
 from ingest.landing import read_manifest
 from ingest.withdraw import withdraw, withdrawals
-from tests.conftest import REAL, copy_home, hub_env, hubwatch
+from tests.conftest import REAL, build_incremental_state, copy_home, hub_env, hubwatch
 
 SELECTION_2023 = REAL / "civitai_v1_models_items_2023-07_selection.json"
 PAGE_2024 = REAL / "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json"
@@ -85,11 +84,12 @@ def test_a_withdrawn_snapshot_leaves_every_table_at_the_next_build(fakehub, real
     assert models == ids_in(PAGE_2024)
 
     # the rebuild is done once, not at every build: `hubwatch build` says "left raw/" (and refreshes) exactly
-    # when vanished_snapshots lists something; the next build, in this process, is incremental and passes
+    # when vanished_snapshots lists something; the next build, in this process, is incremental and passes: the
+    # job over every incremental model (what a refresh would rebuild) and what they read, with their checks
     assert vanished_snapshots(home) == []
-    third = build_warehouse(home)
-    assert third.success, third.error
-    assert orjson.loads((home / "builds" / "latest.json").read_bytes())["full_refresh"] is False
+    third = build_incremental_state(home)  # asserts it succeeded
+    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["run_id"] == third.run_id and record["full_refresh"] is False
 
 
 def test_withdrawing_a_date_twice_keeps_both_and_nothing_is_deleted(tmp_path):
