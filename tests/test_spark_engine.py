@@ -15,8 +15,8 @@ table is rebuilt whole by the build under test, which runs every data test on th
 That step's parsed project is reused by the build (its partial parse, as a daily build reuses the
 one before). DuckDB's build and publish run in this process (conftest.build: the job `hubwatch
 build` runs; publish.package.publish), the Spark build and its publish as the commands a user runs.
-Both Spark steps run Spark tuned for short runs on small data (HUBWATCH_SPARK_JAVA_OPTIONS,
-HUBWATCH_SPARK_WHOLESTAGE_CODEGEN).
+Both Spark steps run Spark tuned for short runs on small data (SPARK_ENV: the JVM's flags,
+expressions and queries interpreted, no adaptive re-planning, one shuffle partition).
 Needs Java 17 (`make java`); skipped without it.
 """
 
@@ -53,10 +53,21 @@ SPARK_ENV = {
     "HUBWATCH_SPARK_DRIVER_MEMORY": "2g",
     # a short run on small data: no optimising JIT, one GC thread (about half the JVM's CPU time);
     # that JIT alone gets a 48 MB code cache, which the project's queries fill: the JVM then fails
-    # ("Out of space in CodeCache for adapters"), so it gets Java's usual 240 MB
-    "HUBWATCH_SPARK_JAVA_OPTIONS": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m",
+    # ("Out of space in CodeCache for adapters"), so it gets Java's usual 240 MB. Nor does Spark
+    # compile Java for each expression (spark.sql.codegen.factoryMode=NO_CODEGEN, the interpreted
+    # evaluation Spark's own test suites run; a system property "spark.*" is a Spark setting):
+    # compiling them with Janino was ~13 % of the JVM's CPU here (the results are the same: the
+    # comparison below holds).
+    "HUBWATCH_SPARK_JAVA_OPTIONS": (
+        "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
+        " -Dspark.sql.codegen.factoryMode=NO_CODEGEN"
+    ),
     # no Java compiled per query: on this little data compiling costs more than it saves
     "HUBWATCH_SPARK_WHOLESTAGE_CODEGEN": "false",
+    # nor re-planned between its stages (adaptive execution), over one shuffle partition: a few
+    # hundred rows need no more
+    "HUBWATCH_SPARK_ADAPTIVE": "false",
+    "HUBWATCH_SPARK_SHUFFLE_PARTITIONS": "1",
 }
 
 
