@@ -67,3 +67,13 @@
     {%- endset -%}
     {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
 {%- endmacro %}
+
+
+{#- The version of each platform's model snapshot (a retake's is the newer): the per-snapshot
+    figures carry it, so a reader sees which take of a day they count. -#}
+{% macro model_snapshot_versions() %}
+    select platform, snapshot_date, max(snapshot_version) as snapshot_version
+    from {{ ref('int_snapshots') }}
+    where entity = 'model'
+    group by platform, snapshot_date
+{% endmacro %}

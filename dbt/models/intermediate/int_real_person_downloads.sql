@@ -184,11 +184,6 @@ select
     cast(sum(downloads_fallen) as bigint) as downloads_fallen,
     max(versions.snapshot_version) as snapshot_version
 from contributions
-inner join (
-    select platform, snapshot_date, max(snapshot_version) as snapshot_version
-    from {{ ref('int_snapshots') }}
-    where entity = 'model'
-    group by platform, snapshot_date
-) as versions
+inner join ({{ model_snapshot_versions() }}) as versions
     on versions.platform = contributions.platform and versions.snapshot_date = contributions.snapshot_date
 group by contributions.platform, contributions.snapshot_date

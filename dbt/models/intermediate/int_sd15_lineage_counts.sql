@@ -221,11 +221,6 @@ select
     max(versions.snapshot_version) as snapshot_version,
     '{{ rules_hash }}' as rules_hash
 from figures
-inner join (
-    select platform, snapshot_date, max(snapshot_version) as snapshot_version
-    from {{ ref('int_snapshots') }}
-    where entity = 'model'
-    group by platform, snapshot_date
-) as versions
+inner join ({{ model_snapshot_versions() }}) as versions
     on versions.platform = figures.platform and versions.snapshot_date = figures.snapshot_date
 group by figures.platform, figures.snapshot_date
