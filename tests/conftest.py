@@ -32,6 +32,18 @@ FAST_ENV = {
 }
 
 
+@pytest.fixture(autouse=True)
+def signal_handlers_restored():
+    """A test that runs a Dagster job in this process without run_job (dg.materialize,
+    execute_in_process) leaves SIGTERM mapped to SIGINT's handler, which is "ignored" in a worker
+    started in the background: every later subprocess of that worker then ignored SIGTERM
+    (test_signals failed after test_startup on the same worker)."""
+    from dagster_project.runs import signal_handlers_kept
+
+    with signal_handlers_kept():
+        yield
+
+
 def load_real(name: str):
     return orjson.loads((REAL / name).read_bytes())
 

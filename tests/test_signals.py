@@ -37,8 +37,9 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def ignore_sigint() -> None:  # what a shell does to a background job
+def ignore_sigint() -> None:  # what a shell does to a background job (SIGTERM as the shell had it: default)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def test_a_background_process_still_stops_on_sigterm_after_a_job(fakehub, home):
