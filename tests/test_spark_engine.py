@@ -1,11 +1,12 @@
 """The same fakehub world built on both engines gives the same public tables.
 
-One home, as a user would have it: two snapshots built on Spark, a third added, then DuckDB builds
-all three and publishes; `hubwatch build --engine spark` adds the third incrementally
-(insert_overwrite of its snapshot partitions), running every data test, and publishes the same
-date again (--force). Every public table of the two packages must hold the same rows (EXCEPT ALL
-both ways, doubles rounded), build_info aside, which must name its engine: Spark's incremental
-build equals DuckDB's full one.
+One home, as a user would have it: the small world on four days (conftest.measures_home: every
+source, built whole on DuckDB, which test_model_measures and test_image_measures read too; copied
+here) published by DuckDB; the first three days built on Spark, the fourth added, and `hubwatch
+build --engine spark` adds it incrementally (insert_overwrite of its snapshot partitions), running
+every data test, then publishes the same date again (--force). Every public table of the two
+packages must hold the same rows (EXCEPT ALL both ways, doubles rounded), build_info aside, which
+must name its engine: Spark's incremental build equals DuckDB's full one.
 
 Spark's cost here is start-up and a per-query cost, not data (about a second per node, ~470
 nodes), so the module pays for one Spark build whole. The first Spark step only lays down what the
@@ -13,39 +14,44 @@ incremental build starts from: the incremental models and the models and seeds t
 by dbt on Spark with the vars and target `hubwatch build` gives it, without data tests (every other
 table is rebuilt whole by the build under test, which runs every data test on the final tables).
 That step's parsed project is reused by the build (its partial parse, as a daily build reuses the
-one before). DuckDB's build and publish run in this process (conftest.build: the job `hubwatch
-build` runs; publish.package.publish), the Spark build and its publish as the commands a user runs.
-Both Spark steps run Spark tuned for short runs on small data (SPARK_ENV: the JVM's flags,
+one before), and so is its JVM: the step runs in tests/spark_gateway.py, which keeps the JVM
+running, and the Spark build's pyspark starts its Spark context in it (PYSPARK_GATEWAY_PORT), its
+classes loaded and its code compiled, instead of starting a JVM of its own. DuckDB's publish runs
+in this process (publish.package.publish), the Spark build and its publish as the commands a user
+runs. Both Spark steps run Spark tuned for short runs on small data (SPARK_ENV: the JVM's flags,
 expressions and queries interpreted, no adaptive re-planning, one shuffle partition).
 Needs Java 17 (`make java`); skipped without it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 import uuid
-from datetime import date
 from pathlib import Path
 
 import duckdb
 import orjson
 import pytest
 
-from dagster_project.dbt_child import DBT
 from dagster_project.model_logic import record_built
 from dagster_project.warehouse import DBT_DIR, build_args, dbt_target, logic_refresh, parsed_for
 from ingest.files import sql_text
 from publish.package import PUBLIC_TABLES
-from tests.conftest import build, hub_env, hubwatch, snapshot_days
+from tests.conftest import MEASURES_DAYS, copy_home, hubwatch
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(shutil.which("java") is None, reason="Java 17 is not installed (make java)"),
 ]
-FIRST_DAYS = [date(2025, 1, 1), date(2025, 6, 1)]
-LAST_DAY = date(2025, 8, 1)
+# conftest.measures_home: the small world on four days, every source, built whole on DuckDB
+LAST_DAY = MEASURES_DAYS[-1]  # the first Spark step builds the days before it
+GATEWAY = Path(__file__).with_name("spark_gateway.py")  # runs the first Spark step, keeps its JVM
 INCREMENTAL = "incremental"  # the materialisation whose tables a build carries forward
 # a safety net, not a target: a build that takes minutes on an idle machine took 15 on one
 # shared by five builds at once (load 26), and a timeout there says nothing about Spark
@@ -58,14 +64,13 @@ SPARK_ENV = {
     # compile Java for each expression (spark.sql.codegen.factoryMode=NO_CODEGEN, the interpreted
     # evaluation Spark's own test suites run; a system property "spark.*" is a Spark setting):
     # compiling them with Janino was ~13 % of the JVM's CPU here (the results are the same: the
-    # comparison below holds). Interpreted, with adaptive execution off (below), a filter that
-    # dynamic partition pruning adds fails ("input[1, date, true] IN dynamicpruning#... has not
-    # finished": int_sd15_lineage_counts, int_real_person_downloads), so that pruning is off too: it
-    # only skips partitions, never changes a result.
+    # comparison below holds). Queries interpreted with adaptive execution off (below), a filter
+    # that dynamic partition pruning adds fails in Spark ("input[1, date, true] IN dynamicpruning#...
+    # has not finished": int_sd15_lineage_counts, int_real_person_downloads); the spark profile
+    # turns that pruning off under these settings (dbt/profiles.yml), which these builds test.
     "HUBWATCH_SPARK_JAVA_OPTIONS": (
         "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
         " -Dspark.sql.codegen.factoryMode=NO_CODEGEN"
-        " -Dspark.sql.optimizer.dynamicPartitionPruning.enabled=false"
     ),
     # no Java compiled per query: on this little data compiling costs more than it saves
     "HUBWATCH_SPARK_WHOLESTAGE_CODEGEN": "false",
@@ -76,22 +81,41 @@ SPARK_ENV = {
 }
 
 
-def spark_incremental_tables(home: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+@contextlib.contextmanager
+def spark_incremental_tables(home: Path, env: dict[str, str]):
     """The tables an incremental Spark build starts from (the incremental models and what they read,
     full build), without data tests: dbt on Spark with the arguments `hubwatch build --engine spark`
     would give it, its artefacts in a build folder of the home (so the build reuses its parse), and
     the record of the logic that built them, as `hubwatch build` keeps it (else the next build would
-    rebuild them whole: dagster_project/model_logic.py)."""
+    rebuild them whole: dagster_project/model_logic.py). dbt runs in tests/spark_gateway.py, which
+    keeps its JVM: yields the environment under which a later Spark process starts its Spark
+    context in that JVM (pyspark's PYSPARK_GATEWAY_PORT and _SECRET) rather than a JVM of its own;
+    the JVM stops when the block ends."""
     selection = ["--select", f"+config.materialized:{INCREMENTAL}", "--exclude-resource-type", "test"]
-    args = [*build_args(home, engine="spark"), *selection]
     target = dbt_target(home, uuid.uuid4().hex)
     places = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
-    done = subprocess.run(  # noqa: S603 (our own dbt, our own arguments)
-        [str(DBT), *args, *places, "--log-path", str(target)], env=env, capture_output=True, text=True, timeout=TIMEOUT
-    )
-    if done.returncode == 0:
+    args = [*build_args(home, engine="spark"), *selection, *places, "--log-path", str(target)]
+    info, log = home.parent / "spark-gateway.json", home.parent / "spark-gateway.log"  # beside the home
+    with log.open("wb") as out:
+        keeper = subprocess.Popen(  # noqa: S603 (our own helper, our own arguments)
+            [sys.executable, str(GATEWAY), str(info), *args], env=env, stdin=subprocess.PIPE, stdout=out, stderr=out
+        )
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not info.is_file() and keeper.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert info.is_file(), log.read_text()[-3000:]
+        kept = orjson.loads(info.read_bytes())
+        assert kept["success"] and kept["port"], log.read_text()[-3000:]
         record_built(home, "spark", target / "run_results.json", logic_refresh(home, "spark").fingerprints)
-    return done
+        yield {"PYSPARK_GATEWAY_PORT": str(kept["port"]), "PYSPARK_GATEWAY_SECRET": kept["secret"]}
+    finally:
+        keeper.stdin.close()  # the keeper exits, and its JVM with it
+        try:
+            keeper.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            keeper.kill()
+            keeper.wait()
 
 
 def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, list[tuple]]:
@@ -111,22 +135,41 @@ def table_differences(left: Path, right: Path, table: str) -> tuple[int, int, li
     return len(only_left), len(only_right), (only_left + only_right)[:3]
 
 
+def spark_env(home: Path) -> dict[str, str]:
+    """The environment of a `hubwatch` command on the home (no hub is crawled), Spark as above."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "CIVITAI_", "HF_", "PYSPARK_"))}
+    return {**env, "HUBWATCH_HOME": str(home), **SPARK_ENV}
+
+
+def set_aside(partitions: list[Path], home: Path, aside: Path) -> None:
+    """Raw partitions moved between raw/ and a folder beside the home, keeping raw/'s layout
+    (a rename: their bytes and times are kept, so raw/ verifies as before)."""
+    for partition in partitions:
+        to = aside / partition.relative_to(home)
+        to.parent.mkdir(parents=True, exist_ok=True)
+        partition.rename(to)
+
+
 @pytest.fixture(scope="module")
-def packages(tmp_path_factory, small_world):
-    from ingest.fakehub import FakeHub
+def packages(tmp_path_factory, measures_home):
     from publish.package import publish
 
-    home = tmp_path_factory.mktemp("engines") / "home"
-    with FakeHub(small_world) as hub:
-        env = {**hub_env(hub, home), **SPARK_ENV}
-        snapshot_days(hub, home, FIRST_DAYS)
-        first = spark_incremental_tables(home, env)
-        assert first.returncode == 0, first.stdout[-3000:]
-        snapshot_days(hub, home, [LAST_DAY])
-    build(home)  # DuckDB, over all three snapshots
+    home = copy_home(measures_home, tmp_path_factory.mktemp("engines") / "home")
     duckdb_package = home.parent / "duckdb-package"
-    shutil.copytree(publish(home, publish_date=LAST_DAY).path, duckdb_package)
-    spark = hubwatch("build", "--engine", "spark", env=env, timeout=TIMEOUT)
+    shutil.copytree(publish(home, publish_date=LAST_DAY).path, duckdb_package)  # DuckDB's, built whole
+    env = spark_env(home)
+    last_day = sorted(home.glob(f"raw/*/snapshot_date={LAST_DAY.isoformat()}"))
+    assert len(last_day) >= 2, last_day
+    with contextlib.ExitStack() as stack:
+        aside = home.parent / "last-day"
+        set_aside(last_day, home, aside)  # Spark's first step sees the first days only
+        kept_jvm = stack.enter_context(spark_incremental_tables(home, env))
+        set_aside([aside / p.relative_to(home) for p in last_day], aside, home)  # the last day arrives
+        # a DuckDB build's parse is the home's newest (as if DuckDB had built since): the Spark build
+        # must still start from Spark's (warehouse.reuse_parse)
+        duckdb_parse = next(p for p in sorted((home / "dbt" / "target").glob("2*")) if parsed_for(p) == "duckdb")
+        duckdb_parse.rename(dbt_target(home, uuid.uuid4().hex))
+        spark = hubwatch("build", "--engine", "spark", env={**env, **kept_jvm}, timeout=TIMEOUT)
     assert spark.returncode == 0, spark.stderr[-3000:]
     checks = re.search(r"checks: (\d+) passed, (\d+) failed", spark.stderr)
     assert checks and int(checks[1]) > 0 and checks[2] == "0", spark.stderr[-3000:]  # the data tests ran on Spark
