@@ -334,7 +334,7 @@ def write_run_file(target: Path, home: Path, raw_files: dict[str, str]) -> Path:
     """What dbt reads at run time only, in the build's target folder, where hubwatch-dbt finds it
     (dbt_child.py): dbt runs inside the home, opening the warehouse by its path relative to the
     home; $HUBWATCH_HOME (the salt of creator hashes is under it) and the raw files' lists (the
-    views of raw/, macros/raw_sources.sql) name the home by absolute path, so every view keeps
+    macros over raw/, macros/raw_sources.sql) name the home by absolute path, so every view keeps
     absolute paths and the warehouse opens from any folder."""
     env = {
         "HUBWATCH_HOME": str(home),

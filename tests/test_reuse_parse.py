@@ -76,7 +76,7 @@ def test_the_engine_is_read_from_dbts_own_manifest(tmp_path):
 def test_homes_at_different_paths_give_dbt_the_same_arguments_and_their_paths_at_run_time(tmp_path):
     """Two homes holding the same snapshots: the same `dbt build` arguments (vars included, which
     are `make manifest`'s: parse_vars), none naming a home; each home's paths go into its build's
-    run file, absolute (the raw views and the salt), but for the warehouse, relative to the home
+    run file, absolute (the raw files and the salt), but for the warehouse, relative to the home
     dbt runs in."""
     first = tmp_path / "first" / "home"
     with FakeHub(build_world(seed=5, n_models=12, n_images=30, n_repos=6)) as hub:

@@ -5,13 +5,16 @@
   (each partition folder holds several tables' files and the manifest), differing schemas of older
   snapshots are merged, and the manifests are read as whole-file text.
 
-  DuckDB: a view raw.<table> per source, `select * from` the source's meta `read` with {files} the
-  DuckDB list of its files (globs, by absolute path, so the warehouse opens from any folder).
-  `hubwatch build` hands the lists to dbt in the environment variable HUBWATCH_DBT_RAW (JSON:
-  source meta `raw_table` -> list), which dbt reads only here, at run time: it is in no var and no
-  parsed file, so the parsed project is the same for every home and dbt reuses a parse made in
-  another (dbt hashes its --vars and the profile's connection values: dagster_project/warehouse.py,
-  build_args). dbt run by hand, without it, reads the views the last build made.
+  DuckDB: a table macro raw.<table>() per source (the source's external_location), `select * from`
+  the source's meta `read` with {files} the DuckDB list of its files (globs, by absolute path, so
+  the warehouse opens from any folder). A macro, not a view: a view is bound when made (DuckDB lists
+  and reads every file's schema: ~1 s for the raw tables at a year of snapshots), and the staging
+  views that read it would bind it again; a macro is bound where it is used. `hubwatch build` hands
+  the lists to dbt in the environment variable HUBWATCH_DBT_RAW (JSON: source meta `raw_table` ->
+  list), which dbt reads only here, at run time: it is in no var and no parsed file, so the parsed
+  project is the same for every home and dbt reuses a parse made in another (dbt hashes its --vars
+  and the profile's connection values: dagster_project/warehouse.py, build_args). dbt run by hand,
+  without it, reads through the macros the last build made.
 
   Spark: an external table per source (dropping one never touches its files). `hubwatch build
   --engine spark` passes the folders in the var raw_locations (source meta `raw_table` -> folder
@@ -25,10 +28,10 @@
     {%- set sources = graph.sources.values() | selectattr('source_name', 'equalto', 'raw') | list -%}
     {%- set schema = api.Relation.create(database=sources[0].database, schema=sources[0].schema).without_identifier() -%}
     {%- if not given -%}
-        {%- set found = run_query("select count(*) from duckdb_views() where database_name = "
-            ~ sql_string(schema.database) ~ " and schema_name = " ~ sql_string(schema.schema)) -%}
+        {%- set found = run_query("select count(*) from duckdb_functions() where function_type = 'table_macro'"
+            ~ " and database_name = " ~ sql_string(schema.database) ~ " and schema_name = " ~ sql_string(schema.schema)) -%}
         {%- if found.columns[0].values()[0] < sources | length -%}
-            {{ exceptions.raise_compiler_error("no views of raw/ in this warehouse yet: run the first build through `hubwatch build`") }}
+            {{ exceptions.raise_compiler_error("raw/ is not readable in this warehouse yet: run the first build through `hubwatch build`") }}
         {%- endif -%}
         {{ return('') }}
     {%- endif -%}
@@ -40,8 +43,8 @@
             {{ exceptions.raise_compiler_error("no raw files for source " ~ node.name ~ ": run it through `hubwatch build`") }}
         {%- endif -%}
         {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier) -%}
-        {%- do statements.append('create or replace view ' ~ relation ~ ' as select * from '
-            ~ node.meta.read | replace('{files}', listed)) -%}
+        {%- do statements.append('create or replace macro ' ~ relation ~ '() as table select * from '
+            ~ node.meta['read'] | replace('{files}', listed)) -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
