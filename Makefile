@@ -62,8 +62,12 @@ screenshots: install manifest browser
 
 manifest: $(MANIFEST) ## dbt's manifest, which the Dagster definitions load
 
+# parsed as a DuckDB build parses it (its vars, the warehouse's path as hubwatch-dbt gives it: no home
+# in either), so a home's first build starts from this parse (dagster-dbt copies
+# dbt/target/partial_parse.msgpack) instead of parsing the whole project (dagster_project/warehouse.py)
 $(MANIFEST): $(VENV)/.synced $(shell find dbt -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v target)
-	$(BIN)/dbt parse --project-dir dbt --profiles-dir dbt --quiet
+	HUBWATCH_DBT_WAREHOUSE=warehouse.duckdb $(BIN)/dbt parse --project-dir $(realpath dbt) --profiles-dir dbt --quiet \
+		--vars "$$($(BIN)/python -c 'import orjson; from dagster_project.warehouse import parse_vars; print(orjson.dumps(parse_vars()).decode())')"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)

@@ -92,18 +92,23 @@ def build_events(
         home, context.run.run_id, full_refresh=full_refresh, partial=context.is_subset, engine=engine
     )
     record = build_record.logic_refreshed(home, record, [] if full_refresh else logic.refresh, logic.describe())
+    # artefacts under the home (not the checkout), the last few kept, with what dbt reads at run time
+    target = dbt_target(home, context.run.run_id)
     try:
         args = build_args(
-            home, full_refresh=full_refresh, partial=context.is_subset, engine=engine, refresh_models=logic.refresh
+            home,
+            full_refresh=full_refresh,
+            partial=context.is_subset,
+            engine=engine,
+            refresh_models=logic.refresh,
+            target=target,
         )
     except BuildError as error:
         build_record.refused(home, record, str(error))
         raise dg.Failure(description=str(error)) from None
     crash_point("raw-verified")
     record = build_record.read_inputs(home, record)
-    # artefacts under the home (not the checkout), the last few kept; dbt dies with this process
-    # (hubwatch-dbt checks that the pid it was started by is still its parent)
-    target = dbt_target(home, context.run.run_id)
+    # dbt dies with this process (hubwatch-dbt checks that the pid it was started by is still its parent)
     reuse_parse(home, target, engine)
     os.environ[PARENT_ENV] = str(os.getpid())
     invocation = dbt.cli(args, context=context, target_path=target, raise_on_error=False)

@@ -7,9 +7,9 @@ remembers, for each verified partition, its manifest's sha256 and every file's s
 a daily build hashes only the new snapshot and stats the others, so a truncated or replaced file
 is caught before dbt runs; a partition is hashed again when a file's stat changed, and every
 HUBWATCH_REHASH_DAYS; --full-refresh hashes everything), an empty Parquet file with the right
-schema stands in for a source that has no snapshot yet, and the verified locations are passed to
-dbt as vars, with the home, the salt's path and hubwatch's version (nothing goes through
-os.environ). dbt writes its artefacts under $HUBWATCH_HOME/dbt/target/, the last few kept.
+schema stands in for a source that has no snapshot yet, and the verified locations are handed to
+dbt at run time (build_args: never in dbt's vars, so that one parse serves every home). dbt writes
+its artefacts under $HUBWATCH_HOME/dbt/target/, the last few kept.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ import orjson
 import polars as pl
 
 from dagster_project import model_logic
+from dagster_project.dbt_child import RUN_FILE
 from ingest import __version__, civitai, huggingface, pagestore, rowstore
 from ingest.files import dumps, sql_text, write_atomic
-from ingest.home import ensure_creator_salt
+from ingest.home import ensure_creator_salt, warehouse_path
 from ingest.http import CrawlError, env_number
 from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, stored_files, verify_snapshot
 
@@ -43,6 +44,8 @@ TABLES = {
     "hf_models": ("models", "model_files"),
 }
 LEDGER = "verified_snapshots.json"
+RAW_ENV = "HUBWATCH_DBT_RAW"  # the raw files' lists, read by dbt at run time (macros/raw_sources.sql)
+WAREHOUSE_ENV = "HUBWATCH_DBT_WAREHOUSE"  # the warehouse's path as dbt opens it (dbt/profiles.yml)
 PENDING_REFRESH = "full_refresh_pending.json"
 
 
@@ -316,14 +319,52 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     return {"raw_files": files, "raw_locations": locations}
 
 
+def parse_vars() -> dict[str, Any]:
+    """The vars of every DuckDB build (and of `make manifest`'s parse): nothing of the home. dbt
+    hashes its --vars (with the profile's connection values, the target and the env vars that
+    dbt_project.yml reads) and parses the whole project again when the hash differs from the saved
+    parse's, so these are the same in every home and a parse made in one serves all. The dbt
+    project's own folder is among them, though no model reads it: a saved parse holds the project's
+    absolute paths (its seeds' files among them), so one made for a checkout elsewhere must not be
+    reused, and with it in the vars dbt's own check refuses it."""
+    return {"hubwatch_version": __version__, "dbt_project_dir": str(DBT_DIR)}
+
+
+def write_run_file(target: Path, home: Path, raw_files: dict[str, str]) -> Path:
+    """What dbt reads at run time only, in the build's target folder, where hubwatch-dbt finds it
+    (dbt_child.py): dbt runs inside the home, opening the warehouse by its path relative to the
+    home; $HUBWATCH_HOME (the salt of creator hashes is under it) and the raw files' lists (the
+    macros over raw/, macros/raw_sources.sql) name the home by absolute path, so every view keeps
+    absolute paths and the warehouse opens from any folder."""
+    env = {
+        "HUBWATCH_HOME": str(home),
+        WAREHOUSE_ENV: warehouse_path(home).relative_to(home).as_posix(),
+        RAW_ENV: orjson.dumps(raw_files).decode(),
+    }
+    target.mkdir(parents=True, exist_ok=True)
+    write_atomic(target / RUN_FILE, dumps({"home": str(home), "env": env}))
+    return target / RUN_FILE
+
+
 def build_args(
     home: Path,
     full_refresh: bool = False,
     partial: bool = False,
     engine: str = "duckdb",
     refresh_models: list[str] | None = None,
+    target: Path | None = None,
 ) -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused).
+
+    DuckDB: the vars are parse_vars(), the same in every home; where the raw files are goes into
+    target's run file (write_run_file), which hubwatch-dbt reads before it starts dbt: a build in a
+    new or copied home reuses a parse made elsewhere (the home's own last one, else `make
+    manifest`'s: dagster-dbt copies dbt/target/partial_parse.msgpack), and dbt still re-parses
+    each file changed since. Without target (dbt run some other way) the run file is not written:
+    give dbt its environment yourself (tests/test_dbt_unit_tests.py). Spark: the vars also hold the
+    home, the salt's path and the raw folders (raw_locations), as before: its paths stay absolute
+    (its metastore records each table's location, its JVM's folders are set from the home).
+
     refresh_models: incremental models to rebuild whole although the build is incremental (their
     logic changed since the warehouse was built: logic_refresh); passed as the var refresh_models,
     which dbt/macros/refresh_changed_logic.sql reads, and only when there are some (a var that
@@ -338,12 +379,18 @@ def build_args(
     day's data; `make test` runs them once (tests/test_dbt_unit_tests.py), and the data tests still
     run at every build. (Their fixtures are DuckDB SQL; the cross-engine test holds Spark's models
     equal to DuckDB's.)"""
+    home = home.resolve()  # every path dbt is given is absolute
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
-    settings = {"hubwatch_home": str(home), "hubwatch_version": __version__, "creator_salt_path": str(salt)}
+    settings = parse_vars()
+    if engine == "duckdb":
+        if target is not None:
+            write_run_file(target, home, raw_vars["raw_files"])
+    else:
+        settings.update(hubwatch_home=str(home), creator_salt_path=str(salt), raw_locations=raw_vars["raw_locations"])
     if refresh_models and not full_refresh:
         settings["refresh_models"] = sorted(refresh_models)
-    args = ["build", "--vars", orjson.dumps({**raw_vars, **settings}).decode(), "--exclude-resource-type", "unit_test"]
+    args = ["build", "--vars", orjson.dumps(settings).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
         args += ["--indirect-selection", "buildable"]
     if engine != "duckdb":

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from dbt.cli.main import dbtRunner
 
+from dagster_project.dbt_child import run_settings
 from dagster_project.warehouse import DBT_DIR, build_args
 from ingest.fakehub import FakeHub
 from tests.test_crash_harness import SOURCES, take_in_process
@@ -43,10 +44,15 @@ def test_a_daily_build_leaves_the_unit_tests_out(home):
     assert args[args.index("--exclude-resource-type") + 1] == "unit_test"
 
 
-def test_every_dbt_unit_test_passes(home):
-    args = build_args(home)
-    dbt_vars = args[args.index("--vars") + 1]
+def test_every_dbt_unit_test_passes(home, monkeypatch):
     target = home / "dbt" / "target" / "unit-tests"
+    args = build_args(home, target=target)
+    dbt_vars = args[args.index("--vars") + 1]
+    # dbt as hubwatch-dbt starts it: inside the home, with what the build left for it to read at run time
+    settings = run_settings(str(target))
+    monkeypatch.chdir(settings["home"])
+    for name, value in settings["env"].items():
+        monkeypatch.setenv(name, value)
     result = dbtRunner().invoke(
         [
             "build",
