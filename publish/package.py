@@ -80,6 +80,10 @@ PUBLIC_TABLES = (
     "minor_terms_nsfw_monthly",
 )
 PARQUET_ONLY = ("images", "model_snapshots", "image_resources")
+# columns a public table keeps in the warehouse for the builds' own bookkeeping (when a build wrote
+# the row: what a later build compares with), not data and different on every build and engine; no
+# package carries them
+WAREHOUSE_ONLY_COLUMNS = {"image_resources": ("loaded_at",)}
 """Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
 they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
 third of the publish. They are in the Parquet files and the DuckDB file like every table."""
@@ -437,7 +441,7 @@ def _write_tables(
         columns = marts_columns(con)
         con.execute("begin")  # one transaction: the tables, their comments, then one commit
         for table in PUBLIC_TABLES:
-            present = columns.get(table, [])
+            present = [c for c in columns.get(table, []) if c not in WAREHOUSE_ONLY_COLUMNS.get(table, ())]
             con.execute(_names_in(table) if "tags" in present else _names_in(None))
             select = table_select(table, present, {k: v for k, v in replace.items() if k in present})
             con.execute(f"create table package.{table} as {select}")  # noqa: S608 (identifiers from the catalog)

@@ -1,13 +1,15 @@
-"""The per-image tables built on `images` (int_images_made_with, int_images_prompted), the image
-counts study_comparisons reads and the feed's delay per snapshot (image_feed_delay) are updated
-from each new snapshot alone, yet built day by day they equal a full refresh of the same raw/ row
-for row: with a late image snapshot, a retaken one, and a model whose real-person and NSFW flags
-change between builds while images made with it are not seen again (so only the change of the
-model can bring their rows up to date)."""
+"""The per-image tables (`images`, `image_resources`, int_image_prompt_families and those built on
+them, int_images_made_with and int_images_prompted), the image counts study_comparisons reads and
+the feed's delay per snapshot (image_feed_delay) are updated from each new snapshot alone, yet built
+day by day they equal a full refresh of the same raw/ row for row: with a late image snapshot, a
+retaken one, a model whose real-person and NSFW flags change between builds while images made with
+it are not seen again (so only the change of the model can bring their rows up to date), and
+images seen again by a later snapshot naming nothing and with a bare prompt (so their earlier
+references and prompt families must go though no new row replaces them)."""
 
 import copy
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +28,9 @@ pytestmark = pytest.mark.slow
 # retaken as a Week (in a later build, which reloads from D2 only). December's images are seen by
 # D1 alone: no later sighting rewrites them.
 D1, D2, LATE = date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 15)
+# D3 (a Week, after the retake of D2) sees again the retaken D2's images of 26 Feb-1 Mar (BARED:
+# in its world they name nothing and their prompt holds no term family)
+D3, BARED = date(2025, 3, 5), (datetime(2025, 2, 26, 12, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))
 MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly", "image_feed_delay")
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
@@ -36,6 +41,11 @@ TABLES = {
         "select * exclude (changed_at) from intermediate.int_image_resource_kinds where resolution is not null"
     ),
     "intermediate.int_image_counts_by_created_day": "select * from intermediate.int_image_counts_by_created_day",
+    "intermediate.int_image_prompt_families": (
+        "select * exclude (loaded_at) from intermediate.int_image_prompt_families"
+    ),
+    "marts.images": "select * from marts.images",
+    "marts.image_resources": "select * exclude (loaded_at) from marts.image_resources",
     **{f"marts.{mart}": f"select * from marts.{mart}" for mart in MARTS},  # noqa: S608 (fixed names)
 }
 ONLY_MADE_WITH = """  -- the images whose every resolved resource is of one model
@@ -112,13 +122,24 @@ def with_flags(world, model_id: str, **flags):
     return changed
 
 
+def bared(world, window: tuple[datetime, datetime]):
+    """A copy of the world in which the images created in the window name nothing (no
+    modelVersionIds, no resources in their metadata) and have no tags or prompt words."""
+    changed = copy.deepcopy(world)
+    for image in changed.images:
+        if window[0] <= image.created_at < window[1]:
+            image.resource_shape, image.extra_version_id, image.prompt_extra, image.tags = "none", None, (), []
+    return changed
+
+
 @pytest.fixture(scope="module")
 def day_by_day(tmp_path_factory, small_world):
     """D1 built; D2 from a hub where one model M (resolved by images seen on D1 alone) became a
     declared real person and NSFW, built; LATE arrives late, built (images it shares with D2 stay
     last seen on D2); then D2 is retaken (a Week of images; M no longer NSFW), built: the images
     it no longer shows move back to LATE, before the earliest snapshot that build reloads. Then a
-    full refresh of a copy of the same home."""
+    D3 sees again images of the retaken D2 that now name nothing and have a bare prompt (BARED),
+    built. Then a full refresh of a copy of the same home."""
     home = tmp_path_factory.mktemp("images-day-by-day") / "home"
     with FakeHub(small_world) as hub:
         snapshot(hub, home, D1)
@@ -137,6 +158,13 @@ def day_by_day(tmp_path_factory, small_world):
     with FakeHub(with_flags(flagged, model_id, nsfw=False)) as hub:
         snapshot(hub, home, D2, sources=("civitai_models", "civitai_images"), period="Week", force=True)
     build(home)
+    named_before = {
+        table: {r[0] for r in query(home, f"select distinct image_id from {table} where last_seen = ?", [D2])}  # noqa: S608 (fixed names)
+        for table in ("marts.image_resources", "intermediate.int_image_prompt_families")
+    }
+    with FakeHub(bared(with_flags(flagged, model_id, nsfw=False), BARED)) as hub:
+        snapshot(hub, home, D3, sources=("civitai_images",), period="Week")
+    build(home)
     refreshed = home.parent / "refreshed"
     shutil.copytree(home, refreshed)
     build(refreshed, full_refresh=True)
@@ -146,8 +174,9 @@ def day_by_day(tmp_path_factory, small_world):
         "first": first,
         "second": second,
         "seen_on_d2": seen_on_d2,
+        "named_before": named_before,
+        "bared": {i.image_id for i in small_world.images if BARED[0] <= i.created_at < BARED[1]},
         "full": rows(refreshed),
-        "refreshed": refreshed,  # read above; free for repeated_keys to write to
     }
 
 
@@ -185,35 +214,52 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     assert prompted[0] > 0 and prompted[1] > 0
 
 
-GRAIN_MODELS = ("int_images_made_with", "int_images_prompted")  # neither reads the other
+@pytest.mark.parametrize("table", ["marts.image_resources", "intermediate.int_image_prompt_families"])
+def test_an_image_seen_again_naming_nothing_loses_its_earlier_rows(day_by_day, table):
+    """Images that named resources (and had prompt families) when last seen on D2 and that D3 saw
+    again naming nothing (a bare prompt) are last seen on D3 and hold no row here any more."""
+    home = day_by_day["home"]
+    resighted = {str(i) for i in day_by_day["bared"]} & day_by_day["named_before"][table]
+    last_seen = dict(query(home, "select image_id, last_seen from marts.images"))
+    resighted = {image for image in resighted if last_seen.get(image) == D3}
+    assert resighted, "no image named something on D2 and was seen again, bare, on D3"
+    left = query(home, f"select distinct image_id from {table}")  # noqa: S608 (fixed names)
+    assert resighted.isdisjoint({r[0] for r in left})
 
 
-@pytest.fixture(scope="module")
-def repeated_keys(day_by_day):
-    """The day-by-day home's full refresh (its rows already read: no test reads it after
-    day_by_day) with one row the latest build wrote repeated in each per-image table, then the two
-    tables alone selected, through the dbt assets as `hubwatch build` runs them (with no new
-    snapshot each keeps its repeated row, and its tests run): one run for both, as neither is
-    upstream of the other (a failure of one skips nothing of the other). Written in place rather
-    than in a copy: a home at a new path makes dbt parse the whole project again (its path is in
-    the vars), one at the same path reuses the parse of the build before. Returns the run's outcome."""
-    home = day_by_day["refreshed"]
+# the per-image tables with a grain test on the rows the latest build wrote, in two runs: the first
+# two read the others (a failure of theirs would skip them); within a run neither reads the other
+GRAIN_RUNS = {
+    "upstream": ("marts.image_resources", "intermediate.int_image_prompt_families"),
+    "downstream": ("intermediate.int_images_made_with", "intermediate.int_images_prompted"),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(GRAIN_RUNS))
+def repeated_keys(request, day_by_day, tmp_path_factory):
+    """A copy of the day-by-day home with one row the latest build wrote repeated in each of a
+    run's per-image tables, then those tables alone selected, through the dbt assets as `hubwatch
+    build` runs them (with no new snapshot each keeps its repeated row, and its tests run): one run
+    for both, as neither is upstream of the other (a failure of one skips nothing of the other).
+    Returns the tables and the run's outcome."""
+    tables = GRAIN_RUNS[request.param]
+    home = tmp_path_factory.mktemp(f"repeated-keys-{request.param}") / "home"
+    shutil.copytree(day_by_day["home"], home)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        for model in GRAIN_MODELS:
-            table = f"intermediate.{model}"
+        for table in tables:
             latest = f"loaded_at = (select max(loaded_at) from {table})"  # noqa: S608 (fixed names)
             con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
-    return run_job(
-        home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["intermediate", m]) for m in GRAIN_MODELS]
-    )
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
+    return tables, outcome
 
 
-@pytest.mark.parametrize("model", GRAIN_MODELS)
-def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeated_keys, model):
-    """The grain tests of the two per-image tables look only at the keys of the rows the latest
-    build wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the
-    whole table: a repeated row among them fails the build (the repeated_keys run)."""
-    outcome = repeated_keys
+def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeated_keys):
+    """The grain tests of the per-image tables look only at the keys of the rows the latest build
+    wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the whole
+    table: a repeated row among them fails the build (the repeated_keys run), in each table."""
+    tables, outcome = repeated_keys
     assert not outcome.success
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
-    assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed
+    for table in tables:
+        model = table.split(".")[1]
+        assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], (table, failed)

@@ -289,18 +289,29 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
 def test_a_key_repeated_in_a_snapshot_the_latest_build_loaded_fails_its_grain_test(day_by_day, schema, model, tmp_path):
     """The grain tests of the per-snapshot model tables group only the snapshots the latest build
     (re)loaded (a build writes whole snapshots, so only those can hold a new repeat), yet a repeated
-    row among them fails the build (the table alone selected: with no new snapshot it keeps the row)."""
+    row among them fails the build (the table alone selected: with no new snapshot it keeps the row).
+    model_snapshots holds its grain with a unique index (this home was last built by a full
+    refresh, which rebuilt it): DuckDB refuses the repeat; planted with the index dropped, the
+    build fails at model_snapshots, which cannot put its index back."""
     home = tmp_path / "home"
     shutil.copytree(day_by_day["refreshed"], home)  # not the other: its withdrawal keeps a full refresh pending
     table = f"{schema}.{model}"
     latest = "(select max(snapshot_date) from intermediate.int_civitai__model_snapshots)"
+    repeat = (
+        f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
+        if model == "model_snapshots"
+        else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
+    )
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute(
-            f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
-            if model == "model_snapshots"
-            else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
-        )
+        if model == "model_snapshots":
+            with pytest.raises(duckdb.ConstraintException):
+                con.execute(repeat)
+            con.execute("drop index marts.model_snapshots_grain")
+        con.execute(repeat)
     outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
     assert not outcome.success
+    if model == "model_snapshots":
+        assert "model_snapshots" in outcome.error and "constraint" in outcome.error.lower(), outcome.error
+        return
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
     assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed

@@ -107,17 +107,22 @@ def last_error_line(done: subprocess.CompletedProcess) -> str:
 
 
 def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
-    """A failing data test makes dbt skip everything downstream while build_info already names the
-    new snapshot: the warehouse mixes two builds. Publish refuses it, naming the failed build. The
+    """A failing dbt node makes dbt skip everything downstream while build_info already names the
+    new snapshot: the warehouse mixes two builds. The node: model_snapshots, holding a repeated row
+    in an earlier snapshot (planted with its grain index dropped, as DuckDB refuses it otherwise),
+    fails to put its unique index back. Publish refuses it, naming the failed build. The
     build is `hubwatch build`'s job over what the two tables that show the mix need (their upstream:
     model_snapshots and its failing grain test among them), as build_warehouse(upstream_of=...)
     selects: a whole build fails and skips the same way, and publish refuses a failed build before
     it asks how much of the warehouse the build selected (the refusal names the failure)."""
     before = publish_state(home)
     add_spare_snapshots(origin, home)
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # one repeated row: the grain test fails
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:  # one repeated row: model_snapshots fails
         first = f"snapshot_date = date '{DAYS[0]}'"
         repeat = f"insert into marts.model_snapshots select * from marts.model_snapshots where {first} limit 1"  # noqa: S608 (constants)
+        with pytest.raises(duckdb.ConstraintException):  # refused while the grain index holds
+            con.execute(repeat)
+        con.execute("drop index marts.model_snapshots_grain")
         con.execute(repeat)
     env = env_for(origin, home)
     # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)

@@ -129,3 +129,76 @@
             and groups.last_seen_version = {{ this.identifier }}.last_seen_version
     )
 {%- endmacro %}
+
+{#
+  Two per-image tables hold no row for some images (image_resources: an image that names nothing;
+  int_image_prompt_families: one whose prompt holds no term family), so they cannot tell from their
+  own rows which snapshots they have loaded (reload_from would reload every snapshot with no such
+  image at every build). They rewrite instead the images whose latest sighting
+  int_image_last_seen (re)decided after the table last wrote rows (its newest loaded_at): the new
+  snapshots' images, and those a retake moved back to an earlier sighting. A build that wrote no
+  row leaves no mark: the next one looks again from the last that did (correct, only slower).
+#}
+
+{# When this table last wrote rows, as a timestamp literal; none on a full build or while it holds no row. #}
+{% macro last_written_at() -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set written = run_query("select max(loaded_at) from " ~ this).columns[0].values()[0] -%}
+    {{ return(none if written is none else "timestamp '" ~ written ~ "'") }}
+{%- endmacro %}
+
+{# The images (image_id as text) whose latest sighting was decided after written_at (every one when none). #}
+{% macro images_sighted_since(written_at) -%}
+    select cast(image_id as {{ type_text() }}) as image_id, last_seen, last_seen_version
+    from {{ ref('int_image_last_seen') }}
+    {%- if written_at %}
+    where loaded_at > {{ written_at }}
+    {%- endif %}
+{%- endmacro %}
+
+{#
+  The earliest latest sighting among those images, as a date literal: where the build reads the
+  raw references or prompts from (the engine prunes raw/'s snapshot partitions by it).
+#}
+{% macro first_sighting_since(written_at) -%}
+    {%- if not execute or not written_at -%}
+        {{ return("date '0001-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(min(last_seen), date '9999-12-31') from {{ ref('int_image_last_seen') }} where loaded_at > {{ written_at }}
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}
+
+{#
+  A pre-hook: before such a table merges its rewritten images, their old rows go. An image seen
+  again may now name nothing (or no family): it has no new row, and the merge by image_id alone
+  would leave its old ones. written_at: the same as the model's (the table has not changed since
+  the model was compiled).
+#}
+{% macro delete_rows_of_images_sighted_since(written_at) %}{{ return(adapter.dispatch('delete_rows_of_images_sighted_since')(written_at)) }}{% endmacro %}
+
+{# Spark rebuilds these tables whole (incremental_by_item): nothing is left to delete. #}
+{% macro spark__delete_rows_of_images_sighted_since(written_at) %}{{ return('') }}{% endmacro %}
+
+{% macro duckdb__delete_rows_of_images_sighted_since(written_at) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ this }}
+    {%- if written_at %}
+    where image_id in (select image_id from ({{ images_sighted_since(written_at) }}) as sighted)
+    {%- endif %}
+{%- endmacro %}
+
+{# int_image_prompt_families' last_written_at: none (rewrite every image) when the prompt term rules changed since. #}
+{% macro prompt_families_written_at() -%}
+    {{ return(none if rules_changed_since_written(prompt_rules_hash()) else last_written_at()) }}
+{%- endmacro %}
+
+{# A fingerprint of the prompt term rules (prompt_family_patterns): rows written under others are rewritten. #}
+{% macro prompt_rules_hash() -%}
+    {{ return(local_md5(tojson(prompt_family_patterns()))) }}
+{%- endmacro %}

@@ -11,7 +11,7 @@
 -- (rules_hash: a fingerprint of prompt_family_patterns). loaded_at is when the build that last
 -- rewrote the row started (UTC).
 -- depends_on: {{ ref('int_snapshots') }}
-{% set rules_hash = local_md5(tojson(prompt_family_patterns())) %}
+{% set rules_hash = prompt_rules_hash() %}
 {% if rules_changed_since_written(rules_hash) %}
     {% set load_from = "date '0001-01-01'" %}
     {% set retaken = false %}

@@ -9,13 +9,13 @@
 -- reloaded), not the whole history: see reload_from.
 -- depends_on: {{ ref('int_snapshots') }}
 {% set load_from = reload_from('civitai_images', date_column='last_seen', version_column='last_seen_version') %}
+{% set retaken = holds_images_seen_since(load_from) %}
 
 with latest as (  -- Civitai only: image_id is the grain
     select image_id, first_seen, last_seen, last_seen_version
     from {{ ref('int_image_last_seen') }}
     {% if is_incremental() %}
-    where last_seen >= {{ load_from }}
-        or image_id in (select cast(image_id as bigint) from {{ this }} where last_seen >= {{ load_from }})
+    where {{ image_sighting_changed(load_from, retaken, column='cast(image_id as ' ~ type_text() ~ ')') }}
     {% endif %}
 )
 
@@ -37,3 +37,8 @@ select
 from latest
 inner join {{ ref('int_image_sightings') }} as sighting
     on sighting.image_id = latest.image_id and sighting.snapshot_date = latest.last_seen
+{% if is_incremental() and not retaken %}
+-- an ordinary day: every rewritten image was last seen in a snapshot being loaded (the engine
+-- skips the sightings' older row groups); a retake may move images back to earlier sightings
+where sighting.snapshot_date >= {{ load_from }}
+{% endif %}

@@ -1,7 +1,12 @@
-{{ config(on_schema_change='fail', **incremental_by_snapshot(['platform', 'snapshot_date'])) }}
+{{ config(
+    on_schema_change='fail',
+    pre_hook={'sql': "{{ drop_grain_index_before_rebuild() }}", 'transaction': false},
+    post_hook="{{ ensure_grain_index(['platform', 'model_id', 'snapshot_date']) }}",
+    **incremental_by_snapshot(['platform', 'snapshot_date']),
+) }}
 -- One row per model per complete snapshot, both platforms, every tier side by side, with the
 -- hash tier (see the hash_tier_rules docs) and the download delta since the previous snapshot
--- of the same source and scope.
+-- of the same source and scope. DuckDB holds its grain with a unique index (grain_index.sql).
 -- depends_on: {{ ref('int_snapshots') }}
 {%- set load_from = {'civitai': reload_from('civitai_models', 'civitai'), 'huggingface': reload_from('hf_models', 'huggingface')} %}
 
