@@ -89,6 +89,7 @@ def test_a_grain_checked_within_some_rows_fails_on_a_repeat_among_them_only(con,
         combination=["snapshot_date", "model_id"],
         changed_rows=None,
         rows="snapshot_date = date '2025-01-02'",
+        unique_index=None,  # no unique index named: `rows` limits the grouping as written
     )
     assert bool(con.sql(sql).fetchall()) is fails
 
