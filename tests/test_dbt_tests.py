@@ -142,6 +142,21 @@ def test_expressions_are_true_names_each_expression_that_fails(con):
     assert table_scans(con, sql) == 1
 
 
+def test_a_failed_merged_test_is_described_by_its_rows(tmp_path):
+    """The build record and the error line quote a merged test's rows (its name no longer says
+    which column or expression failed); any other test, or an unreadable warehouse, adds nothing."""
+    from dagster_project.build_record import merged_test_rows
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table t as select * from (values (1, 2), (3, 2), (5, 4), (null, 1)) as v(a, b)")
+    sql = generic("expressions_are_true", "t", expressions=["a <= b", "b >= 2", "b > 0"])
+    failed = {"unique_id": "test.hubwatch.expression_is_true_t.0123456789", "compiled_code": sql}
+    assert merged_test_rows(failed, warehouse) == " (rows where false: a <= b 2; b >= 2 1)"
+    assert merged_test_rows({**failed, "unique_id": "test.hubwatch.unique_combination_t_a.01"}, warehouse) == ""
+    assert merged_test_rows(failed, None) == "" == merged_test_rows(failed, tmp_path / "missing.duckdb")
+
+
 def test_no_column_level_not_null_is_left_in_the_project():
     """A column's own `not_null` test is a dbt node of its own (~40 ms of dbt per build); the
     project checks a model's not-null columns in one `columns_not_null` test (README, "Checks")."""
