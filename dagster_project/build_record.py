@@ -95,8 +95,11 @@ def finished(home: Path, record: dict[str, Any], run_results_path: Path, warehou
         )
     results = run_results.get("results", [])
     counts = Counter(r["status"] for r in results)
+    engine_warehouse = warehouse if record.get("engine", "duckdb") == "duckdb" else None
     failures = [
-        f"{r['unique_id']}: {_first_line(r.get('message'))}"[:300] for r in results if r["status"] in FAILED_STATUSES
+        f"{r['unique_id']}: {_first_line(r.get('message'))}{merged_test_rows(r, engine_warehouse)}"[:300]
+        for r in results
+        if r["status"] in FAILED_STATUSES
     ]
     metadata = run_results.get("metadata", {})
     ok = not failures and bool(results)
@@ -120,6 +123,36 @@ def finished(home: Path, record: dict[str, Any], run_results_path: Path, warehou
         "error": error,
     }
     return save(home, {**record, "rules_version": _rules_version(warehouse) if ok else None})
+
+
+# the rows of the project's merged tests (dbt/tests/generic/): one node checks several columns or
+# expressions, so its name no longer says which failed; its rows do
+MERGED_TEST_ROWS = {
+    ("column_name", "n_null"): "nulls",
+    ("column_name", "n_unaccepted"): "values not accepted",
+    ("expression", "n_false"): "rows where false",
+}
+MERGED_TESTS = ("not_null_", "accepted_values_", "expression_is_true_")
+
+
+def merged_test_rows(result: dict[str, Any], warehouse: Path | None) -> str:
+    """What a failed merged test (one test node for several columns or expressions:
+    columns_not_null, columns_accepted_values, expressions_are_true) found, per column or
+    expression, e.g. " (nulls: month 7; name 2)": its rows, read again from the warehouse with the
+    test's compiled SQL from dbt's run_results (the project's own SQL). "" for any other test, or
+    where they cannot be read (no DuckDB warehouse: Spark's SQL is not DuckDB's; a locked file)."""
+    parts = str(result.get("unique_id", "")).split(".")
+    sql = result.get("compiled_code")
+    if warehouse is None or not sql or len(parts) < 3 or parts[0] != "test" or not parts[2].startswith(MERGED_TESTS):
+        return ""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            found = con.sql(f"select * from ({sql}) as failing")  # noqa: S608 (dbt's compiled test)
+            label = MERGED_TEST_ROWS.get(tuple(found.columns))
+            rows = sorted(found.fetchall(), key=lambda row: (-row[1], row[0])) if label else []
+    except (duckdb.Error, OSError):
+        return ""
+    return f" ({label}: {'; '.join(f'{what} {count}' for what, count in rows)})" if rows else ""
 
 
 def _rules_version(warehouse: Path) -> str | None:

@@ -26,7 +26,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from dagster_project import model_logic
+from dagster_project import build_record, model_logic
 from dagster_project.dbt_child import RUN_FILE
 from ingest import __version__, civitai, huggingface, pagestore, rowstore
 from ingest.files import dumps, sql_text, write_atomic
@@ -210,9 +210,14 @@ def dbt_failure(target: Path, returncode: int | None, record_id: str | None = No
     if not failed:
         return f"dbt failed before building anything (exit code {returncode}){record}; see {log}"
     first = failed[0]
-    node = first["unique_id"].split(".", 1)[0] + " " + first["unique_id"].rsplit(".", 1)[-1]
+    kind, *_, last = parts = first["unique_id"].split(".")
+    node = f"{kind} {parts[2] if kind == 'test' else last}"  # test.<project>.<name>.<hash>: its name
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-    return f"dbt build failed at {node}: {node_message(first.get('message'))}{more}{record}; the full log: {log}"
+    # a merged test (several columns in one node) names what failed in its rows, not in its name:
+    # quote them (the target folder is <home>/dbt/target/<build>, dbt_target)
+    warehouse = warehouse_path(target.parents[2]) if parsed_for(target) == "duckdb" else None
+    message = f"{node_message(first.get('message'))}{build_record.merged_test_rows(first, warehouse)}"
+    return f"dbt build failed at {node}: {message}{more}{record}; the full log: {log}"
 
 
 def node_message(message: str | None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 import jinja2
 import pytest
+import yaml
 
 DBT = Path(__file__).parent.parent / "dbt"
 
@@ -46,10 +47,11 @@ def singular(name: str) -> str:
     return render((DBT / "tests" / f"{name}.sql").read_text(), ref=lambda model: model)
 
 
-def generic(name: str, model: str, **arguments) -> str:
+def generic(name: str, model: str, config=None, **arguments) -> str:
+    """A generic test's SQL; config(...) in its body (e.g. fail_calc) goes to `config`, if given."""
     text = (DBT / "tests" / "generic" / f"{name}.sql").read_text()
     body = re.search(r"{%\s*test\s+\w+\(.*?\)\s*%}(.*?){%\s*endtest\s*%}", text, re.S).group(1)
-    return render(body, model=model, **arguments)
+    return render(body, model=model, config=config or (lambda **_: ""), **arguments)
 
 
 def macros(*files: str) -> str:
@@ -69,6 +71,104 @@ def con():
 def test_exactly_one_row_fails_on_none_and_on_two(con, rows, fails):
     con.execute("create table build_info as select 'v1' as rules_version from range(?)", [rows])
     assert bool(con.sql(generic("exactly_one_row", "build_info")).fetchall()) is fails
+
+
+# -- not-null columns: one test per model ------------------------------------------------------
+
+
+def test_columns_not_null_names_each_column_with_nulls_and_counts_them(con):
+    """One node checks all of a model's not-null columns: a failure still says which column, and
+    dbt's failure count (its fail_calc) is the number of nulls, as the separate tests' added up."""
+    con.execute(
+        "create table t as select * from (values (1, 'x', null, 1.0), (null, 'y', null, 2.0), (null, 'z', 'c', 3.0))"
+        " as v(a, b, c, d)"
+    )
+    configs = {}
+    sql = generic("columns_not_null", "t", config=lambda **kw: configs.update(kw) or "", columns=["a", "b", "c", "d"])
+    assert sorted(con.sql(sql).fetchall()) == [("a", 2), ("c", 2)]
+    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
+    con.execute("update t set a = 0, c = ''")
+    assert con.sql(sql).fetchall() == []
+    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(0,)]  # noqa: S608 (the test's SQL)
+
+
+def table_scans(con, sql: str) -> int:
+    """How many times DuckDB's plan for the query reads a table."""
+    return "\n".join(row[1] for row in con.execute(f"explain {sql}").fetchall()).count("Type: Sequential Scan")
+
+
+def test_columns_not_null_reads_the_table_once(con):
+    """However many columns it checks, the table is scanned once (one aggregate), where a query
+    per column (dbt's not_null tests, here in one union) reads it once per column."""
+    con.execute(
+        "create table t as select nullif(range % 7, 0) as a, nullif(range % 5, 0) as b, nullif(range % 3, 0) as c"
+        " from range(1000)"
+    )
+    sql = generic("columns_not_null", "t", columns=["a", "b", "c"])
+    per_column = " union all ".join(f"select '{c}', count(*) from t where {c} is null" for c in "abc")  # noqa: S608
+    assert table_scans(con, per_column) == 3
+    assert table_scans(con, sql) == 1
+
+
+def test_columns_accepted_values_counts_each_columns_rows_outside_its_list(con):
+    """As dbt's accepted_values per column (a null is no failure; quote false compares as written),
+    in one node: a row per column with values outside its list, and how many rows hold them."""
+    con.execute(
+        "create table t as select * from (values ('civitai', 'live', false), ('x', 'bad', true), ('y', 'live', null),"
+        " (null, 'live', false)) as v(platform, kind, divergent)"
+    )
+    configs = {}
+    accepted = [
+        {"column": "platform", "values": ["civitai", "huggingface"]},
+        {"column": "kind", "values": ["live", "simulated", "o'brien"]},
+        {"column": "divergent", "values": [False], "quote": False},
+    ]
+    sql = generic("columns_accepted_values", "t", config=lambda **kw: configs.update(kw) or "", accepted=accepted)
+    assert sorted(con.sql(sql).fetchall()) == [("divergent", 1), ("kind", 1), ("platform", 2)]
+    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
+    con.execute("update t set platform = 'huggingface', kind = 'simulated', divergent = false")
+    assert con.sql(sql).fetchall() == []
+
+
+def test_expressions_are_true_names_each_expression_that_fails(con):
+    """As expression_is_true per expression (rows where it is false; null is no failure), in one
+    node and one scan: a row per expression with the rows that break it."""
+    con.execute("create table t as select * from (values (1, 2), (3, 2), (5, 4), (null, 1)) as v(a, b)")
+    configs = {}
+    expressions = ["a <= b", "b >= 2", "a is null or a > 0", "coalesce(a, 0) < 9"]
+    sql = generic("expressions_are_true", "t", config=lambda **kw: configs.update(kw) or "", expressions=expressions)
+    assert sorted(con.sql(sql).fetchall()) == [("a <= b", 2), ("b >= 2", 1)]
+    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(3,)]  # noqa: S608 (the test's SQL)
+    assert table_scans(con, sql) == 1
+
+
+def test_a_failed_merged_test_is_described_by_its_rows(tmp_path):
+    """The build record and the error line quote a merged test's rows (its name no longer says
+    which column or expression failed); any other test, or an unreadable warehouse, adds nothing."""
+    from dagster_project.build_record import merged_test_rows
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create table t as select * from (values (1, 2), (3, 2), (5, 4), (null, 1)) as v(a, b)")
+    sql = generic("expressions_are_true", "t", expressions=["a <= b", "b >= 2", "b > 0"])
+    failed = {"unique_id": "test.hubwatch.expression_is_true_t.0123456789", "compiled_code": sql}
+    assert merged_test_rows(failed, warehouse) == " (rows where false: a <= b 2; b >= 2 1)"
+    assert merged_test_rows({**failed, "unique_id": "test.hubwatch.unique_combination_t_a.01"}, warehouse) == ""
+    assert merged_test_rows(failed, None) == "" == merged_test_rows(failed, tmp_path / "missing.duckdb")
+
+
+def test_no_column_level_not_null_is_left_in_the_project():
+    """A column's own `not_null` test is a dbt node of its own (~40 ms of dbt per build); the
+    project checks a model's not-null columns in one `columns_not_null` test (README, "Checks")."""
+    left = []
+    for path in sorted([*(DBT / "models").rglob("*.yml"), *(DBT / "seeds").rglob("*.yml")]):
+        for section in ("models", "seeds", "snapshots"):
+            for model in (yaml.safe_load(path.read_text()) or {}).get(section) or []:
+                for column in model.get("columns") or []:
+                    tests = column.get("data_tests") or column.get("tests") or []
+                    if any(t == "not_null" or (isinstance(t, dict) and "not_null" in t) for t in tests):
+                        left.append(f"{path.name}: {model['name']}.{column['name']}")
+    assert not left, left
 
 
 # -- a grain within the rows a build loaded -----------------------------------------------------

@@ -334,6 +334,39 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built,
         assert record["run_id"] == outcome.run_id and record["result"] == "failed", record
 
 
+def test_merged_column_checks_fail_the_build_naming_each_column(built, tmp_path):
+    """A model's not-null columns are one dbt test (columns_not_null), its columns with accepted
+    values another (columns_accepted_values): nulls planted in two of `models`' columns and an
+    unknown status (through int_model_history, which the table is made from) fail both, and the
+    build's one-line error and its record name each column with its count; a missing month (a
+    hub's undated item) warns in its own test, as before the merge."""
+    home = copy_home(built[0], tmp_path / "home")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        ids = [row[0] for row in con.sql("select model_id from intermediate.int_model_history order by 1").fetchall()]
+        history = "update intermediate.int_model_history set {} where model_id in ({})"
+        con.execute(history.format("first_seen = null", "?, ?"), ids[:2])
+        con.execute(history.format("target_gender = null", "?"), ids[2:3])
+        con.execute(history.format("created_at = null", "?"), ids[3:4])
+        con.execute(history.format("status = 'misplaced'", "?"), ids[4:5])
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["marts", "models"])])
+    assert not outcome.success
+    assert "marts/models:not_null_models_month (WARN)" in outcome.failed_checks, outcome.failed_checks
+    counted = "select count(*) - count(first_seen), count(*) - count(target_gender), count(*) - count(month)"
+    nulls = query(home, f"{counted} from marts.models")[0]  # noqa: S608 (fixed names)
+    assert nulls[:2] == (2, 1) and nulls[2] >= 1
+    named = {
+        "not_null_models": "Got 3 results, configured to fail if != 0 (nulls: first_seen 2; target_gender 1)",
+        "accepted_values_models": "Got 1 result, configured to fail if != 0 (values not accepted: status 1)",
+    }
+    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["result"] == "failed", record
+    for test, says in named.items():
+        assert f"marts/models:{test} (ERROR)" in outcome.failed_checks, outcome.failed_checks
+        assert [f for f in record["failures"] if f".{test}." in f and f.endswith(says)], record["failures"]
+    first = [test for test in named if f"dbt build failed at test {test}: {named[test]} (and 1 more)" in outcome.error]
+    assert first and named[first[0]] in record["error"], (outcome.error, record["error"])
+
+
 def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built):
     """Each input the record lists is a complete snapshot on disk, with its manifest's sha256; the
     warehouse's build_info names the record's dbt invocation and this hubwatch's version."""

@@ -1,0 +1,34 @@
+{#
+  Every row satisfies each of these expressions (invariants between columns), as one
+  expression_is_true test each would check, in one test node and one scan of the table: an
+  aggregate counts the rows where each expression is false (null, as in `where not (...)`, is not
+  a failure), and the test returns a row per expression that has any (`expression`, `n_false`),
+  so a failure still says which invariant broke (the build record and `hubwatch build`'s error
+  line quote those rows). dbt's failure count is the number of such rows over all expressions.
+#}
+{% test expressions_are_true(model, expressions) %}
+{{ config(fail_calc = 'coalesce(sum(n_false), 0)') }}
+select expression, n_false
+from (
+    select
+        names.expression,
+        case names.expression_index
+        {%- for expression in expressions %}
+            when {{ loop.index }} then counted.n_false_{{ loop.index }}
+        {%- endfor %}
+        end as n_false
+    from (
+        select
+        {%- for expression in expressions %}
+            sum(case when not ({{ expression }}) then 1 else 0 end) as n_false_{{ loop.index }}{{ "," if not loop.last }}
+        {%- endfor %}
+        from {{ model }}
+    ) as counted
+    cross join (
+        {%- for expression in expressions %}
+        select {{ loop.index }} as expression_index, {{ sql_string(expression) }} as expression{{ " union all" if not loop.last }}
+        {%- endfor %}
+    ) as names
+) as per_expression
+where n_false > 0
+{% endtest %}
