@@ -4,7 +4,7 @@ dagster-dbt starts dbt as a plain child process. When that parent is killed (SIG
 would go on for seconds to minutes holding the warehouse's DuckDB lock, so the next build fails
 on the lock. This wrapper asks Linux to SIGKILL it when its parent dies (prctl
 PR_SET_PDEATHSIG, kept across exec), checks the parent is still the one that started it, and then
-becomes dbt itself (exec: no extra process, same arguments, same exit code).
+runs dbt's command line in this process (no extra process, same arguments, same exit code).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 from pathlib import Path
+
+from dagster_project.gc_tuning import freeze_survivors
 
 PR_SET_PDEATHSIG = 1
 PARENT_ENV = "HUBWATCH_DBT_PARENT"  # the pid of the process that asked for dbt
@@ -34,7 +36,13 @@ def main() -> None:
     expected = os.environ.get(PARENT_ENV)
     if expected and expected.isdigit() and os.getppid() != int(expected):
         sys.exit("hubwatch-dbt: the hubwatch process that asked for dbt is gone; not starting")
-    os.execv(DBT, [str(DBT), *sys.argv[1:]])  # noqa: S606 (dbt replaces this process: no shell, no extra pid)
+    # dbt in this process (what the `dbt` script does: no extra pid, same arguments, same exit code),
+    # with survivors of full collections frozen first (gc_tuning: ~2 of dbt's ~27 CPU-s a day's build)
+    freeze_survivors()
+    from dbt.cli.main import cli
+
+    sys.argv = [str(DBT), *sys.argv[1:]]
+    sys.exit(cli())
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@ resource that starts no dbt of its own (benchmarks/build_cost.py measures the wh
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 import subprocess
+import sys
 from importlib.metadata import version
+from pathlib import Path
 
 import dagster as dg
 from packaging.version import Version
@@ -15,6 +18,8 @@ from sqlalchemy.engine import Engine
 
 from dagster_project.build import HubwatchDbt
 from dagster_project.defs.project import dbt_project
+from dagster_project.defs.resources import HubwatchSettings
+from dagster_project.gc_tuning import frozen_during_run
 from dagster_project.runs import WAL_PAGES, storage_kept_open, use_instance
 from dagster_project.warehouse import DBT_CHILD
 
@@ -98,3 +103,55 @@ def test_the_dbt_resource_knows_the_version_dbt_itself_reports():
     assert installed, reported
     assert resource._cli_version == Version(installed.group(1)) == Version(version("dbt-core"))
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_run_freezes_what_exists_before_it_and_unfreezes_after(tmp_path):
+    """A run's full collections skip the definitions and imports made before it (gc_tuning); after the
+    last concurrent run they are collectable again, so a long-lived process (tests, `make dev`) keeps
+    no garbage frozen."""
+    seen = []
+
+    @dg.asset
+    def table(settings: HubwatchSettings) -> dg.MaterializeResult:
+        seen.append(gc.get_freeze_count())
+        return dg.MaterializeResult(metadata={"home": settings.home})
+
+    import dagster_project.runs as runs
+
+    definitions = dg.Definitions(
+        assets=[table], jobs=[dg.define_asset_job("all")], resources={"settings": HubwatchSettings()}
+    )
+    gc.unfreeze()
+    outcome = runs.run_job(tmp_path / "home", "all", definitions=definitions)
+    assert outcome.success, outcome.error
+    assert seen and seen[0] > 0, "nothing was frozen during the run"
+    assert gc.get_freeze_count() == 0, "objects left frozen after the run"
+    with frozen_during_run():
+        with frozen_during_run():
+            inner = gc.get_freeze_count()
+        assert inner > 0
+        assert gc.get_freeze_count() > 0, "the inner run's end unfroze an outer run's objects"
+    assert gc.get_freeze_count() == 0
+
+
+def test_hubwatch_dbt_freezes_what_survives_a_full_collection():
+    """hubwatch-dbt runs dbt in its own process with freeze_survivors on: after a full collection the
+    survivors (dbt's imports, then its manifest) are frozen, so later full collections skip them."""
+    script = (
+        "import gc\n"
+        "from dagster_project.gc_tuning import freeze_survivors\n"
+        "gc.unfreeze(); before = gc.get_freeze_count(); freeze_survivors(); freeze_survivors()\n"
+        "gc.collect(1); young = gc.get_freeze_count(); gc.collect()\n"
+        "print(before, young, gc.get_freeze_count() > 0, gc.callbacks.count(gc.callbacks[-1]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "0", "True", "1"], out
+
+
+def test_hubwatch_dbt_is_dbt_with_its_exit_codes():
+    """dbt runs inside hubwatch-dbt's own process (no exec any more): same output, same exit codes."""
+    dbt = Path(sys.executable).with_name("dbt")
+    ours = subprocess.run([str(DBT_CHILD), "no-such-command"], capture_output=True, text=True)
+    theirs = subprocess.run([str(dbt), "no-such-command"], capture_output=True, text=True)
+    assert ours.returncode == theirs.returncode == 2, (ours.stderr, theirs.stderr)
+    assert ours.stderr == theirs.stderr and "no-such-command" in ours.stderr
