@@ -24,8 +24,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from dagster_project.gc_tuning import frozen_during_run
-
 if TYPE_CHECKING:
     from ingest.landing import PageEvent
 
@@ -348,7 +346,6 @@ def run_job(
             contextlib.redirect_stderr(log),
             storage_kept_open(instance, BUILD_WAL_PAGES if job_name == BUILD_JOB else WAL_PAGES),
             signal_handlers_kept(),
-            frozen_during_run(),  # the definitions and imports are not traversed by each full collection
         ):
             result = job.execute_in_process(
                 instance=instance,

@@ -11,6 +11,7 @@ import sys
 from importlib.metadata import version
 from pathlib import Path
 
+import click
 import dagster as dg
 from packaging.version import Version
 from sqlalchemy import event
@@ -18,8 +19,6 @@ from sqlalchemy.engine import Engine
 
 from dagster_project.build import HubwatchDbt
 from dagster_project.defs.project import dbt_project
-from dagster_project.defs.resources import HubwatchSettings
-from dagster_project.gc_tuning import frozen_during_run
 from dagster_project.runs import WAL_PAGES, storage_kept_open, use_instance
 from dagster_project.warehouse import DBT_CHILD
 
@@ -105,32 +104,29 @@ def test_the_dbt_resource_knows_the_version_dbt_itself_reports():
     assert resource._initialize_dbt_core_adapter(["build"]) is None
 
 
-def test_a_run_freezes_what_exists_before_it_and_unfreezes_after(tmp_path):
-    """A run's full collections skip the definitions and imports made before it (gc_tuning); after the
-    last concurrent run they are collectable again, so a long-lived process (tests, `make dev`) keeps
-    no garbage frozen."""
-    seen = []
+def test_a_hubwatch_command_freezes_survivors_while_it_runs_and_undoes_it_after():
+    """Every hubwatch command (a build's Dagster parent among them) freezes what survives a full
+    collection (gc_tuning); a process that goes on after the command (a test's CliRunner) is left
+    with no callback and nothing frozen."""
+    from click.testing import CliRunner
 
-    @dg.asset
-    def table(settings: HubwatchSettings) -> dg.MaterializeResult:
-        seen.append(gc.get_freeze_count())
-        return dg.MaterializeResult(metadata={"home": settings.home})
+    from dagster_project import gc_tuning
+    from dagster_project.cli import main
 
-    import dagster_project.runs as runs
+    @click.command("gc-probe")
+    def probe() -> None:
+        gc.collect()  # a full collection: its survivors are frozen now
+        click.echo(f"{gc_tuning._freeze_after_full_collection in gc.callbacks} {gc.get_freeze_count() > 0}")
 
-    definitions = dg.Definitions(
-        assets=[table], jobs=[dg.define_asset_job("all")], resources={"settings": HubwatchSettings()}
-    )
     gc.unfreeze()
-    outcome = runs.run_job(tmp_path / "home", "all", definitions=definitions)
-    assert outcome.success, outcome.error
-    assert seen and seen[0] > 0, "nothing was frozen during the run"
-    assert gc.get_freeze_count() == 0, "objects left frozen after the run"
-    with frozen_during_run():
-        with frozen_during_run():
-            inner = gc.get_freeze_count()
-        assert inner > 0
-        assert gc.get_freeze_count() > 0, "the inner run's end unfroze an outer run's objects"
+    main.add_command(probe)
+    try:
+        result = CliRunner().invoke(main, ["gc-probe"])
+    finally:
+        main.commands.pop("gc-probe")
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["True", "True"], result.output
+    assert gc_tuning._freeze_after_full_collection not in gc.callbacks
     assert gc.get_freeze_count() == 0
 
 
@@ -140,12 +136,13 @@ def test_hubwatch_dbt_freezes_what_survives_a_full_collection():
     script = (
         "import gc\n"
         "from dagster_project.gc_tuning import freeze_survivors\n"
-        "gc.unfreeze(); before = gc.get_freeze_count(); freeze_survivors(); freeze_survivors()\n"
+        "gc.unfreeze(); before = gc.get_freeze_count(); freeze_survivors(); undo = freeze_survivors()\n"
         "gc.collect(1); young = gc.get_freeze_count(); gc.collect()\n"
         "print(before, young, gc.get_freeze_count() > 0, gc.callbacks.count(gc.callbacks[-1]))\n"
+        "undo(); print(gc.get_freeze_count(), len(gc.callbacks))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
-    assert out == ["0", "0", "True", "1"], out
+    assert out == ["0", "0", "True", "1", "0", "0"], out
 
 
 def test_hubwatch_dbt_is_dbt_with_its_exit_codes():
