@@ -25,6 +25,7 @@ import click
 import orjson
 
 from dagster_project import failures
+from dagster_project.gc_tuning import freeze_survivors
 from ingest.home import ENGINES, hubwatch_home, warehouse_path
 from ingest.http import CrawlError
 from ingest.sources import IMAGE_PERIODS, SOURCES
@@ -317,6 +318,8 @@ def main(ctx: click.Context, verbose: bool) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry full URLs
+    # the imports and definitions survive full collections: frozen, later ones skip them (gc_tuning)
+    ctx.call_on_close(freeze_survivors())
     if ctx.invoked_subcommand in CRAWLING_COMMANDS:  # the reading commands stay light (`sql` starts fast)
         check_settings()
 

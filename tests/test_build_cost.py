@@ -3,11 +3,15 @@ resource that starts no dbt of its own (benchmarks/build_cost.py measures the wh
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 import subprocess
+import sys
 from importlib.metadata import version
+from pathlib import Path
 
+import click
 import dagster as dg
 from packaging.version import Version
 from sqlalchemy import event
@@ -98,3 +102,53 @@ def test_the_dbt_resource_knows_the_version_dbt_itself_reports():
     assert installed, reported
     assert resource._cli_version == Version(installed.group(1)) == Version(version("dbt-core"))
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_a_hubwatch_command_freezes_survivors_while_it_runs_and_undoes_it_after():
+    """Every hubwatch command (a build's Dagster parent among them) freezes what survives a full
+    collection (gc_tuning); a process that goes on after the command (a test's CliRunner) is left
+    with no callback and nothing frozen."""
+    from click.testing import CliRunner
+
+    from dagster_project import gc_tuning
+    from dagster_project.cli import main
+
+    @click.command("gc-probe")
+    def probe() -> None:
+        gc.collect()  # a full collection: its survivors are frozen now
+        click.echo(f"{gc_tuning._freeze_after_full_collection in gc.callbacks} {gc.get_freeze_count() > 0}")
+
+    gc.unfreeze()
+    main.add_command(probe)
+    try:
+        result = CliRunner().invoke(main, ["gc-probe"])
+    finally:
+        main.commands.pop("gc-probe")
+    assert result.exit_code == 0, result.output
+    assert result.output.split() == ["True", "True"], result.output
+    assert gc_tuning._freeze_after_full_collection not in gc.callbacks
+    assert gc.get_freeze_count() == 0
+
+
+def test_hubwatch_dbt_freezes_what_survives_a_full_collection():
+    """hubwatch-dbt runs dbt in its own process with freeze_survivors on: after a full collection the
+    survivors (dbt's imports, then its manifest) are frozen, so later full collections skip them."""
+    script = (
+        "import gc\n"
+        "from dagster_project.gc_tuning import freeze_survivors\n"
+        "gc.unfreeze(); before = gc.get_freeze_count(); freeze_survivors(); undo = freeze_survivors()\n"
+        "gc.collect(1); young = gc.get_freeze_count(); gc.collect()\n"
+        "print(before, young, gc.get_freeze_count() > 0, gc.callbacks.count(gc.callbacks[-1]))\n"
+        "undo(); print(gc.get_freeze_count(), len(gc.callbacks))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["0", "0", "True", "1", "0", "0"], out
+
+
+def test_hubwatch_dbt_is_dbt_with_its_exit_codes():
+    """dbt runs inside hubwatch-dbt's own process (no exec any more): same output, same exit codes."""
+    dbt = Path(sys.executable).with_name("dbt")
+    ours = subprocess.run([str(DBT_CHILD), "no-such-command"], capture_output=True, text=True)
+    theirs = subprocess.run([str(dbt), "no-such-command"], capture_output=True, text=True)
+    assert ours.returncode == theirs.returncode == 2, (ours.stderr, theirs.stderr)
+    assert ours.stderr == theirs.stderr and "no-such-command" in ours.stderr
