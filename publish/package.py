@@ -80,13 +80,13 @@ PUBLIC_TABLES = (
     "minor_terms_nsfw_monthly",
 )
 PARQUET_ONLY = ("images", "model_snapshots", "image_resources")
+"""Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
+they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
+third of the publish. They are in the Parquet files and the DuckDB file like every table."""
 # columns a public table keeps in the warehouse for the builds' own bookkeeping (when a build wrote
 # the row: what a later build compares with), not data and different on every build and engine; no
 # package carries them
 WAREHOUSE_ONLY_COLUMNS = {"image_resources": ("loaded_at",)}
-"""Row-per-item histories (one row per image; per model per day) get no CSV: on the large tier
-they were 6.4 GB and 2.4 GB of CSV, far past a spreadsheet's row limit, and writing them took a
-third of the publish. They are in the Parquet files and the DuckDB file like every table."""
 FRICTIONLESS_TYPES = {
     "VARCHAR": "string",
     "BIGINT": "integer",
