@@ -10,31 +10,11 @@
 #}
 {% test columns_accepted_values(model, accepted) %}
 {{ config(fail_calc = 'coalesce(sum(n_unaccepted), 0)') }}
-select column_name, n_unaccepted
-from (
-    select
-        names.column_name,
-        case names.column_index
-        {%- for check in accepted %}
-            when {{ loop.index }} then counted.n_unaccepted_{{ loop.index }}
-        {%- endfor %}
-        end as n_unaccepted
-    from (
-        select
-        {%- for check in accepted %}
-            sum(case when {{ check.column }} not in (
-                {%- for value in check['values'] -%}
-                {{ sql_string(value) if check.get('quote', true) else value }}{{ ", " if not loop.last }}
-                {%- endfor -%}
-            ) then 1 else 0 end) as n_unaccepted_{{ loop.index }}{{ "," if not loop.last }}
-        {%- endfor %}
-        from {{ model }}
-    ) as counted
-    cross join (
-        {%- for check in accepted %}
-        select {{ loop.index }} as column_index, {{ sql_string(check.column) }} as column_name{{ " union all" if not loop.last }}
-        {%- endfor %}
-    ) as names
-) as per_column
-where n_unaccepted > 0
+{%- set counts = [] -%}
+{%- for check in accepted -%}
+    {%- set values = [] -%}
+    {%- for value in check['values'] %}{% do values.append(sql_string(value) if check.get('quote', true) else value) %}{% endfor -%}
+    {%- do counts.append('sum(case when ' ~ check.column ~ ' not in (' ~ values | join(', ') ~ ') then 1 else 0 end)') -%}
+{%- endfor -%}
+{{ counted_per_name(model, accepted | map(attribute='column') | list, counts, 'column_name', 'n_unaccepted') }}
 {% endtest %}

@@ -10,27 +10,7 @@
 #}
 {% test columns_not_null(model, columns) %}
 {{ config(fail_calc = 'coalesce(sum(n_null), 0)') }}
-select column_name, n_null
-from (
-    select
-        names.column_name,
-        case names.column_index
-        {%- for column in columns %}
-            when {{ loop.index }} then counted.n_null_{{ loop.index }}
-        {%- endfor %}
-        end as n_null
-    from (
-        select
-        {%- for column in columns %}
-            count(*) - count({{ column }}) as n_null_{{ loop.index }}{{ "," if not loop.last }}
-        {%- endfor %}
-        from {{ model }}
-    ) as counted
-    cross join (
-        {%- for column in columns %}
-        select {{ loop.index }} as column_index, {{ sql_string(column) }} as column_name{{ " union all" if not loop.last }}
-        {%- endfor %}
-    ) as names
-) as per_column
-where n_null > 0
+{%- set counts = [] -%}
+{%- for column in columns %}{% do counts.append('count(*) - count(' ~ column ~ ')') %}{% endfor -%}
+{{ counted_per_name(model, columns, counts, 'column_name', 'n_null') }}
 {% endtest %}

@@ -8,27 +8,7 @@
 #}
 {% test expressions_are_true(model, expressions) %}
 {{ config(fail_calc = 'coalesce(sum(n_false), 0)') }}
-select expression, n_false
-from (
-    select
-        names.expression,
-        case names.expression_index
-        {%- for expression in expressions %}
-            when {{ loop.index }} then counted.n_false_{{ loop.index }}
-        {%- endfor %}
-        end as n_false
-    from (
-        select
-        {%- for expression in expressions %}
-            sum(case when not ({{ expression }}) then 1 else 0 end) as n_false_{{ loop.index }}{{ "," if not loop.last }}
-        {%- endfor %}
-        from {{ model }}
-    ) as counted
-    cross join (
-        {%- for expression in expressions %}
-        select {{ loop.index }} as expression_index, {{ sql_string(expression) }} as expression{{ " union all" if not loop.last }}
-        {%- endfor %}
-    ) as names
-) as per_expression
-where n_false > 0
+{%- set counts = [] -%}
+{%- for expression in expressions %}{% do counts.append('sum(case when not (' ~ expression ~ ') then 1 else 0 end)') %}{% endfor -%}
+{{ counted_per_name(model, expressions, counts, 'expression', 'n_false') }}
 {% endtest %}
