@@ -72,9 +72,9 @@ def builds(daily_runs_home):
 
 def build_outputs(target: Path) -> dict[str, int]:
     """What a dbt build leaves in a target folder and `dbt parse` never does (its run results, its
-    graph, compiled SQL and dagster-dbt's per-run folders), with when each was written. `make dev`
-    re-parses the project into the checkout's target (dagster-dbt's prepare_if_dev), and
-    tests/test_dev.py may do so on the other xdist worker while this module builds."""
+    graph, compiled SQL and dagster-dbt's per-run folders), with when each was written. A `make
+    manifest` (`make dev` runs it, defs/project.py) re-parses the project into the checkout's target
+    when a dbt file changed, which may happen on the other xdist worker while this module builds."""
     built = ("run_results.json", "graph.gpickle", "graph_summary.json")
     return {p.name: p.stat().st_mtime_ns for p in target.iterdir() if p.is_dir() or p.name in built}
 

@@ -1,7 +1,11 @@
 """`make dev`: the Dagster UI over a home, stopped promptly and completely by SIGTERM (a process
 manager, `kill`) or Ctrl-C (SIGINT to the terminal's foreground group), also when started as a
-background job (SIGINT ignored, as a shell sets it): no webserver, daemon or code server is left."""
+background job (SIGINT ignored, as a shell sets it): no webserver, daemon or code server is left.
+Once up, the UI shows the code location with its jobs, schedule and sensor, and the checkout's dbt
+parse (`make manifest`'s, which every home's first build starts from) is as it was."""
 
+import hashlib
+import json
 import os
 import signal
 import socket
@@ -14,6 +18,9 @@ import pytest
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parent.parent
+CHECKOUT_PARSE = [REPO / "dbt" / "target" / name for name in ("manifest.json", "partial_parse.msgpack")]
+LOCATION_QUERY = """{ workspaceOrError { ... on Workspace { locationEntries { name locationOrLoadError {
+  ... on RepositoryLocation { repositories { jobs { name } schedules { name } sensors { name } } } } } } } }"""
 
 
 def free_port() -> int:
@@ -63,6 +70,29 @@ def signal_states(pids) -> dict[int, str]:
     return states
 
 
+def digests(paths: list[Path]) -> dict[str, str]:
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in paths}
+
+
+def ui_shows(port: int) -> dict[str, object]:
+    """What the UI's workspace shows: each code location, with its jobs, schedules and sensors."""
+    query = json.dumps({"query": LOCATION_QUERY}).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"http://127.0.0.1:{port}/graphql", data=query, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310
+        entries = json.loads(answer.read())["data"]["workspaceOrError"]["locationEntries"]
+    shown = {}
+    for entry in entries:
+        location = entry["locationOrLoadError"]
+        repositories = location.get("repositories", []) if location else []
+        shown[entry["name"]] = {
+            kind: sorted(item["name"] for repository in repositories for item in repository[kind])
+            for kind in ("jobs", "schedules", "sensors")
+        }
+    return shown
+
+
 def wait_for_ui(port: int, make: subprocess.Popen, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,6 +122,7 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     started: set[int] = set()
+    parsed = digests(CHECKOUT_PARSE)
     with (tmp_path / "dev.log").open("w") as log:
         make = subprocess.Popen(
             ["make", "--no-print-directory", "dev", f"DEV_PORT={port}", f"HUBWATCH_HOME={home}"],
@@ -106,6 +137,10 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
             wait_for_ui(port, make)
             started = descendants(make.pid)
             assert len(started) >= 3  # the wrapper, dg dev and what it started
+            shown = ui_shows(port)
+            # the code location has loaded: under `dg dev` it ran `make manifest` (defs/project.py), which
+            # found the parse current, so dbt's parse for builds was not replaced by one without their vars
+            reparsed = digests(CHECKOUT_PARSE) != parsed
             if how == "SIGTERM to make":
                 os.kill(make.pid, signal.SIGTERM)
             else:
@@ -125,6 +160,14 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
                 if alive(pid):
                     os.kill(pid, signal.SIGKILL)
     assert left == [], (left, (tmp_path / "dev.log").read_text()[-3000:])
+    assert shown == {
+        "hubwatch": {
+            "jobs": ["__ASSET_JOB", "daily_snapshot_job", "publish_job", "rebuild_from_raw_job"],
+            "schedules": ["daily_snapshot_job_schedule"],
+            "sensors": ["record_failed_runs"],
+        }
+    }
+    assert not reparsed
     assert took < 60
     with pytest.raises(OSError):
         urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5)  # noqa: S310

@@ -155,3 +155,22 @@ def test_a_parse_made_in_one_home_serves_another_and_a_changed_model_is_parsed_a
     third_target.mkdir(parents=True)
     shutil.copy(target / PARTIAL_PARSE, third_target / PARTIAL_PARSE)
     assert "Unable to do partial parsing because config vars" in dbt_parse(moved, third, third_target)
+
+
+def test_under_dg_dev_the_checkouts_parse_is_remade_only_by_make_manifest(tmp_path, monkeypatch):
+    """The code location loaded under `dg dev` (which sets DAGSTER_IS_DEV_CLI) remakes the checkout's
+    parse the one way it is made, `make manifest` (a build's vars: the parse every home's first build
+    starts from; make parses only when a dbt file changed), never with dagster-dbt's own `dbt parse`
+    (no vars: no build could start from it); loaded anywhere else (a CLI run, a test) it runs nothing.
+    The checkout here is a stand-in whose `make manifest` only says it ran."""
+    from dagster_project.defs.project import dbt_project, prepare_if_dev
+
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "Makefile").write_text("manifest:\n\techo made >> made.txt\n")
+    monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
+    prepare_if_dev(dbt_project, checkout)
+    assert not (checkout / "made.txt").exists()
+    monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
+    prepare_if_dev(dbt_project, checkout)
+    assert (checkout / "made.txt").read_text() == "made\n"
