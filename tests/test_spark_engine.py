@@ -16,8 +16,9 @@ table is rebuilt whole by the build under test, which runs every data test on th
 That step's parsed project is reused by the build (its partial parse, as a daily build reuses the
 one before), and so is its JVM: the step runs in tests/spark_gateway.py, which keeps the JVM
 running, and the Spark build's pyspark starts its Spark context in it (PYSPARK_GATEWAY_PORT), its
-classes loaded and its code compiled, instead of starting a JVM of its own. DuckDB's publish runs
-in this process (publish.package.publish), the Spark build and its publish as the commands a user
+classes loaded and its code compiled, instead of starting a JVM of its own (it could not: its
+JAVA_HOME names a folder without Java, so the module fails if that reuse is lost). DuckDB's publish
+runs in this process (publish.package.publish), the Spark build and its publish as the commands a user
 runs. Both Spark steps run Spark tuned for short runs on small data (SPARK_ENV: the JVM's flags,
 expressions and queries interpreted, no adaptive re-planning, one shuffle partition).
 Needs Java 17 (`make java`); skipped without it.
@@ -169,7 +170,12 @@ def packages(tmp_path_factory, measures_home):
         # must still start from Spark's (warehouse.reuse_parse)
         duckdb_parse = next(p for p in sorted((home / "dbt" / "target").glob("2*")) if parsed_for(p) == "duckdb")
         duckdb_parse.rename(dbt_target(home, uuid.uuid4().hex))
-        spark = hubwatch("build", "--engine", "spark", env={**env, **kept_jvm}, timeout=TIMEOUT)
+        # the build can only run in the kept JVM: JAVA_HOME names a folder without Java, so a JVM of
+        # its own (the gateway's variables lost on the way) would fail to start and the build with it
+        no_java = home.parent / "no-java"
+        no_java.mkdir()
+        build_env = {**env, **kept_jvm, "JAVA_HOME": str(no_java)}
+        spark = hubwatch("build", "--engine", "spark", env=build_env, timeout=TIMEOUT)
     assert spark.returncode == 0, spark.stderr[-3000:]
     checks = re.search(r"checks: (\d+) passed, (\d+) failed", spark.stderr)
     assert checks and int(checks[1]) > 0 and checks[2] == "0", spark.stderr[-3000:]  # the data tests ran on Spark

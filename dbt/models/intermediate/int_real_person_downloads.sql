@@ -72,33 +72,28 @@ earlier as (  -- every earlier sighting of the suspects
         )
 ),
 
-added as (  -- seen before, but never as a real person: their earlier sightings count from now on
-    select platform, model_id from earlier group by platform, model_id having not coalesce(bool_or(real_person), false)
+history as (  -- beside each, whether any showed the model as a real person, and its last with a counter
+    -- (windows over the one scan: Spark inlines a CTE at each reference, and a self-join per step
+    -- made this model's plan several times as long)
+    select platform, model_id, snapshot_date, downloads_total,
+        coalesce(bool_or(real_person) over model, false) as was_flagged,
+        max(case when downloads_total is not null then snapshot_date end) over model as last_counted
+    from earlier
+    window model as (partition by platform, model_id)
 ),
 
-last_counted as (  -- the last earlier sighting with a counter of the others: what their next counter is compared with
-    select platform, model_id, max(snapshot_date) as snapshot_date
-    from earlier
-    where downloads_total is not null
-        and not exists (select 1 from added where added.platform = earlier.platform and added.model_id = earlier.model_id)
-    group by platform, model_id
+added as (  -- seen before, but never as a real person: their earlier sightings count from now on
+    select platform, model_id, snapshot_date, downloads_total from history where not was_flagged
 ),
 {% endif %}
 
 sightings as (  -- counts: whether the sighting adds to its snapshot's row (else it only seeds the comparison)
     select platform, model_id, snapshot_date, downloads_total, true as counts from batch
     {% if is_incremental() %}
-    union all
-    select earlier.platform, earlier.model_id, earlier.snapshot_date, earlier.downloads_total, true as counts
-    from earlier
-    inner join added on added.platform = earlier.platform and added.model_id = earlier.model_id
-    union all
-    select earlier.platform, earlier.model_id, earlier.snapshot_date, earlier.downloads_total, false as counts
-    from earlier
-    inner join last_counted
-        on last_counted.platform = earlier.platform
-        and last_counted.model_id = earlier.model_id
-        and last_counted.snapshot_date = earlier.snapshot_date
+    union all  -- the added models' sightings count; of the others, the last with a counter is compared with
+    select platform, model_id, snapshot_date, downloads_total, not was_flagged as counts
+    from history
+    where not was_flagged or snapshot_date = last_counted
     union all  -- the others were flagged with a counter in the last snapshot before: that counter
     select at_boundary.platform, at_boundary.model_id, at_boundary.snapshot_date, at_boundary.downloads_total, false as counts
     from at_boundary
@@ -165,9 +160,7 @@ contributions as (
     from {{ this }} as written
     where not {{ computed.replace('{alias}', 'written.') }}
         and exists (
-            select 1 from earlier
-            inner join added on added.platform = earlier.platform and added.model_id = earlier.model_id
-            where earlier.platform = written.platform and earlier.snapshot_date = written.snapshot_date
+            select 1 from added where added.platform = written.platform and added.snapshot_date = written.snapshot_date
         )
     {% endif %}
 )

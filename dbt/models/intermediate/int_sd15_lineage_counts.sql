@@ -102,7 +102,7 @@ seen as (  -- every model the computed snapshots list, of the lineage or not
     where {{ computed.replace('{alias}', 'sightings.') }}
 ),
 
-at_boundary as (  -- their lineage state in the last snapshot before the computed ones
+at_boundary as (  -- each model's lineage state in the last snapshot before the computed ones (those seen: suspects)
     select sightings.platform, sightings.model_id,
         bool_or(rules.platform is not null) as is_member,
         bool_or({{ sd15_lineage_match('rules', 'sightings.model_id') }} and sightings.platform = 'huggingface') as is_named
@@ -110,7 +110,6 @@ at_boundary as (  -- their lineage state in the last snapshot before the compute
     left join {{ ref('rules_sd15_lineage') }} as rules
         on {{ sd15_lineage_rule_applies('rules', 'sightings.platform', 'sightings.model_id', 'sightings.base_model') }}
     where {{ boundary.replace('{alias}', 'sightings.') }}
-        and exists (select 1 from seen where seen.platform = sightings.platform and seen.model_id = sightings.model_id)
     group by sightings.platform, sightings.model_id
 ),
 
@@ -124,59 +123,48 @@ suspects as (  -- seen again with another state than there, or not seen there: t
         or (at_boundary.is_member and at_boundary.is_named is distinct from lineage.is_named)
 ),
 
-earlier as (  -- the suspects' earlier sightings
-    select sightings.platform, sightings.model_id, sightings.snapshot_date, sightings.downloads_total, sightings.base_model
+earlier as (  -- the suspects' earlier sightings, each with its lineage state then (is_member: a rule applied)
+    select sightings.platform, sightings.model_id, sightings.snapshot_date, sightings.downloads_total,
+        bool_or(rules.platform is not null) as is_member,
+        bool_or({{ sd15_lineage_match('rules', 'sightings.model_id') }} and sightings.platform = 'huggingface') as is_named
     from {{ ref('model_snapshots') }} as sightings
+    left join {{ ref('rules_sd15_lineage') }} as rules
+        on {{ sd15_lineage_rule_applies('rules', 'sightings.platform', 'sightings.model_id', 'sightings.base_model') }}
     where not {{ computed.replace('{alias}', 'sightings.') }}
         and exists (select 1 from suspects where suspects.platform = sightings.platform and suspects.model_id = sightings.model_id)
+    group by sightings.platform, sightings.model_id, sightings.snapshot_date, sightings.downloads_total
 ),
 
-was as (  -- the lineage state of their last earlier sighting (no row: not of the lineage)
-    select last.platform, last.model_id, bool_or({{ sd15_lineage_match('rules', 'last.model_id') }} and last.platform = 'huggingface') as is_named
-    from earlier as last
-    inner join {{ ref('rules_sd15_lineage') }} as rules
-        on {{ sd15_lineage_rule_applies('rules', 'last.platform', 'last.model_id', 'last.base_model') }}
-    where last.snapshot_date = (
-        select max(e.snapshot_date) from earlier as e where e.platform = last.platform and e.model_id = last.model_id
-    )
-    group by last.platform, last.model_id
-),
-
-changed as (  -- -1: what the earlier rows counted; +1: what they count now
-    select was.platform, was.model_id, -1 as sign, was.is_named
-    from was
-    where not exists (
-        select 1 from lineage
-        where lineage.platform = was.platform and lineage.model_id = was.model_id and lineage.is_named = was.is_named
-    )
-    union all
-    select lineage.platform, lineage.model_id, 1 as sign, lineage.is_named
-    from lineage
-    where exists (select 1 from earlier where earlier.platform = lineage.platform and earlier.model_id = lineage.model_id)
-        and not exists (
-            select 1 from was
-            where was.platform = lineage.platform and was.model_id = lineage.model_id and was.is_named = lineage.is_named
-        )
-),
-
-moved as (  -- their earlier sightings, signed
-    select earlier.platform, earlier.model_id, earlier.snapshot_date, earlier.downloads_total, changed.sign, changed.is_named
+was as (  -- beside each, the state of the model's last earlier sighting and its first earlier snapshot
+    -- (windows over the one scan: Spark inlines a CTE at each reference, and a self-join per step
+    -- made this model's plan hundreds of operators long)
+    select platform, model_id, snapshot_date, downloads_total,
+        first_value(is_member) over latest as was_member,
+        first_value(is_named) over latest as was_named,
+        min(snapshot_date) over (partition by platform, model_id) as first_earlier
     from earlier
-    inner join changed on changed.platform = earlier.platform and changed.model_id = earlier.model_id
+    window latest as (partition by platform, model_id order by snapshot_date desc)
 ),
 
-deltas as (
+moved as (  -- their earlier sightings, signed: -1 as the earlier rows counted them, +1 as they count now
+    select was.platform, was.model_id, was.snapshot_date, was.downloads_total, was.first_earlier, signs.sign,
+        case when signs.sign < 0 then was.was_named else lineage.is_named end as is_named
+    from was
+    left join lineage on lineage.platform = was.platform and lineage.model_id = was.model_id
+    inner join (select -1 as sign union all select 1 as sign) as signs
+        on (signs.sign < 0 and was.was_member and not coalesce(lineage.is_named = was.was_named, false))
+        or (signs.sign > 0 and lineage.model_id is not null
+            and not coalesce(was.was_member and was.was_named = lineage.is_named, false))
+),
+
+deltas as (  -- n_new at a model's first earlier snapshot (one of its rows)
     select platform, snapshot_date, sum(sign) as n_listed,
         sum(case when is_named then sign else 0 end) as n_named_listed,
-        0 as n_new, 0 as n_gone,
+        sum(case when snapshot_date = first_earlier then sign else 0 end) as n_new, 0 as n_gone,
         sum(case when downloads_total is not null then sign else 0 end) as n_with_downloads,
         coalesce(sum(sign * downloads_total), 0) as downloads_listed
     from moved
     group by platform, snapshot_date
-    union all
-    select platform, first_seen, 0, 0, sum(sign), 0, 0, 0
-    from (select platform, model_id, sign, min(snapshot_date) as first_seen from moved group by platform, model_id, sign)
-    group by platform, first_seen
     union all  -- a snapshot before the computed ones that no longer listed a model its predecessor did
     select chain.platform, chain.snapshot_date, 0, 0, 0, sum(moved.sign), 0, 0
     from moved
@@ -190,22 +178,18 @@ deltas as (
     group by chain.platform, chain.snapshot_date
 ),
 
-written as (  -- the earlier rows those deltas change
-    select platform, snapshot_date, n_listed, n_named_listed, n_new, n_gone, n_with_downloads, downloads_listed
-    from {{ this }} as written
-    where exists (
-        select 1 from deltas where deltas.platform = written.platform and deltas.snapshot_date = written.snapshot_date
-    )
-),
 {% endif %}
 
-figures as (
-    select * from whole
+figures as (  -- changes: the snapshot's row is written (a written row alone is kept as it is)
+    select *, true as changes from whole
     {% if is_incremental() %}
     union all
-    select * from deltas
-    union all
-    select * from written
+    select *, true as changes from deltas
+    union all  -- the earlier rows, of which those the deltas change are written again
+    select platform, snapshot_date, n_listed, n_named_listed, n_new, n_gone, n_with_downloads, downloads_listed,
+        false as changes
+    from {{ this }} as written
+    where not {{ computed.replace('{alias}', 'written.') }}
     {% endif %}
 )
 
@@ -224,3 +208,4 @@ from figures
 inner join ({{ model_snapshot_versions() }}) as versions
     on versions.platform = figures.platform and versions.snapshot_date = figures.snapshot_date
 group by figures.platform, figures.snapshot_date
+having bool_or(figures.changes)
