@@ -275,6 +275,7 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
             return last_error_line(done)
         with pytest.raises((VerifyError, OSError, ValueError)) as refused:  # what the command turns into its line
             verify(copy, home)
+        assert "\n" not in str(refused.value), refused.value  # the command prints it as one line
         return str(refused.value)
 
     def edit(name: str, old: bytes, new: bytes):
