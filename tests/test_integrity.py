@@ -25,7 +25,7 @@ import pytest
 from dagster_project.runs import build_warehouse
 from ingest.fakehub import FakeHub
 from publish.package import PublishError, publish
-from publish.verify import verify
+from publish.verify import VerifyError, verify
 from tests.conftest import (
     SPARE_DAY,
     TWO_DAYS,
@@ -103,6 +103,15 @@ def last_error_line(done: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+def refusal(done) -> str:
+    """The error of a publish job run in this process (publish_in_process) that was refused: the
+    one line `hubwatch publish` prints after `hubwatch: error: ` (cli.report_published), without
+    that command's start-up; the tests that run the command check the line as printed."""
+    assert not done.success
+    assert done.error and "\n" not in done.error.strip(), done.error
+    return done.error
+
+
 # -- refused builds ----------------------------------------------------------------------------
 
 
@@ -135,11 +144,12 @@ def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
         assert con.sql("select last_snapshot from marts.build_info").fetchall() == [(date.fromisoformat(SPARE_DAY),)]
         lifecycle = "select count(*) from marts.lifecycle_by_snapshot where snapshot_date = ?"
         assert con.execute(lifecycle, [SPARE_DAY]).fetchall() == [(0,)]
-    for args in (("publish",), ("publish", "--date", SPARE_DAY), ("publish", "--date", "2025-05-20", "--force")):
-        refused = hubwatch(*args, env=env)
-        assert refused.returncode != 0
-        line = last_error_line(refused)
-        assert f"the last build (run {record['run_id']}) failed" in line and "publish refused" in line, line
+    refused = f"the last build (run {record['run_id']}) failed"
+    line = last_error_line(hubwatch("publish", env=env))  # the command's one line
+    assert refused in line and "publish refused" in line, line
+    for day, force in ((SPARE_DAY, False), ("2025-05-20", True)):  # `publish --date day [--force]`'s job, here
+        said = refusal(publish_in_process(home, day, force=force))
+        assert refused in said and "publish refused" in said, said
     assert publish_state(home) == before
 
 
@@ -162,8 +172,8 @@ def test_publish_is_refused_after_a_refused_raw_partition(origin, home):
 def test_publish_is_refused_when_raw_changed_since_the_build(origin, home):
     before = publish_state(home)
     add_spare_snapshots(origin, home)
-    line = last_error_line(hubwatch("publish", env=env_for(origin, home)))
-    assert "raw/ has changed since the last build" in line and "3 new snapshot(s)" in line, line
+    said = refusal(publish_in_process(home))  # `hubwatch publish`'s job, in this process
+    assert "raw/ has changed since the last build" in said and "3 new snapshot(s)" in said, said
     assert publish_state(home) == before
 
 
@@ -173,8 +183,8 @@ def test_publish_is_refused_while_a_build_is_unfinished(origin, home):
     record = orjson.loads(path.read_bytes())
     path.write_bytes(orjson.dumps({**record, "result": "running", "run_id": "killed-run"}))
     before = publish_state(home)
-    line = last_error_line(hubwatch("publish", "--date", "2025-05-20", env=env_for(origin, home)))
-    assert "the last build (run killed-run" in line and "never finished" in line, line
+    said = refusal(publish_in_process(home, "2025-05-20"))  # `hubwatch publish --date`'s job, in this process
+    assert "the last build (run killed-run" in said and "never finished" in said, said
     assert publish_state(home) == before
 
 
@@ -194,7 +204,8 @@ def test_dates_after_the_data_or_in_the_future_are_refused_and_never_latest(orig
     assert "after the last snapshot the build read" in last_error_line(
         hubwatch("publish", "--date", "2025-06-02", env=env)
     )
-    assert "in the future" in last_error_line(hubwatch("publish", "--date", "2099-12-31", env=env))
+    # the job the command runs (the command's line for a future date: test_an_interrupted_two_rename_...)
+    assert "in the future" in refusal(publish_in_process(home, "2099-12-31"))
     assert publish_state(home) == before
     # a future-dated package left by an older hubwatch never becomes latest
     shutil.copytree(home / "publish" / FIRST_PACKAGE, home / "publish" / "2099-12-31")
@@ -250,15 +261,22 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
         and "datapackage valid" in good.stdout
     )
 
-    def tampered(change) -> str:
+    def tampered(change, *, command: bool = False) -> str:
+        """What verifying a changed copy says: the command's one line (command), else the error of
+        what `hubwatch verify COPY --raw-home HOME` runs, in this process (no start-up of its own)."""
         copy = tmp_path / f"copy-{len(list(tmp_path.iterdir()))}"
         shutil.copytree(package, copy)
         for p in copy.rglob("*"):
             p.chmod(0o755 if p.is_dir() else 0o644)
         change(copy)
-        done = hubwatch("verify", str(copy), "--raw-home", str(home), env=env)
-        assert done.returncode != 0
-        return last_error_line(done)
+        if command:
+            done = hubwatch("verify", str(copy), "--raw-home", str(home), env=env)
+            assert done.returncode != 0
+            return last_error_line(done)
+        with pytest.raises((VerifyError, OSError, ValueError)) as refused:  # what the command turns into its line
+            verify(copy, home)
+        assert "\n" not in str(refused.value), refused.value  # the command prints it as one line
+        return str(refused.value)
 
     def edit(name: str, old: bytes, new: bytes):
         def change(copy: Path) -> None:
@@ -268,7 +286,8 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
 
         return change
 
-    assert "data/models.csv does not match its sha256" in tampered(edit("data/models.csv", b"civitai", b"civitaj"))
+    line = tampered(edit("data/models.csv", b"civitai", b"civitaj"), command=True)
+    assert "data/models.csv does not match its sha256" in line
     assert "manifest.json does not match" in tampered(
         edit("manifest.json", b'"simulated": true', b'"simulated": false')
     )
