@@ -313,3 +313,19 @@ def test_a_failing_daily_run_leaves_the_last_publish_untouched(daily_runs, fakeh
     assert "publish/package" not in outcome.materialized
     assert (home / "publish" / "latest").resolve() == latest
     assert {p: sha256_file(p) for p in latest.rglob("*") if p.is_file()} == before
+
+
+def test_a_step_waiting_for_a_pool_slot_sleeps_until_its_next_claim_check():
+    """A run in this process whose step waits for the writer pool's one slot (a second build while
+    another's dbt step runs) sleeps between its claims instead of spinning a core for the other
+    build's whole dbt step: Dagster's in-process executor sleeps for the interval to the next
+    pending claim check, which must be positive while that check lies ahead."""
+    from types import SimpleNamespace
+
+    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+
+    runs.pool_waits_sleep()  # what every run of this process has (dagster_project.runs applies it)
+    waiting = SimpleNamespace(_pending_claims={"warehouse"}, _pending_timeouts={"warehouse": time.time() + 2})
+    assert 1 < InstanceConcurrencyContext.interval_to_next_pending_claim_check(waiting) <= 2
+    due = SimpleNamespace(_pending_claims={"warehouse"}, _pending_timeouts={"warehouse": time.time() - 1})
+    assert InstanceConcurrencyContext.interval_to_next_pending_claim_check(due) == 0
