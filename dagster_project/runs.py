@@ -56,6 +56,28 @@ def prepare_dagster_home(home: Path) -> Path:
     return dagster_home
 
 
+def pool_waits_sleep() -> None:
+    """Dagster's executor (1.13) sleeps, while a step waits for a pool slot, for
+    InstanceConcurrencyContext.interval_to_next_pending_claim_check, which returns min(0, ...): never
+    a positive wait, so a build queued on duckdb_writer behind another spun a core for the other's
+    whole dbt step (dagster-io/dagster#20367 named it, closed unmerged). The interval to the next
+    claim check, as its callers expect; the claims themselves are Dagster's own. Idempotent."""
+    import time
+
+    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+
+    def interval_to_next_pending_claim_check(self) -> float:
+        if not self._pending_claims:
+            return 0.0
+        now = time.time()
+        return max(0.0, min((ready_at - now for ready_at in self._pending_timeouts.values()), default=0.0))
+
+    InstanceConcurrencyContext.interval_to_next_pending_claim_check = interval_to_next_pending_claim_check
+
+
+pool_waits_sleep()
+
+
 def use_instance(home: Path):
     """The instance in $HUBWATCH_HOME/dagster (what `make dev` uses as DAGSTER_HOME), with
     hubwatch's instance config; opened from its folder, so no environment variable is set."""

@@ -57,24 +57,48 @@ def test_schedule_requests_todays_partition():
     assert [r.partition_key for r in requests] == [today.isoformat()]
 
 
-AUTOMATION_STATUS = (
-    "from dagster_project.definitions import defs; d = defs(); "
-    "print(d.resolve_schedule_def('daily_snapshot_job_schedule').default_status.value, "
-    "d.resolve_sensor_def('record_failed_runs').default_status.value)"
-)
+AUTOMATION_CASES = [(None, "STOPPED STOPPED"), ("off", "STOPPED STOPPED"), ("on", "RUNNING RUNNING")]
+# each switch as a fresh load of the definitions reads it: the automation modules (which read it when
+# imported) imported anew under it, in one process of its own (its Dagster and dbt start-up paid once)
+AUTOMATION_STATUS = """
+import os, sys
+import orjson
+from dagster_project.definitions import defs
+statuses = {}
+for switch in orjson.loads(sys.argv[1]):
+    os.environ.pop("HUBWATCH_SCHEDULE", None)
+    if switch is not None:
+        os.environ["HUBWATCH_SCHEDULE"] = switch
+    for name in [n for n in sys.modules if n.startswith("dagster_project.defs.automation")]:
+        del sys.modules[name]
+    d = defs()
+    statuses[str(switch)] = (
+        d.resolve_schedule_def("daily_snapshot_job_schedule").default_status.value + " "
+        + d.resolve_sensor_def("record_failed_runs").default_status.value
+    )
+print(orjson.dumps(statuses).decode())
+"""
 
 
-@pytest.mark.parametrize(
-    ("switch", "status"), [(None, "STOPPED STOPPED"), ("off", "STOPPED STOPPED"), ("on", "RUNNING RUNNING")]
-)
-def test_the_schedule_and_sensor_run_only_where_switched_on(tmp_path, switch, status):
+@pytest.fixture(scope="module")
+def automation_statuses(tmp_path_factory) -> dict[str, str]:
+    """Per switch (HUBWATCH_SCHEDULE unset, off, on), the schedule's and the sensor's default status."""
     env = {k: v for k, v in os.environ.items() if k != "HUBWATCH_SCHEDULE"}
-    env.update(HUBWATCH_HOME=str(tmp_path / "home"), **({"HUBWATCH_SCHEDULE": switch} if switch else {}))
+    env.update(HUBWATCH_HOME=str(tmp_path_factory.mktemp("automation") / "home"))
     done = subprocess.run(
-        [sys.executable, "-c", AUTOMATION_STATUS], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", AUTOMATION_STATUS, orjson.dumps([switch for switch, _ in AUTOMATION_CASES]).decode()],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.split("\n")[-2] == status
+    return orjson.loads(done.stdout.split("\n")[-2])
+
+
+@pytest.mark.parametrize(("switch", "status"), AUTOMATION_CASES)
+def test_the_schedule_and_sensor_run_only_where_switched_on(automation_statuses, switch, status):
+    assert automation_statuses[str(switch)] == status
 
 
 def test_the_code_location_is_named_hubwatch():
@@ -289,3 +313,19 @@ def test_a_failing_daily_run_leaves_the_last_publish_untouched(daily_runs, fakeh
     assert "publish/package" not in outcome.materialized
     assert (home / "publish" / "latest").resolve() == latest
     assert {p: sha256_file(p) for p in latest.rglob("*") if p.is_file()} == before
+
+
+def test_a_step_waiting_for_a_pool_slot_sleeps_until_its_next_claim_check():
+    """A run in this process whose step waits for the writer pool's one slot (a second build while
+    another's dbt step runs) sleeps between its claims instead of spinning a core for the other
+    build's whole dbt step: Dagster's in-process executor sleeps for the interval to the next
+    pending claim check, which must be positive while that check lies ahead."""
+    from types import SimpleNamespace
+
+    from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
+
+    runs.pool_waits_sleep()  # what every run of this process has (dagster_project.runs applies it)
+    waiting = SimpleNamespace(_pending_claims={"warehouse"}, _pending_timeouts={"warehouse": time.time() + 2})
+    assert 1 < InstanceConcurrencyContext.interval_to_next_pending_claim_check(waiting) <= 2
+    due = SimpleNamespace(_pending_claims={"warehouse"}, _pending_timeouts={"warehouse": time.time() - 1})
+    assert InstanceConcurrencyContext.interval_to_next_pending_claim_check(due) == 0
