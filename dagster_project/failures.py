@@ -17,7 +17,7 @@ from contextlib import suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.http import CrawlError
+from ingest.errors import CrawlError
 
 DISK_WORDS = ("disk i/o error", "database or disk is full", "no space left")
 USERINFO = re.compile(r"(\b[a-z][a-z0-9+.-]*://)[^/@\s]*@", re.IGNORECASE)

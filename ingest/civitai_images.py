@@ -204,12 +204,16 @@ def _iso(value: datetime | None) -> str | None:
 def advance(feed: dict[str, Any], items: list[Any], next_cursor: str | None, fetched_at: datetime) -> dict[str, Any]:
     """The feed state after one page: the mark, the counts, and whether the crawl is done."""
     raw = [item.get("createdAt") if isinstance(item, dict) else None for item in items]
-    dated = [t for t in parse_timestamps([None if v is None else str(v) for v in raw]).to_list() if t is not None]
-    stop_at = parse_timestamp(feed["stop_at"])
+    # the page's times and the feed's three in one parse: each call costs ~1.4 ms whatever its length
+    known = [feed["stop_at"], feed["high_water_mark"], feed["oldest_created_at"]]
+    *page_times, stop_at, high_water_mark, oldest_known = parse_timestamps(
+        [None if v is None else str(v) for v in (*raw, *known)]
+    ).to_list()
+    dated = [t for t in page_times if t is not None]
     horizon = fetched_at + FUTURE_TOLERANCE
     trusted = [t for t in dated if t <= horizon]
-    marks = [t for t in (*trusted, parse_timestamp(feed["high_water_mark"])) if t is not None]
-    oldest = [t for t in (*dated, parse_timestamp(feed["oldest_created_at"])) if t is not None]
+    marks = [t for t in (*trusted, high_water_mark) if t is not None]
+    oldest = [t for t in (*dated, oldest_known) if t is not None]
     state = {
         **feed,
         "cursor": next_cursor,

@@ -24,7 +24,10 @@ import secrets
 from datetime import date
 from pathlib import Path
 
+from ingest.errors import CrawlError
 from ingest.files import write_atomic
+
+MANIFEST = "manifest.json"  # written last: a snapshot is complete only when it exists
 
 
 def hubwatch_home() -> Path:
@@ -34,6 +37,14 @@ def hubwatch_home() -> Path:
 
 def partition_name(snapshot_date: date) -> str:
     return f"snapshot_date={snapshot_date.isoformat()}"
+
+
+def parse_as_of(value: str) -> date:
+    """A snapshot's date as a person gave it (--as-of, `withdraw`'s DATE), refused in one line."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CrawlError(f"invalid --as-of {value!r}: expected a date as YYYY-MM-DD") from None
 
 
 def snapshot_path(home: Path, source: str, snapshot_date: date) -> Path:

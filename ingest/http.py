@@ -33,6 +33,7 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 from tenacity.wait import wait_base, wait_exponential_jitter
 
 from ingest import __version__
+from ingest.errors import CrawlError
 
 PROJECT_URL = "https://github.com/hubwatch/hubwatch"
 USER_AGENT = f"hubwatch/{__version__} (+{PROJECT_URL})"
@@ -45,10 +46,6 @@ SECRET_QUERY_KEY = re.compile(
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 log = logging.getLogger("hubwatch.http")
-
-
-class CrawlError(RuntimeError):
-    """A crawl cannot go on; the message is one line a person can act on."""
 
 
 class TransientError(Exception):

@@ -55,13 +55,12 @@ import polars as pl
 from ingest import __version__, pagestore, rowstore
 from ingest.crash import crash_point
 from ingest.files import dumps, file_entry, replace_dir, replaced_atomically, sha256_file, write_atomic
-from ingest.home import snapshot_path, staging_path
+from ingest.home import MANIFEST, snapshot_path, staging_path
 from ingest.http import CrawlError, Fetched, env_number, redact_url
 from ingest.quality import Quality, typed_values
 from ingest.sources import SOURCES
 
 KINDS = ("live", "simulated", "imported")
-MANIFEST = "manifest.json"
 CHECKPOINT = "checkpoint.json"
 
 log = logging.getLogger("hubwatch.landing")

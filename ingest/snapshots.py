@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import polars as pl
 
 from ingest import civitai, civitai_images, cross_host, huggingface, rowstore
-from ingest.home import snapshot_path
+from ingest.home import parse_as_of, snapshot_path
 from ingest.http import CrawlError, Credentials, PoliteClient, Politeness, redact_host, strip_userinfo
 from ingest.landing import (
     SOURCES,
@@ -90,13 +90,6 @@ class SnapshotResult:
     # staged image-feed crawls of earlier dates that this run finished first (see civitai_images)
     finished_earlier: tuple[SnapshotResult, ...] = ()
     recovered: tuple[str, ...] = ()  # what this run finished or tidied up after a killed one
-
-
-def parse_as_of(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise CrawlError(f"invalid --as-of {value!r}: expected a date as YYYY-MM-DD") from None
 
 
 def snapshot_date_and_kind(base_url: str, as_of: str | None) -> tuple[date, str]:

@@ -16,10 +16,10 @@ from typing import Any
 
 import orjson
 
+from ingest.errors import CrawlError
 from ingest.files import dumps, sha256_file, write_atomic
-from ingest.home import snapshot_path, staging_path, withdrawn_path
-from ingest.http import CrawlError
-from ingest.landing import MANIFEST, SOURCES
+from ingest.home import MANIFEST, snapshot_path, staging_path, withdrawn_path
+from ingest.sources import SOURCES
 
 WITHDRAWAL = "withdrawal.json"
 

@@ -1,7 +1,7 @@
 """`hubwatch sql`: a sealed, read-only session over a published package. Every statement that only
 reads runs; every one that could write (or reach a file, a URL or an extension) is refused with
 nothing run; several statements run in order; DuckDB's own hints reach the user; outputs are
-written only where asked; and the command starts without importing Dagster, dbt or Polars."""
+written only where asked; and the command starts without importing Dagster, dbt, Polars or the HTTP client."""
 
 import http.server
 import subprocess
@@ -312,7 +312,7 @@ def test_the_session_is_sealed(home):
     }
 
 
-def test_sql_starts_without_dagster_dbt_or_polars(home):
+def test_sql_starts_without_dagster_dbt_polars_or_the_http_client(home):
     """What `hubwatch sql` imports (its start-up time is measured, not tested: see the report)."""
     code = (
         "import sys\n"
@@ -320,7 +320,7 @@ def test_sql_starts_without_dagster_dbt_or_polars(home):
         f"sys.argv = ['hubwatch', 'sql', '--home', {str(home)!r}, 'select 1']\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_dbt', 'dbt', 'polars', "
-        "'huggingface_hub', 'dashboards', 'plotly'})\n"
+        "'huggingface_hub', 'dashboards', 'plotly', 'httpx', 'tenacity', 'rich'})\n"
         "print('HEAVY', heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

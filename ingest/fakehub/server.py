@@ -172,6 +172,9 @@ class _QuietServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     fakehub: FakeHub
     protocol_version = "HTTP/1.1"
+    # TCP_NODELAY: a response goes out in two sends (headers, body); with Nagle's algorithm the body
+    # waited for the client's delayed ACK of the headers, 40 ms a request on a kept-alive connection
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args) -> None:  # quiet: tests read results, not access logs
         return

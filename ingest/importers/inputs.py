@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from ingest.http import CrawlError
+from ingest.errors import CrawlError
 
 
 class ImportError_(CrawlError):  # noqa: N801 (ImportError is a builtin)
