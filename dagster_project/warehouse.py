@@ -15,13 +15,15 @@ its artefacts under $HUBWATCH_HOME/dbt/target/, the last few kept.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import shutil
+import subprocess
 import sys
 from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import polars as pl
@@ -33,6 +35,9 @@ from ingest.files import dumps, sql_text, write_atomic
 from ingest.home import ensure_creator_salt, warehouse_path
 from ingest.http import CrawlError, env_number
 from ingest.landing import MANIFEST, SOURCES, BadSnapshot, partition_date, stored_files, verify_snapshot
+
+if TYPE_CHECKING:
+    from dagster_dbt import DbtProject
 
 DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 DBT_EXECUTABLE = Path(sys.executable).with_name("dbt")  # the dbt of this environment, PATH or not
@@ -401,3 +406,19 @@ def build_args(
     if engine != "duckdb":
         args += ["--target", engine]
     return [*args, "--full-refresh"] if full_refresh else args
+
+
+def remake_parse_under_dev(project: DbtProject, checkout: Path) -> None:
+    """Under `dg dev`, bring the checkout's parse up to date the one way it is made, `make manifest`,
+    so that the UI's "Reload definitions" picks up an edited model: make parses only when a dbt file
+    changed, and then with a build's vars, so the parse keeps serving every home's first build.
+    dagster-dbt's own DbtProject.prepare_if_dev is not used: it runs `dbt --version` and a `dbt parse`
+    without a build's vars at every start (~8 CPU-s), a parse no build can start from. Without make
+    (`dg dev` run by hand), the manifest there is used as it is, with a warning."""
+    if not project.preparer.using_dagster_dev():
+        return
+    make = shutil.which("make")
+    if make is None:
+        logging.getLogger(__name__).warning("no make: %s/dbt/target's manifest is used as it is", checkout)
+        return
+    subprocess.run([make, "--silent", "--no-print-directory", "-C", str(checkout), "manifest"], check=True)  # noqa: S603

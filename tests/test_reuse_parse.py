@@ -163,14 +163,15 @@ def test_under_dg_dev_the_checkouts_parse_is_remade_only_by_make_manifest(tmp_pa
     starts from; make parses only when a dbt file changed), never with dagster-dbt's own `dbt parse`
     (no vars: no build could start from it); loaded anywhere else (a CLI run, a test) it runs nothing.
     The checkout here is a stand-in whose `make manifest` only says it ran."""
-    from dagster_project.defs.project import dbt_project, prepare_if_dev
+    from dagster_project.defs.project import dbt_project
+    from dagster_project.warehouse import remake_parse_under_dev
 
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     (checkout / "Makefile").write_text("manifest:\n\techo made >> made.txt\n")
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
-    prepare_if_dev(dbt_project, checkout)
+    remake_parse_under_dev(dbt_project, checkout)
     assert not (checkout / "made.txt").exists()
     monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
-    prepare_if_dev(dbt_project, checkout)
+    remake_parse_under_dev(dbt_project, checkout)
     assert (checkout / "made.txt").read_text() == "made\n"
