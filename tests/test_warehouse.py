@@ -116,6 +116,51 @@ def test_no_build_parses_the_whole_project_in_a_new_or_copied_home(built):
         assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
 
 
+def test_every_mart_and_its_columns_carry_dbt_descriptions_and_the_grain_index_stays(built):
+    """persist_docs (dbt/macros/persist_docs.sql: one statement per mart, the columns not read
+    again where the contract holds them) leaves dbt's descriptions as comments on every mart and
+    each of its columns, after an incremental build and after a full refresh; model_snapshots keeps
+    its unique grain index through both (dbt/macros/drop_indexes.sql lists the indexes of a table
+    that declares one only)."""
+    for home in built[:2]:
+        target = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())[-1]
+        nodes = orjson.loads((target / "manifest.json").read_bytes())["nodes"].values()
+        marts = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["schema"] == "marts"}
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            tables = dict(
+                con.sql("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+            )
+            columns = {
+                (t, c): comment
+                for t, c, comment in con.sql(
+                    "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
+                ).fetchall()
+            }
+            index = con.sql(
+                "select expressions from duckdb_indexes() where index_name = 'model_snapshots_grain' and is_unique"
+            ).fetchall()
+        built_tables = {name: node for name, node in marts.items() if node["config"]["materialized"] != "view"}
+        assert len(built_tables) > 30 and set(built_tables) <= set(tables)
+        for name, node in built_tables.items():
+            assert node["description"] and tables[name] == node["description"], name
+            assert node["columns"] and all(
+                columns[(name, column)] == meta["description"] for column, meta in node["columns"].items()
+            ), name
+        assert [str(row[0]) for row in index] == ["[platform, model_id, snapshot_date]"]
+
+
+def test_a_mart_is_built_without_rereading_its_columns_or_listing_its_indexes(built):
+    """What a table model costs dbt beyond its SQL: no DESCRIBE of the table just built for its
+    comments (the contract holds its columns), no duckdb_indexes() listing before its rename (no
+    index is declared on it), and its comments in one statement."""
+    log = dbt_logs(built[1])[-1]
+    statements = re.split(r"\n(?=\d\d:\d\d:\d\d\.\d+ )", log)
+    creators = [s for s in statements if "On model.hubwatch.creators: " in s]
+    assert any("create  table" in s or "create table" in s for s in creators), creators
+    assert not [s for s in creators if "duckdb_indexes()" in s or 'from (describe "warehouse"' in s]
+    assert len([s for s in creators if "comment on" in s]) == 1
+
+
 def test_nsfw_share_monthly_equals_truth(built, small_world):
     home = built[0]
     models = truth.model_truth(small_world, DAYS, DAYS)
