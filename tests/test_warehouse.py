@@ -152,7 +152,8 @@ def test_every_mart_and_its_columns_carry_dbt_descriptions_and_the_grain_index_s
 def test_a_mart_is_built_without_rereading_its_columns_or_listing_its_indexes(built):
     """What a table model costs dbt beyond its SQL: no DESCRIBE of the table just built for its
     comments (the contract holds its columns), no duckdb_indexes() listing before its rename (no
-    index is declared on it), its comments in one statement, its contract checked in one query."""
+    index is declared on it), its comments in one statement, its contract checked in one query; and a data test's query
+    runs without a BEGIN and ROLLBACK of its own (dbt/macros/materializations/test.sql)."""
     log = dbt_logs(built[1])[-1]
     statements = re.split(r"\n(?=\d\d:\d\d:\d\d\.\d+ )", log)
     creators = [s for s in statements if "On model.hubwatch.creators: " in s]
@@ -160,6 +161,8 @@ def test_a_mart_is_built_without_rereading_its_columns_or_listing_its_indexes(bu
     assert not [s for s in creators if "duckdb_indexes()" in s or 'from (describe "warehouse"' in s]
     assert len([s for s in creators if "comment on" in s]) == 1
     assert len([s for s in creators if "describe (" in s.lower()]) == 1  # the contract's, both sides in one
+    tests = [s for s in statements if re.search(r"\]: On test\.hubwatch\.", s)]
+    assert tests and not [s for s in tests if re.search(r": On test\.[\w.]+: (BEGIN|ROLLBACK)\b", s)]
 
 
 def test_nsfw_share_monthly_equals_truth(built, small_world):
