@@ -131,8 +131,9 @@ MERGED_TEST_ROWS = {
     ("column_name", "n_null"): "nulls",
     ("column_name", "n_unaccepted"): "values not accepted",
     ("expression", "n_false"): "rows where false",
+    ("column_name", "n_outside"): "shares outside [0, 1]",
 }
-MERGED_TESTS = ("not_null_", "accepted_values_", "expression_is_true_")
+MERGED_TESTS = ("not_null_", "accepted_values_", "expression_is_true_", "share_in_unit_interval_")
 
 
 def merged_test_rows(result: dict[str, Any], warehouse: Path | None) -> str:

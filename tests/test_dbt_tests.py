@@ -142,6 +142,30 @@ def test_expressions_are_true_names_each_expression_that_fails(con):
     assert table_scans(con, sql) == 1
 
 
+def test_columns_in_unit_interval_names_each_share_outside_0_1_or_null(con, tmp_path):
+    """As share_in_unit_interval per column (below 0, above 1, null or NaN fails), in one node and
+    one scan: a row per column with the rows that break it, quoted by the build record."""
+    from dagster_project.build_record import merged_test_rows
+
+    con.execute(
+        "create table t as select * from (values (0.0, 1.0), (1.5, 0.5), (null, -0.1), (0.5, 'nan'::double),"
+        " (1.0, 0.0)) as v(a, b)"
+    )
+    configs = {}
+    sql = generic("columns_in_unit_interval", "t", config=lambda **kw: configs.update(kw) or "", columns=["a", "b"])
+    assert sorted(con.sql(sql).fetchall()) == [("a", 2), ("b", 2)]
+    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
+    assert table_scans(con, sql) == 1
+    warehouse = tmp_path / "warehouse.duckdb"
+    con.execute(f"attach '{warehouse}' as w")
+    con.execute("create table w.t as select * from t where a is distinct from 1.5")
+    failed = {"unique_id": "test.hubwatch.share_in_unit_interval_t", "compiled_code": sql}
+    con.execute("detach w")
+    assert merged_test_rows(failed, warehouse) == " (shares outside [0, 1]: b 2; a 1)"
+    con.execute("update t set a = 0.25, b = 0.75")
+    assert con.sql(sql).fetchall() == []
+
+
 def test_a_failed_merged_test_is_described_by_its_rows(tmp_path):
     """The build record and the error line quote a merged test's rows (its name no longer says
     which column or expression failed); any other test, or an unreadable warehouse, adds nothing."""

@@ -116,6 +116,55 @@ def test_no_build_parses_the_whole_project_in_a_new_or_copied_home(built):
         assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
 
 
+def test_every_mart_and_its_columns_carry_dbt_descriptions_and_the_grain_index_stays(built):
+    """persist_docs (dbt/macros/persist_docs.sql: one statement per mart, the columns not read
+    again where the contract holds them) leaves dbt's descriptions as comments on every mart and
+    each of its columns, after an incremental build and after a full refresh; model_snapshots keeps
+    its unique grain index through both (dbt/macros/drop_indexes.sql lists the indexes of a table
+    that declares one only)."""
+    for home in built[:2]:
+        target = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())[-1]
+        nodes = orjson.loads((target / "manifest.json").read_bytes())["nodes"].values()
+        marts = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["schema"] == "marts"}
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
+            tables = dict(
+                con.sql("select table_name, comment from duckdb_tables() where schema_name = 'marts'").fetchall()
+            )
+            columns = {
+                (t, c): comment
+                for t, c, comment in con.sql(
+                    "select table_name, column_name, comment from duckdb_columns() where schema_name = 'marts'"
+                ).fetchall()
+            }
+            index = con.sql(
+                "select expressions from duckdb_indexes() where index_name = 'model_snapshots_grain' and is_unique"
+            ).fetchall()
+        built_tables = {name: node for name, node in marts.items() if node["config"]["materialized"] != "view"}
+        assert len(built_tables) > 30 and set(built_tables) <= set(tables)
+        for name, node in built_tables.items():
+            assert node["description"] and tables[name] == node["description"], name
+            assert node["columns"] and all(
+                columns[(name, column)] == meta["description"] for column, meta in node["columns"].items()
+            ), name
+        assert [str(row[0]) for row in index] == ["[platform, model_id, snapshot_date]"]
+
+
+def test_a_mart_is_built_without_rereading_its_columns_or_listing_its_indexes(built):
+    """What a table model costs dbt beyond its SQL: no DESCRIBE of the table just built for its
+    comments (the contract holds its columns), no duckdb_indexes() listing before its rename (no
+    index is declared on it), its comments in one statement, its contract checked in one query; and a data test's query
+    runs without a BEGIN and ROLLBACK of its own (dbt/macros/materializations/test.sql)."""
+    log = dbt_logs(built[1])[-1]
+    statements = re.split(r"\n(?=\d\d:\d\d:\d\d\.\d+ )", log)
+    creators = [s for s in statements if "On model.hubwatch.creators: " in s]
+    assert any("create  table" in s or "create table" in s for s in creators), creators
+    assert not [s for s in creators if "duckdb_indexes()" in s or 'from (describe "warehouse"' in s]
+    assert len([s for s in creators if "comment on" in s]) == 1
+    assert len([s for s in creators if "describe (" in s.lower()]) == 1  # the contract's, both sides in one
+    tests = [s for s in statements if re.search(r"\]: On test\.hubwatch\.", s)]
+    assert tests and not [s for s in tests if re.search(r": On test\.[\w.]+: (BEGIN|ROLLBACK)\b", s)]
+
+
 def test_nsfw_share_monthly_equals_truth(built, small_world):
     home = built[0]
     models = truth.model_truth(small_world, DAYS, DAYS)
@@ -365,6 +414,26 @@ def test_merged_column_checks_fail_the_build_naming_each_column(built, tmp_path)
         assert [f for f in record["failures"] if f".{test}." in f and f.endswith(says)], record["failures"]
     first = [test for test in named if f"dbt build failed at test {test}: {named[test]} (and 1 more)" in outcome.error]
     assert first and named[first[0]] in record["error"], (outcome.error, record["error"])
+
+
+def test_a_mart_whose_columns_break_its_contract_fails_the_build(built, tmp_path):
+    """Marts' contracts stay enforced (on DuckDB in one query, dbt/macros/contracts.sql): a column
+    of `models` that its SQL now makes a varchar, where the contract declares a date, fails the
+    model with dbt's contract error, naming the column, and the table is left as it was."""
+    home = copy_home(built[0], tmp_path / "home")
+    before = query(home, "select count(*), min(first_seen) from marts.models")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("alter table intermediate.int_model_history alter first_seen type varchar")
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["marts", "models"])])
+    assert not outcome.success
+    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert record["result"] == "failed", record
+    assert "dbt build failed at model models: This model has an enforced contract that failed" in outcome.error
+    target = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())[-1]
+    results = orjson.loads((target / "run_results.json").read_bytes())["results"]
+    message = next(r["message"] for r in results if r["unique_id"] == "model.hubwatch.models")
+    assert re.search(r"first_seen\s*\|\s*VARCHAR\s*\|\s*DATE\s*\|\s*data type mismatch", message), message
+    assert query(home, "select count(*), min(first_seen) from marts.models") == before
 
 
 def test_the_build_record_names_what_the_build_read_and_build_info_agrees(built):

@@ -1,5 +1,6 @@
 {#
-  The rows of a merged data test (columns_not_null, columns_accepted_values, expressions_are_true):
+  The rows of a merged data test (columns_not_null, columns_accepted_values, expressions_are_true,
+  columns_in_unit_interval):
   one aggregate over the model computes every `counts` expression in one scan, and a row per name
   whose count is above zero comes back (`name_column`, `count_column`), so a failure still says
   which column or expression. `names` and `counts` pair up by position.

@@ -10,13 +10,17 @@
 
 {% macro grain_index_name() %}{{ return(this.identifier ~ '_grain') }}{% endmacro %}
 
-{# A post-hook: the index, on a table just created (the first build, a full refresh); a no-op on one that has it. #}
-{% macro ensure_grain_index(columns) %}{{ return(adapter.dispatch('ensure_grain_index')(columns)) }}{% endmacro %}
+{#
+  A post-hook: the index on the model's `meta: {grain_index: [columns]}` (declared there so that
+  drop_indexes.sql knows which tables hold one), on a table just created (the first build, a full
+  refresh); a no-op on one that has it.
+#}
+{% macro ensure_grain_index() %}{{ return(adapter.dispatch('ensure_grain_index')()) }}{% endmacro %}
 
-{% macro default__ensure_grain_index(columns) %}{{ return('') }}{% endmacro %}
+{% macro default__ensure_grain_index() %}{{ return('') }}{% endmacro %}
 
-{% macro duckdb__ensure_grain_index(columns) -%}
-    create unique index if not exists {{ grain_index_name() }} on {{ this }} ({{ columns | join(', ') }})
+{% macro duckdb__ensure_grain_index() -%}
+    create unique index if not exists {{ grain_index_name() }} on {{ this }} ({{ config.get('meta')['grain_index'] | join(', ') }})
 {%- endmacro %}
 
 {#

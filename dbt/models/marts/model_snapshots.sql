@@ -1,7 +1,8 @@
 {{ config(
     on_schema_change='fail',
     pre_hook={'sql': "{{ drop_grain_index_before_rebuild() }}", 'transaction': false},
-    post_hook="{{ ensure_grain_index(['platform', 'model_id', 'snapshot_date']) }}",
+    meta={'grain_index': ['platform', 'model_id', 'snapshot_date']},
+    post_hook="{{ ensure_grain_index() }}",
     **incremental_by_snapshot(['platform', 'snapshot_date']),
 ) }}
 -- One row per model per complete snapshot, both platforms, every tier side by side, with the
