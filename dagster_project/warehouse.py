@@ -50,6 +50,7 @@ TABLES = {
 }
 LEDGER = "verified_snapshots.json"
 RAW_ENV = "HUBWATCH_DBT_RAW"  # the raw files' lists, read by dbt at run time (macros/raw_sources.sql)
+REFRESH_ENV = "HUBWATCH_DBT_REFRESH"  # models rebuilt whole, read at run time (macros/refresh_changed_logic.sql)
 WAREHOUSE_ENV = "HUBWATCH_DBT_WAREHOUSE"  # the warehouse's path as dbt opens it (dbt/profiles.yml)
 PENDING_REFRESH = "full_refresh_pending.json"
 
@@ -340,16 +341,19 @@ def parse_vars() -> dict[str, Any]:
     return {"hubwatch_version": __version__, "dbt_project_dir": str(DBT_DIR)}
 
 
-def write_run_file(target: Path, home: Path, raw_files: dict[str, str]) -> Path:
+def write_run_file(target: Path, home: Path, raw_files: dict[str, str], refresh_models: list[str] = ()) -> Path:
     """What dbt reads at run time only, in the build's target folder, where hubwatch-dbt finds it
     (dbt_child.py): dbt runs inside the home, opening the warehouse by its path relative to the
     home; $HUBWATCH_HOME (the salt of creator hashes is under it) and the raw files' lists (the
     macros over raw/, macros/raw_sources.sql) name the home by absolute path, so every view keeps
-    absolute paths and the warehouse opens from any folder."""
+    absolute paths and the warehouse opens from any folder. The incremental models to rebuild whole
+    (refresh_models) go here too, not in the vars: a var that comes and goes made dbt parse the
+    whole project twice after an upgrade (the build that refreshes, then the next without it)."""
     env = {
         "HUBWATCH_HOME": str(home),
         WAREHOUSE_ENV: warehouse_path(home).relative_to(home).as_posix(),
         RAW_ENV: orjson.dumps(raw_files).decode(),
+        REFRESH_ENV: orjson.dumps(sorted(refresh_models)).decode(),
     }
     target.mkdir(parents=True, exist_ok=True)
     write_atomic(target / RUN_FILE, dumps({"home": str(home), "env": env}))
@@ -376,9 +380,9 @@ def build_args(
     (its metastore records each table's location, its JVM's folders are set from the home).
 
     refresh_models: incremental models to rebuild whole although the build is incremental (their
-    logic changed since the warehouse was built: logic_refresh); passed as the var refresh_models,
-    which dbt/macros/refresh_changed_logic.sql reads, and only when there are some (a var that
-    changes makes dbt parse the whole project again). A partial
+    logic changed since the warehouse was built: logic_refresh), which dbt/macros/refresh_changed_logic.sql
+    reads at run time: on DuckDB from the run file (a var that comes and goes makes dbt parse the
+    whole project again), on Spark or without target as the var refresh_models. A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
     test that also reads a table outside the selection may find it missing or stale.
 
@@ -393,13 +397,13 @@ def build_args(
     salt = ensure_creator_salt(home)
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = parse_vars()
-    if engine == "duckdb":
-        if target is not None:
-            write_run_file(target, home, raw_vars["raw_files"])
-    else:
+    refresh = sorted(refresh_models or []) if not full_refresh else []
+    if engine == "duckdb" and target is not None:
+        write_run_file(target, home, raw_vars["raw_files"], refresh)
+    elif engine != "duckdb":
         settings.update(hubwatch_home=str(home), creator_salt_path=str(salt), raw_locations=raw_vars["raw_locations"])
-    if refresh_models and not full_refresh:
-        settings["refresh_models"] = sorted(refresh_models)
+    if refresh and (engine != "duckdb" or target is None):
+        settings["refresh_models"] = refresh
     args = ["build", "--vars", orjson.dumps(settings).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
         args += ["--indirect-selection", "buildable"]
