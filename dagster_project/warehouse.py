@@ -417,12 +417,19 @@ def remake_parse_under_dev(project: DbtProject, checkout: Path) -> None:
     so that the UI's "Reload definitions" picks up an edited model: make parses only when a dbt file
     changed, and then with a build's vars, so the parse keeps serving every home's first build.
     dagster-dbt's own DbtProject.prepare_if_dev is not used: it runs `dbt --version` and a `dbt parse`
-    without a build's vars at every start (~8 CPU-s), a parse no build can start from. Without make
-    (`dg dev` run by hand), the manifest there is used as it is, with a warning."""
+    without a build's vars at every start (~8 CPU-s), a parse no build can start from. make is told
+    the environment is current (-o .venv/.synced): a `git pull` that moved the lock must not
+    re-install .venv under the running Dagster (`make install` does that). Without make (`dg dev`
+    run by hand) or when the parse fails (a model being edited), the manifest there is used as it
+    is, with a warning."""
     if not project.preparer.using_dagster_dev():
         return
+    log = logging.getLogger(__name__)
     make = shutil.which("make")
     if make is None:
-        logging.getLogger(__name__).warning("no make: %s/dbt/target's manifest is used as it is", checkout)
+        log.warning("no make: %s/dbt/target's manifest is used as it is", checkout)
         return
-    subprocess.run([make, "--silent", "--no-print-directory", "-C", str(checkout), "manifest"], check=True)  # noqa: S603
+    command = [make, "--silent", "--no-print-directory", "-C", str(checkout), "-o", ".venv/.synced", "manifest"]
+    done = subprocess.run(command, check=False)  # noqa: S603
+    if done.returncode != 0:
+        log.warning("make manifest failed (%s): %s/dbt/target's manifest is used as it is", done.returncode, checkout)

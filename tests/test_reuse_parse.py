@@ -168,10 +168,14 @@ def test_under_dg_dev_the_checkouts_parse_is_remade_only_by_make_manifest(tmp_pa
 
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    (checkout / "Makefile").write_text("manifest:\n\techo made >> made.txt\n")
+    (checkout / "Makefile").write_text(
+        ".venv/.synced:\n\techo installed >> made.txt\nmanifest: .venv/.synced\n\techo made >> made.txt\n"
+    )
     monkeypatch.delenv("DAGSTER_IS_DEV_CLI", raising=False)
     remake_parse_under_dev(dbt_project, checkout)
     assert not (checkout / "made.txt").exists()
     monkeypatch.setenv("DAGSTER_IS_DEV_CLI", "1")
     remake_parse_under_dev(dbt_project, checkout)
-    assert (checkout / "made.txt").read_text() == "made\n"
+    assert (checkout / "made.txt").read_text() == "made\n"  # the environment is not re-installed
+    (checkout / "Makefile").write_text("manifest:\n\tfalse\n")  # a model being edited: dbt's parse fails
+    remake_parse_under_dev(dbt_project, checkout)  # the code location still loads, on the manifest there

@@ -201,4 +201,5 @@ def test_the_build_after_the_upgrades_reuses_its_parse(upgraded):
     rebuild whole reached dbt as a var, which the next build no longer set: dbt parsed the whole
     project again (a second full parse after every upgrade); they now reach it at run time."""
     assert upgraded["full"] == "succeeded", upgraded["full"]
+    assert "Running with dbt=" in upgraded["full_log"]  # the build's own log was read
     assert "Unable to do partial parsing" not in upgraded["full_log"]
