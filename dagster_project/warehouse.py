@@ -353,7 +353,7 @@ def write_run_file(target: Path, home: Path, raw_files: dict[str, str], refresh_
         "HUBWATCH_HOME": str(home),
         WAREHOUSE_ENV: warehouse_path(home).relative_to(home).as_posix(),
         RAW_ENV: orjson.dumps(raw_files).decode(),
-        REFRESH_ENV: orjson.dumps(sorted(refresh_models)).decode(),
+        REFRESH_ENV: orjson.dumps(list(refresh_models)).decode(),
     }
     target.mkdir(parents=True, exist_ok=True)
     write_atomic(target / RUN_FILE, dumps({"home": str(home), "env": env}))
@@ -398,11 +398,12 @@ def build_args(
     raw_vars = dbt_vars(home, verify_raw(home, full=full_refresh))
     settings = parse_vars()
     refresh = sorted(refresh_models or []) if not full_refresh else []
-    if engine == "duckdb" and target is not None:
+    run_file = engine == "duckdb" and target is not None  # what dbt reads at run time only
+    if run_file:
         write_run_file(target, home, raw_vars["raw_files"], refresh)
-    elif engine != "duckdb":
+    if engine != "duckdb":
         settings.update(hubwatch_home=str(home), creator_salt_path=str(salt), raw_locations=raw_vars["raw_locations"])
-    if refresh and (engine != "duckdb" or target is None):
+    if refresh and not run_file:
         settings["refresh_models"] = refresh
     args = ["build", "--vars", orjson.dumps(settings).decode(), "--exclude-resource-type", "unit_test"]
     if partial:
