@@ -1,11 +1,13 @@
 """The crash harness: SIGKILL a snapshot at each named step (ingest/crash.py), rerun, and compare
 with an uninterrupted run. Builds are in test_crash_harness_builds.py (a module of their own, so
 `pytest -n 2 --dist loadscope` runs the two halves on two workers); publish steps are in the
-publish tests. The killed snapshot is a process of its own, killed for real; the rerun takes the
-snapshot in this process (the same take_snapshot), which spares a Python start-up per case."""
+publish tests. The killed snapshot is a process of its own, killed for real, forked by a server
+that imported the snapshot code once (tests/snapshot_driver.py); the rerun takes the snapshot in
+this process (the same take_snapshot): neither costs a Python start-up per case."""
 
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -37,16 +39,34 @@ ROOT = Path(__file__).resolve().parent.parent
 KILLED = -signal.SIGKILL
 
 
-def driver(home: Path, source: str, hub: FakeHub, *, crash: str | None = None, force: bool = False):
-    """One snapshot in a process of its own (tests/snapshot_driver.py), which may kill itself."""
+@pytest.fixture(scope="module")
+def snapshot_server():
+    """tests/snapshot_driver.py's server, started once: it forks each killed snapshot."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBWATCH_")}
     env["HUBWATCH_HF_FILES_BUDGET"] = "1000"
-    if crash:
-        env["HUBWATCH_CRASH_AT"] = crash
-    args = [sys.executable, "-m", "tests.snapshot_driver", str(home), source, hub.base_url, DAY.isoformat()]
-    return subprocess.run(
-        [*args, *(["--force"] if force else [])], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.snapshot_driver"],
+        env=env,
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
+    yield server
+    server.stdin.close()
+    assert server.wait(timeout=60) == 0
+
+
+def driver(server, home: Path, source: str, hub: FakeHub, *, crash: str | None = None, force: bool = False):
+    """One snapshot in a process of its own (forked by snapshot_server), which may kill itself.
+    Returns its exit code and what it wrote (stdout and stderr), as a CompletedProcess."""
+    args = [str(home), source, hub.base_url, DAY.isoformat(), *(["--force"] if force else [])]
+    output = home.parent / f"{home.name}.driver.out"
+    server.stdin.write(orjson.dumps({"args": args, "crash": crash, "output": str(output)}) + b"\n")
+    server.stdin.flush()
+    ready, _, _ = select.select([server.stdout], [], [], 300)
+    assert ready, "the snapshot process never ended"
+    returncode = int(server.stdout.readline())
+    return subprocess.CompletedProcess(args, returncode, stderr=output.read_text())
 
 
 def take_in_process(home: Path, source: str, hub: FakeHub, day: date = DAY, *, force: bool = False):
@@ -126,11 +146,11 @@ def test_every_snapshot_step_is_in_the_harness():
 
 @pytest.mark.parametrize(("source", "step"), SNAPSHOT_CASES)
 def test_a_snapshot_killed_at_each_step_finishes_on_rerun_equal_to_an_uninterrupted_one(
-    clean, fakehub, tmp_path, caplog, source, step
+    clean, snapshot_server, fakehub, tmp_path, caplog, source, step
 ):
     clean_home, clean_requests = clean
     home = tmp_path / "home"
-    killed = driver(home, source, fakehub, crash=step)
+    killed = driver(snapshot_server, home, source, fakehub, crash=step)
     assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
     if source == "hf_models" and step == "page-committed:3":
         meta = orjson.loads((staging_path(home, source, DAY) / "pages" / "000003.meta.json").read_bytes())
@@ -158,13 +178,13 @@ FORCE_STEPS = ("page-committed:2", "crawled", "manifest-written", "sealed", "exc
 
 @pytest.mark.parametrize("step", FORCE_STEPS)
 def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapshot(
-    clean, fakehub, tmp_path, caplog, step
+    clean, snapshot_server, fakehub, tmp_path, caplog, step
 ):
     clean_home, _ = clean
     home, source = tmp_path / "home", "civitai_images"
     copy_snapshot(snapshot_path(clean_home, source, DAY), home / "raw")  # with its page bodies
     old = read_manifest(home, source, DAY)
-    killed = driver(home, source, fakehub, crash=step, force=True)
+    killed = driver(snapshot_server, home, source, fakehub, crash=step, force=True)
     assert killed.returncode == KILLED, f"never reached {step}: {killed.stderr}"
     assert (snapshot_path(home, source, DAY) / MANIFEST).is_file(), "raw/ lost the partition"
     verify_snapshot(snapshot_path(home, source, DAY))  # whole: the old one or the new one
