@@ -31,10 +31,10 @@ NODES = (
     "int_image_counts_by_created_day",
     "images_made_with_monthly",
     "minor_terms_nsfw_monthly",
-    "unique_combination_int_images_made_with",
-    "unique_combination_int_images_prompted",
-    "unique_combination_int_image_resource_kinds",
-    "unique_combination_int_image_counts_by_created_day",
+    "checks_int_images_made_with",
+    "checks_int_images_prompted",
+    "checks_int_image_resource_kinds",
+    "checks_int_image_counts_by_created_day",
 )
 
 

@@ -125,35 +125,48 @@ def finished(home: Path, record: dict[str, Any], run_results_path: Path, warehou
     return save(home, {**record, "rules_version": _rules_version(warehouse) if ok else None})
 
 
-# the rows of the project's merged tests (dbt/tests/generic/): one node checks several columns or
-# expressions, so its name no longer says which failed; its rows do
-MERGED_TEST_ROWS = {
-    ("column_name", "n_null"): "nulls",
-    ("column_name", "n_unaccepted"): "values not accepted",
-    ("expression", "n_false"): "rows where false",
-    ("column_name", "n_outside"): "shares outside [0, 1]",
+# what each kind of check of a `checks` test (dbt/tests/generic/checks.sql) counts, in the order
+# a failure lists them: one node checks a model's grain, columns and invariants, so its name does
+# not say which failed; its rows do (kind, checked, n_failing)
+CHECK_KINDS = {
+    "grain": "repeated grain keys",
+    "unique": "repeated keys",
+    "not_null": "nulls",
+    "accepted_values": "values not accepted",
+    "unit_interval": "shares outside [0, 1]",
+    "expressions": "rows where false",
 }
-MERGED_TESTS = ("not_null_", "accepted_values_", "expression_is_true_", "share_in_unit_interval_")
+CHECKS_ROWS = ("kind", "checked", "n_failing")
 
 
 def merged_test_rows(result: dict[str, Any], warehouse: Path | None) -> str:
-    """What a failed merged test (one test node for several columns or expressions:
-    columns_not_null, columns_accepted_values, expressions_are_true) found, per column or
-    expression, e.g. " (nulls: month 7; name 2)": its rows, read again from the warehouse with the
-    test's compiled SQL from dbt's run_results (the project's own SQL). "" for any other test, or
-    where they cannot be read (no DuckDB warehouse: Spark's SQL is not DuckDB's; a locked file)."""
+    """What a failed `checks` test found, per kind of check and column, key or expression, e.g.
+    " (nulls: first_seen 2; target_gender 1; values not accepted: status 1)": its rows, read again
+    from the warehouse with the test's compiled SQL from dbt's run_results (the project's own SQL).
+    "" for any other test, or where they cannot be read (no DuckDB warehouse: Spark's SQL is not
+    DuckDB's; a locked file)."""
     parts = str(result.get("unique_id", "")).split(".")
     sql = result.get("compiled_code")
-    if warehouse is None or not sql or len(parts) < 3 or parts[0] != "test" or not parts[2].startswith(MERGED_TESTS):
+    if warehouse is None or not sql or len(parts) < 3 or parts[0] != "test" or not parts[2].startswith("checks_"):
         return ""
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
             found = con.sql(f"select * from ({sql}) as failing")  # noqa: S608 (dbt's compiled test)
-            label = MERGED_TEST_ROWS.get(tuple(found.columns))
-            rows = sorted(found.fetchall(), key=lambda row: (-row[1], row[0])) if label else []
+            rows = found.fetchall() if tuple(found.columns) == CHECKS_ROWS else []
     except (duckdb.Error, OSError):
         return ""
-    return f" ({label}: {'; '.join(f'{what} {count}' for what, count in rows)})" if rows else ""
+    return f" ({describe_checks(rows)})" if rows else ""
+
+
+def describe_checks(rows: list[tuple[str, str, int]]) -> str:
+    """A `checks` test's rows as one phrase per kind (its label once), the most failing first."""
+    by_label: dict[str, list[tuple[str, int]]] = {}
+    for kind in CHECK_KINDS:
+        found = sorted(((checked, n) for k, checked, n in rows if k == kind), key=lambda row: (-row[1], row[0]))
+        by_label.setdefault(CHECK_KINDS[kind], []).extend(found)
+    return "; ".join(
+        f"{label}: {'; '.join(f'{checked} {n}' for checked, n in found)}" for label, found in by_label.items() if found
+    )
 
 
 def _rules_version(warehouse: Path) -> str | None:

@@ -219,7 +219,7 @@ def dbt_failure(target: Path, returncode: int | None, record_id: str | None = No
     kind, *_, last = parts = first["unique_id"].split(".")
     node = f"{kind} {parts[2] if kind == 'test' else last}"  # test.<project>.<name>.<hash>: its name
     more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
-    # a merged test (several columns in one node) names what failed in its rows, not in its name:
+    # a `checks` test (a model's checks in one node) names what failed in its rows, not in its name:
     # quote them (the target folder is <home>/dbt/target/<build>, dbt_target)
     warehouse = warehouse_path(target.parents[2]) if parsed_for(target) == "duckdb" else None
     message = f"{node_message(first.get('message'))}{build_record.merged_test_rows(first, warehouse)}"

@@ -1,7 +1,7 @@
 """`hubwatch diff A B`: what changed between two published packages.
 
 Per public table: rows added, removed and changed, matched by the table's key (its grain, as the
-dbt project tests it: the `unique_combination` test in dbt/models/marts/*.yml), the columns that
+dbt project tests it: the `grain` of its `checks` test in dbt/models/marts/*.yml), the columns that
 changed and how often, with examples. A table without a known key, or whose key is not unique in
 a package, is compared row by row as a whole (added and removed rows only). For `models`, the
 journalist's question: which models disappeared between the two packages, and how
@@ -67,14 +67,14 @@ class PackageDiff:
 
 
 def table_keys(folder: Path = MARTS_YAML) -> dict[str, tuple[str, ...]]:
-    """Each public table's key: the columns its `unique_combination` test holds unique."""
+    """Each public table's key: the columns its `checks` test holds unique (its `grain`)."""
     keys: dict[str, tuple[str, ...]] = {}
     for path in sorted(folder.glob("*.yml")):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models", []):
             for test in model.get("data_tests", []) or []:
-                if isinstance(test, dict) and "unique_combination" in test:
-                    spec = test["unique_combination"] or {}
-                    columns = (spec.get("arguments") or spec).get("combination")
+                if isinstance(test, dict) and "checks" in test:
+                    spec = test["checks"] or {}
+                    columns = (spec.get("arguments") or spec).get("grain")
                     if columns:
                         keys[model["name"]] = tuple(columns)
     return keys

@@ -48,10 +48,13 @@ def singular(name: str) -> str:
 
 
 def generic(name: str, model: str, config=None, **arguments) -> str:
-    """A generic test's SQL; config(...) in its body (e.g. fail_calc) goes to `config`, if given."""
+    """A generic test's SQL, called as dbt calls it (the test block as a macro: its arguments'
+    defaults apply); config(...) in its body (e.g. fail_calc) goes to `config`, if given."""
     text = (DBT / "tests" / "generic" / f"{name}.sql").read_text()
-    body = re.search(r"{%\s*test\s+\w+\(.*?\)\s*%}(.*?){%\s*endtest\s*%}", text, re.S).group(1)
-    return render(body, model=model, config=config or (lambda **_: ""), **arguments)
+    text = re.sub(r"{%(-?)\s*test\s+(\w+)\(", r"{%\1 macro \2(", text)
+    text = re.sub(r"{%(-?)\s*endtest\s*(-?)%}", r"{%\1 endmacro \2%}", text)
+    call = f"{{{{ {name}(model=model, **arguments) }}}}"
+    return render(text + call, model=model, arguments=arguments, config=config or (lambda **_: ""))
 
 
 def macros(*files: str) -> str:
@@ -73,23 +76,69 @@ def test_exactly_one_row_fails_on_none_and_on_two(con, rows, fails):
     assert bool(con.sql(generic("exactly_one_row", "build_info")).fetchall()) is fails
 
 
-# -- not-null columns: one test per model ------------------------------------------------------
+# -- a model's checks: one test per model and severity ----------------------------------------
 
 
-def test_columns_not_null_names_each_column_with_nulls_and_counts_them(con):
-    """One node checks all of a model's not-null columns: a failure still says which column, and
-    dbt's failure count (its fail_calc) is the number of nulls, as the separate tests' added up."""
+def failing(con, sql: str) -> list[tuple]:
+    """A checks test's rows, sorted (kind, checked, n_failing)."""
+    return sorted(con.sql(sql).fetchall())
+
+
+def failure_count(con, sql: str, fail_calc: str) -> int:
+    """dbt's failure count of a test: its fail_calc over the test's rows."""
+    return con.execute(f"select {fail_calc} from ({sql})").fetchone()[0]  # noqa: S608 (the test's SQL)
+
+
+def test_checks_names_each_kind_that_fails_with_what_failed_and_how_often(con):
+    """One node checks a model's grain, further keys, not-null columns, accepted values, shares and
+    invariants: each check that some rows fail is a row (its kind, the column, key or expression,
+    how many rows fail it, or keys repeat), and dbt's failure count is their sum."""
+    con.execute(
+        """create table t as select * from (values
+            (1, 'a', 'civitai', 0.5, 1, 2),
+            (1, 'b', 'civitai', 1.5, 3, 2),
+            (2, 'b', 'x', null, 1, null),
+            (3, 'c', null, 0.0, 5, 4)
+        ) as v(id, code, platform, share, a, b)"""
+    )
+    configs = {}
+    sql = generic(
+        "checks",
+        "t",
+        config=lambda **kw: configs.update(kw) or "",
+        grain=["id"],
+        unique=[["code"]],
+        not_null=["id", "platform", "b"],
+        accepted_values=[{"column": "platform", "values": ["civitai", "huggingface"]}],
+        unit_interval=["share"],
+        expressions=["a <= b", "a > 0"],
+    )
+    assert failing(con, sql) == [
+        ("accepted_values", "platform", 1),  # 'x'; a null is no failure
+        ("expressions", "a <= b", 2),  # (3, 2) and (5, 4); (1, null) is no failure
+        ("grain", "id", 1),  # one key repeated
+        ("not_null", "b", 1),
+        ("not_null", "platform", 1),
+        ("unique", "code", 1),
+        ("unit_interval", "share", 2),  # 1.5 and null
+    ]
+    assert failure_count(con, sql, configs["fail_calc"]) == 9
+    con.execute("delete from t where id <> 3")
+    con.execute("update t set platform = 'huggingface', b = 5")
+    assert failing(con, sql) == []
+    assert failure_count(con, sql, configs["fail_calc"]) == 0
+
+
+def test_checks_counts_each_columns_nulls(con):
+    """As a not_null test per column would, in one node: a row per column with nulls, their count."""
     con.execute(
         "create table t as select * from (values (1, 'x', null, 1.0), (null, 'y', null, 2.0), (null, 'z', 'c', 3.0))"
         " as v(a, b, c, d)"
     )
-    configs = {}
-    sql = generic("columns_not_null", "t", config=lambda **kw: configs.update(kw) or "", columns=["a", "b", "c", "d"])
-    assert sorted(con.sql(sql).fetchall()) == [("a", 2), ("c", 2)]
-    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
+    sql = generic("checks", "t", not_null=["a", "b", "c", "d"])
+    assert failing(con, sql) == [("not_null", "a", 2), ("not_null", "c", 2)]
     con.execute("update t set a = 0, c = ''")
-    assert con.sql(sql).fetchall() == []
-    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(0,)]  # noqa: S608 (the test's SQL)
+    assert failing(con, sql) == []
 
 
 def table_scans(con, sql: str) -> int:
@@ -97,102 +146,136 @@ def table_scans(con, sql: str) -> int:
     return "\n".join(row[1] for row in con.execute(f"explain {sql}").fetchall()).count("Type: Sequential Scan")
 
 
-def test_columns_not_null_reads_the_table_once(con):
-    """However many columns it checks, the table is scanned once (one aggregate), where a query
-    per column (dbt's not_null tests, here in one union) reads it once per column."""
+def test_checks_reads_the_table_once_for_its_columns_and_once_per_key(con):
+    """However many columns and expressions it checks, they are one aggregate, one scan (a query
+    per column, as dbt's not_null tests, reads the table once per column); each key is one
+    grouping more."""
     con.execute(
-        "create table t as select nullif(range % 7, 0) as a, nullif(range % 5, 0) as b, nullif(range % 3, 0) as c"
-        " from range(1000)"
+        "create table t as select range as id, nullif(range % 7, 0) as a, nullif(range % 5, 0) as b,"
+        " nullif(range % 3, 0) as c from range(1000)"
     )
-    sql = generic("columns_not_null", "t", columns=["a", "b", "c"])
+    columns = {"not_null": ["a", "b", "c"], "expressions": ["a < b or b < c"], "unit_interval": ["a / 7"]}
     per_column = " union all ".join(f"select '{c}', count(*) from t where {c} is null" for c in "abc")  # noqa: S608
     assert table_scans(con, per_column) == 3
-    assert table_scans(con, sql) == 1
+    assert table_scans(con, generic("checks", "t", **columns)) == 1
+    assert table_scans(con, generic("checks", "t", grain=["id"], **columns)) == 2
+    assert table_scans(con, generic("checks", "t", grain=["id"])) == 1
 
 
-def test_columns_accepted_values_counts_each_columns_rows_outside_its_list(con):
-    """As dbt's accepted_values per column (a null is no failure; quote false compares as written),
-    in one node: a row per column with values outside its list, and how many rows hold them."""
+def test_checks_accepted_values_counts_each_columns_rows_outside_its_list(con):
+    """As dbt's accepted_values per column (a null is no failure; quote false compares as written):
+    a row per column with values outside its list, and how many rows hold them."""
     con.execute(
         "create table t as select * from (values ('civitai', 'live', false), ('x', 'bad', true), ('y', 'live', null),"
         " (null, 'live', false)) as v(platform, kind, divergent)"
     )
-    configs = {}
     accepted = [
         {"column": "platform", "values": ["civitai", "huggingface"]},
         {"column": "kind", "values": ["live", "simulated", "o'brien"]},
         {"column": "divergent", "values": [False], "quote": False},
     ]
-    sql = generic("columns_accepted_values", "t", config=lambda **kw: configs.update(kw) or "", accepted=accepted)
-    assert sorted(con.sql(sql).fetchall()) == [("divergent", 1), ("kind", 1), ("platform", 2)]
-    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
+    sql = generic("checks", "t", accepted_values=accepted)
+    assert failing(con, sql) == [
+        ("accepted_values", "divergent", 1),
+        ("accepted_values", "kind", 1),
+        ("accepted_values", "platform", 2),
+    ]
     con.execute("update t set platform = 'huggingface', kind = 'simulated', divergent = false")
-    assert con.sql(sql).fetchall() == []
+    assert failing(con, sql) == []
 
 
-def test_expressions_are_true_names_each_expression_that_fails(con):
-    """As expression_is_true per expression (rows where it is false; null is no failure), in one
-    node and one scan: a row per expression with the rows that break it."""
+def test_checks_expressions_names_each_expression_that_fails(con):
+    """As expression_is_true per expression (rows where it is false; null is no failure): a row
+    per expression with the rows that break it."""
     con.execute("create table t as select * from (values (1, 2), (3, 2), (5, 4), (null, 1)) as v(a, b)")
-    configs = {}
     expressions = ["a <= b", "b >= 2", "a is null or a > 0", "coalesce(a, 0) < 9"]
-    sql = generic("expressions_are_true", "t", config=lambda **kw: configs.update(kw) or "", expressions=expressions)
-    assert sorted(con.sql(sql).fetchall()) == [("a <= b", 2), ("b >= 2", 1)]
-    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(3,)]  # noqa: S608 (the test's SQL)
-    assert table_scans(con, sql) == 1
+    sql = generic("checks", "t", expressions=expressions)
+    assert failing(con, sql) == [("expressions", "a <= b", 2), ("expressions", "b >= 2", 1)]
 
 
-def test_columns_in_unit_interval_names_each_share_outside_0_1_or_null(con, tmp_path):
-    """As share_in_unit_interval per column (below 0, above 1, null or NaN fails), in one node and
-    one scan: a row per column with the rows that break it, quoted by the build record."""
-    from dagster_project.build_record import merged_test_rows
-
+def test_checks_unit_interval_names_each_share_outside_0_1_or_null(con):
+    """A share below 0, above 1, null or NaN fails: a row per column with the rows that break it."""
     con.execute(
         "create table t as select * from (values (0.0, 1.0), (1.5, 0.5), (null, -0.1), (0.5, 'nan'::double),"
         " (1.0, 0.0)) as v(a, b)"
     )
-    configs = {}
-    sql = generic("columns_in_unit_interval", "t", config=lambda **kw: configs.update(kw) or "", columns=["a", "b"])
-    assert sorted(con.sql(sql).fetchall()) == [("a", 2), ("b", 2)]
-    assert con.execute(f"select {configs['fail_calc']} from ({sql})").fetchall() == [(4,)]  # noqa: S608 (the test's SQL)
-    assert table_scans(con, sql) == 1
-    warehouse = tmp_path / "warehouse.duckdb"
-    con.execute(f"attach '{warehouse}' as w")
-    con.execute("create table w.t as select * from t where a is distinct from 1.5")
-    failed = {"unique_id": "test.hubwatch.share_in_unit_interval_t", "compiled_code": sql}
-    con.execute("detach w")
-    assert merged_test_rows(failed, warehouse) == " (shares outside [0, 1]: b 2; a 1)"
+    sql = generic("checks", "t", unit_interval=["a", "b"])
+    assert failing(con, sql) == [("unit_interval", "a", 2), ("unit_interval", "b", 2)]
     con.execute("update t set a = 0.25, b = 0.75")
-    assert con.sql(sql).fetchall() == []
+    assert failing(con, sql) == []
 
 
-def test_a_failed_merged_test_is_described_by_its_rows(tmp_path):
-    """The build record and the error line quote a merged test's rows (its name no longer says
-    which column or expression failed); any other test, or an unreadable warehouse, adds nothing."""
+def test_checks_counts_the_keys_repeated_not_the_rows(con):
+    """A grain (or a further unique key) fails with the number of keys more than one row holds,
+    as the grain test's rows were one per repeated key."""
+    con.execute("create table t as select * from (values (1, 'a'), (1, 'a'), (1, 'a'), (2, 'b'), (2, 'b')) as v(x, y)")
+    assert failing(con, generic("checks", "t", grain=["x", "y"], unique=[["y"]])) == [
+        ("grain", "x, y", 2),
+        ("unique", "y", 2),
+    ]
+
+
+def test_a_failed_checks_test_is_described_by_its_rows(tmp_path):
+    """The build record and the error line quote a checks test's rows (its name says only which
+    model), grouped by kind, the most failing first; any other test, or an unreadable warehouse,
+    adds nothing."""
     from dagster_project.build_record import merged_test_rows
 
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("create table t as select * from (values (1, 2), (3, 2), (5, 4), (null, 1)) as v(a, b)")
-    sql = generic("expressions_are_true", "t", expressions=["a <= b", "b >= 2", "b > 0"])
-    failed = {"unique_id": "test.hubwatch.expression_is_true_t.0123456789", "compiled_code": sql}
-    assert merged_test_rows(failed, warehouse) == " (rows where false: a <= b 2; b >= 2 1)"
-    assert merged_test_rows({**failed, "unique_id": "test.hubwatch.unique_combination_t_a.01"}, warehouse) == ""
+        con.execute(
+            "create table t as select * from (values (1, 2, 'x', 0.5), (1, 2, null, 1.5), (5, 4, 'y', null))"
+            " as v(a, b, c, share)"
+        )
+    sql = generic(
+        "checks",
+        "t",
+        grain=["a", "b"],
+        not_null=["c", "share"],
+        accepted_values=[{"column": "c", "values": ["x"]}],
+        unit_interval=["share"],
+        expressions=["a <= b", "b >= 2"],
+    )
+    failed = {"unique_id": "test.hubwatch.checks_t.0123456789", "compiled_code": sql}
+    assert merged_test_rows(failed, warehouse) == (
+        " (repeated grain keys: a, b 1; nulls: c 1; share 1; values not accepted: c 1;"
+        " shares outside [0, 1]: share 2; rows where false: a <= b 1)"
+    )
+    assert merged_test_rows({**failed, "unique_id": "test.hubwatch.exactly_one_row_t.01"}, warehouse) == ""
     assert merged_test_rows(failed, None) == "" == merged_test_rows(failed, tmp_path / "missing.duckdb")
 
 
-def test_no_column_level_not_null_is_left_in_the_project():
-    """A column's own `not_null` test is a dbt node of its own (~40 ms of dbt per build); the
-    project checks a model's not-null columns in one `columns_not_null` test (README, "Checks")."""
-    left = []
+def data_tests(path: Path):
+    """(model, column or None, test entry) for every data test a YAML file declares."""
+    for section in ("models", "seeds", "snapshots"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get(section) or []:
+            for test in model.get("data_tests") or model.get("tests") or []:
+                yield model["name"], None, test
+            for column in model.get("columns") or []:
+                for test in column.get("data_tests") or column.get("tests") or []:
+                    yield model["name"], column["name"], test
+
+
+def test_a_model_has_one_checks_test_per_severity_named_after_it():
+    """Each dbt test costs a build ~30 ms of dbt's own Python (and is an asset check): a model's
+    grain, not-null columns, accepted values, shares and invariants are one `checks` test per
+    severity, named `checks_<model>` (`checks_<model>_warn`), which the build record recognises by
+    name (README, "Checks"). A column's own test, or a second checks test of one severity, fails."""
+    left, named = [], {}
     for path in sorted([*(DBT / "models").rglob("*.yml"), *(DBT / "seeds").rglob("*.yml")]):
-        for section in ("models", "seeds", "snapshots"):
-            for model in (yaml.safe_load(path.read_text()) or {}).get(section) or []:
-                for column in model.get("columns") or []:
-                    tests = column.get("data_tests") or column.get("tests") or []
-                    if any(t == "not_null" or (isinstance(t, dict) and "not_null" in t) for t in tests):
-                        left.append(f"{path.name}: {model['name']}.{column['name']}")
+        for model, column, test in data_tests(path):
+            kind = test if isinstance(test, str) else next(iter(test))
+            if column is not None and kind != "relationships":
+                left.append(f"{path.name}: {model}.{column}: {kind}")
+            elif column is None and kind not in ("checks", "exactly_one_row", "share_within_limit"):
+                left.append(f"{path.name}: {model}: {kind}")
+            elif kind == "checks":
+                severity = ((test["checks"].get("config") or {}).get("severity") or "error").lower()
+                expected = f"checks_{model}" + ("" if severity == "error" else f"_{severity}")
+                named.setdefault(expected, []).append(test["checks"].get("name"))
     assert not left, left
+    assert {name: found for name, found in named.items() if found != [name]} == {}
+    assert "checks_models" in named and "checks_models_warn" in named
 
 
 # -- a grain within the rows a build loaded -----------------------------------------------------
@@ -200,7 +283,7 @@ def test_no_column_level_not_null_is_left_in_the_project():
 
 @pytest.mark.parametrize(("repeated_on", "fails"), [(date(2025, 1, 1), False), (date(2025, 1, 2), True)])
 def test_a_grain_checked_within_some_rows_fails_on_a_repeat_among_them_only(con, repeated_on, fails):
-    """`rows` limits a grain test to the rows of the snapshots a build loaded (the Civitai stats
+    """`grain_rows` limits a grain to the rows of the snapshots a build loaded (the Civitai stats
     view over every snapshot): a repeat in the newest snapshot fails, one in an older does not."""
     con.execute(
         "create table stats as select * from (values (date '2025-01-01', 1), (date '2025-01-02', 1), (?, 2), (?, 2))"
@@ -208,13 +291,23 @@ def test_a_grain_checked_within_some_rows_fails_on_a_repeat_among_them_only(con,
         [repeated_on, repeated_on],
     )
     sql = generic(
-        "unique_combination",
+        "checks",
         "stats",
-        combination=["snapshot_date", "model_id"],
-        changed_rows=None,
-        rows="snapshot_date = date '2025-01-02'",
-        unique_index=None,  # no unique index named: `rows` limits the grouping as written
+        grain=["snapshot_date", "model_id"],
+        grain_rows="snapshot_date = date '2025-01-02'",  # no grain_index named: it limits the grouping as written
     )
+    assert bool(con.sql(sql).fetchall()) is fails
+
+
+@pytest.mark.parametrize(("written", "fails"), [(2, True), (1, False)])
+def test_a_grain_checked_for_the_changed_rows_looks_for_their_keys_in_every_row(con, written, fails):
+    """`grain_changed_rows` looks for the keys of the rows the latest build wrote, across the whole
+    table: a key the build wrote again that an older row holds fails; a repeat among older rows
+    alone (checked by the build that wrote them) does not."""
+    con.execute(
+        "create table images as select * from (values (1, 1), (1, ?), (2, 1), (2, 1)) as t(image_id, build)", [written]
+    )
+    sql = generic("checks", "images", grain=["image_id"], grain_changed_rows="build = 2")
     assert bool(con.sql(sql).fetchall()) is fails
 
 

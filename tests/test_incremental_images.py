@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
+import orjson
 import pytest
 
 from dagster_project.runs import code_location, run_job
@@ -253,7 +254,7 @@ def repeated_keys(request, day_by_day, tmp_path_factory):
     run's per-image tables, then those tables alone selected, through the dbt assets as `hubwatch
     build` runs them (with no new snapshot each keeps its repeated row, and its tests run): one run
     for both, as neither is upstream of the other (a failure of one skips nothing of the other).
-    Returns the tables and the run's outcome."""
+    Returns the tables, the run's outcome and its build record."""
     tables = GRAIN_RUNS[request.param]
     home = tmp_path_factory.mktemp(f"repeated-keys-{request.param}") / "home"
     shutil.copytree(day_by_day["home"], home)
@@ -262,16 +263,18 @@ def repeated_keys(request, day_by_day, tmp_path_factory):
             latest = f"loaded_at = (select max(loaded_at) from {table})"  # noqa: S608 (fixed names)
             con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
     outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
-    return tables, outcome
+    return tables, outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
 
 
 def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeated_keys):
     """The grain tests of the per-image tables look only at the keys of the rows the latest build
     wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the whole
-    table: a repeated row among them fails the build (the repeated_keys run), in each table."""
-    tables, outcome = repeated_keys
+    table: a repeated row among them fails the build (the repeated_keys run), in each table: its
+    checks test, whose rows in the build record name the grain repeated."""
+    tables, outcome, record = repeated_keys
     assert not outcome.success
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
     for table in tables:
         model = table.split(".")[1]
-        assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], (table, failed)
+        assert f"checks_{model}" in failed, (table, failed)
+        assert [f for f in record["failures"] if f".checks_{model}." in f and "(repeated grain keys: " in f], record

@@ -314,4 +314,6 @@ def test_a_key_repeated_in_a_snapshot_the_latest_build_loaded_fails_its_grain_te
         assert "model_snapshots" in outcome.error and "constraint" in outcome.error.lower(), outcome.error
         return
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
-    assert [name for name in failed if name.startswith(f"unique_combination_{model}_")], failed
+    assert f"checks_{model}" in failed, failed
+    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
+    assert [f for f in record["failures"] if f".checks_{model}." in f and "(repeated grain keys: " in f], record

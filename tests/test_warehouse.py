@@ -364,6 +364,11 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built,
     home = tmp_path / "home"
     shutil.copytree(built[0], home)
     # each table, and its column that tells the rows the last build wrote
+    keys = {
+        "images": "platform, image_id",
+        "int_image_last_seen": "image_id",
+        "int_image_sightings": "image_id, snapshot_date",
+    }
     for schema, model, written in (
         ("marts", "images", "last_seen"),
         ("intermediate", "int_image_last_seen", "loaded_at"),
@@ -376,19 +381,19 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(built,
         outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
         assert not outcome.success
         failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
-        grain = [name for name in failed if name.startswith(f"unique_combination_{model}_")]
-        others = set(failed) - set(grain)
-        assert len(grain) == 1 and others <= {"images_match_their_last_sightings"}, failed
+        assert f"checks_{model}" in failed and set(failed) <= {f"checks_{model}", "images_match_their_last_sightings"}
         record = orjson.loads((home / "builds" / "latest.json").read_bytes())
         assert record["run_id"] == outcome.run_id and record["result"] == "failed", record
+        # the checks test fails on its grain alone: the repeated key, and nothing else of the row
+        [grain] = [f for f in record["failures"] if f".checks_{model}." in f]
+        assert grain.endswith("Got 1 result, configured to fail if != 0 (repeated grain keys: " + keys[model] + " 1)")
 
 
-def test_merged_column_checks_fail_the_build_naming_each_column(built, tmp_path):
-    """A model's not-null columns are one dbt test (columns_not_null), its columns with accepted
-    values another (columns_accepted_values): nulls planted in two of `models`' columns and an
-    unknown status (through int_model_history, which the table is made from) fail both, and the
-    build's one-line error and its record name each column with its count; a missing month (a
-    hub's undated item) warns in its own test, as before the merge."""
+def test_a_models_checks_fail_the_build_naming_each_kind_and_column(built, tmp_path):
+    """A model's checks of one severity are one dbt test (`checks`): nulls planted in two of
+    `models`' columns and an unknown status (through int_model_history, which the table is made
+    from) fail it, and the build's one-line error and its record name each kind of check and each
+    column with its count; a missing month (a hub's undated item) warns in the model's warnings."""
     home = copy_home(built[0], tmp_path / "home")
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         ids = [row[0] for row in con.sql("select model_id from intermediate.int_model_history order by 1").fetchall()]
@@ -399,21 +404,20 @@ def test_merged_column_checks_fail_the_build_naming_each_column(built, tmp_path)
         con.execute(history.format("status = 'misplaced'", "?"), ids[4:5])
     outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(["marts", "models"])])
     assert not outcome.success
-    assert "marts/models:not_null_models_month (WARN)" in outcome.failed_checks, outcome.failed_checks
+    assert "marts/models:checks_models_warn (WARN)" in outcome.failed_checks, outcome.failed_checks
+    assert "marts/models:checks_models (ERROR)" in outcome.failed_checks, outcome.failed_checks
     counted = "select count(*) - count(first_seen), count(*) - count(target_gender), count(*) - count(month)"
     nulls = query(home, f"{counted} from marts.models")[0]  # noqa: S608 (fixed names)
     assert nulls[:2] == (2, 1) and nulls[2] >= 1
-    named = {
-        "not_null_models": "Got 3 results, configured to fail if != 0 (nulls: first_seen 2; target_gender 1)",
-        "accepted_values_models": "Got 1 result, configured to fail if != 0 (values not accepted: status 1)",
-    }
+    says = (
+        "Got 4 results, configured to fail if != 0"
+        " (nulls: first_seen 2; target_gender 1; values not accepted: status 1)"
+    )
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
     assert record["result"] == "failed", record
-    for test, says in named.items():
-        assert f"marts/models:{test} (ERROR)" in outcome.failed_checks, outcome.failed_checks
-        assert [f for f in record["failures"] if f".{test}." in f and f.endswith(says)], record["failures"]
-    first = [test for test in named if f"dbt build failed at test {test}: {named[test]} (and 1 more)" in outcome.error]
-    assert first and named[first[0]] in record["error"], (outcome.error, record["error"])
+    assert [f for f in record["failures"] if ".checks_models." in f and f.endswith(says)], record["failures"]
+    assert f"dbt build failed at test checks_models: {says} (build record" in outcome.error, outcome.error
+    assert says in record["error"], record["error"]
 
 
 def test_a_mart_whose_columns_break_its_contract_fails_the_build(built, tmp_path):

@@ -4,7 +4,7 @@
   when it is written, by a build (the model fails, its transaction is rolled back, and the
   snapshot stays unloaded, so the next build meets the same refusal) or by anything else. Its
   grain test then need not regroup every snapshot of history at each build (see
-  unique_combination's `unique_index`). Spark has no such index: there the test groups the whole
+  the `grain_index` of its `checks` test). Spark has no such index: there the test groups the whole
   table.
 #}
 
