@@ -17,6 +17,7 @@ manifest`) serves every home, instead of a full parse of the project (~3 CPU-s) 
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import signal
@@ -64,6 +65,60 @@ def run_in_home(settings: dict) -> None:
     os.chdir(settings["home"])
 
 
+def lines_only_where_logged() -> None:
+    """dbt makes each logger's line before asking whether that logger keeps it: its stdout logger
+    (JSON, for dagster-dbt, at dbt's default level info) turned every debug event into a JSON line
+    (the event as a dict, json.dumps, the secret scrubber) that Python's logging then dropped for
+    its level, ~8 of every 9 events a build. A line is now made only for a logger whose level takes
+    it, the level each line is sent at being dbt's own (a print event as error); every line that was
+    written is written the same. Rests on dbt_common's _Logger (write_line, _python_logger,
+    _is_print_event, _log_level_map): tests/test_build_cost.py fails if they move."""
+    from dbt_common.events import logger as dbt_logger
+    from dbt_common.events.base_types import EventLevel
+
+    write_line = dbt_logger._Logger.write_line
+    if getattr(write_line, "only_where_logged", False):
+        return
+
+    def write_line_if_logged(self, msg) -> None:
+        python_logger = self._python_logger
+        level = EventLevel.ERROR if dbt_logger._is_print_event(msg) else EventLevel(msg.info.level)
+        if python_logger is None or python_logger.isEnabledFor(dbt_logger._log_level_map[level]):
+            write_line(self, msg)
+
+    write_line_if_logged.only_where_logged = True
+    dbt_logger._Logger.write_line = write_line_if_logged
+
+
+def type_testers_shared() -> None:
+    """dbt turns each statement's result into an agate table, and each new agate TypeTester builds
+    agate's date types, whose parsedatetime constants (a locale's tables) cost ~1 ms each time: a
+    result with string columns got a new tester (dbt_common's build_type_tester), a statement with no
+    result (most of them) an empty table with agate's default tester. A tester only reads its
+    settings, and dbt already shares one for results without strings (DEFAULT_TYPE_TESTER): now one
+    per set of string columns, and one for every empty table. The tables are the same. Rests on
+    dbt_common.clients.agate_helper (build_type_tester, empty_table, looked up at each call):
+    tests/test_build_cost.py fails if they move."""
+    import agate
+    from dbt_common.clients import agate_helper
+
+    if getattr(agate_helper.build_type_tester, "shared", False):
+        return
+    build_type_tester = agate_helper.build_type_tester
+    one_per_setting = functools.lru_cache(maxsize=256)(
+        lambda text_columns, null_values: build_type_tester(text_columns, string_null_values=null_values)
+    )
+
+    def shared_type_tester(text_columns, string_null_values=("null", "")) -> agate.TypeTester:
+        null_values = None if string_null_values is None else tuple(string_null_values)
+        return one_per_setting(frozenset(text_columns), null_values)
+
+    empty = agate.TypeTester()
+    shared_type_tester.shared = True
+    agate_helper.build_type_tester = shared_type_tester
+    agate_helper.empty_table = lambda: agate.Table(rows=[], column_types=empty)
+
+
 def main() -> None:
     die_with_parent()
     expected = os.environ.get(PARENT_ENV)
@@ -80,6 +135,8 @@ def main() -> None:
     try:
         from dbt.cli.main import cli
 
+        lines_only_where_logged()
+        type_testers_shared()
         sys.argv = [str(DBT), *sys.argv[1:]]
         sys.exit(cli())
     finally:

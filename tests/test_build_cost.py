@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import dagster as dg
+import orjson
 from packaging.version import Version
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -152,3 +153,101 @@ def test_hubwatch_dbt_is_dbt_with_its_exit_codes():
     theirs = subprocess.run([str(dbt), "no-such-command"], capture_output=True, text=True)
     assert ours.returncode == theirs.returncode == 2, (ours.stderr, theirs.stderr)
     assert ours.stderr == theirs.stderr and "no-such-command" in ours.stderr
+
+
+LOGGED_LINES_PROBE = """
+import io, json, sys
+from pathlib import Path
+from dbt_common.events import logger as dbt_logger
+from dbt_common.events.base_types import EventLevel
+from dbt_common.events.event_manager_client import add_logger_to_manager, cleanup_event_logger
+from dbt_common.events.functions import fire_event, get_stdout_config
+from dbt_common.events.logger import LineFormat
+from dbt_common.events.types import Note, PrintEvent
+from dbt.events.logging import _get_logfile_config
+from dagster_project.dbt_child import lines_only_where_logged
+
+made = []
+create_line = dbt_logger._JsonLogger.create_line
+dbt_logger._JsonLogger.create_line = lambda self, msg: made.append(msg.info.msg) or create_line(self, msg)
+
+def run(folder):
+    cleanup_event_logger()
+    stdout = get_stdout_config(LineFormat.Json, False, EventLevel.INFO, False)  # as dagster-dbt asks
+    stdout.output_stream = io.StringIO()
+    add_logger_to_manager(stdout)
+    log = _get_logfile_config(str(folder / "dbt.log"), False, LineFormat.DebugText, EventLevel.DEBUG, 10**7)
+    add_logger_to_manager(log)
+    made.clear()
+    fire_event(Note(msg="a debug line"), level=EventLevel.DEBUG)
+    fire_event(Note(msg="an info line"), level=EventLevel.INFO)
+    fire_event(PrintEvent(msg="a printed line"))
+    fire_event(Note(msg="a warning"), level=EventLevel.WARN)
+    cleanup_event_logger()
+    lines = [json.loads(line)["info"] for line in stdout.output_stream.getvalue().splitlines()]
+    text = [line.split("]", 1)[-1] for line in (folder / "dbt.log").read_text().splitlines() if line.strip()]
+    return [[line["level"], line["msg"]] for line in lines], text, list(made)
+
+folder = Path(sys.argv[1])
+(folder / "before").mkdir(); (folder / "after").mkdir()
+before = run(folder / "before")
+lines_only_where_logged()
+print(json.dumps({"before": before, "after": run(folder / "after")}))
+"""
+
+
+def test_hubwatch_dbt_makes_a_line_only_for_a_logger_that_keeps_it(tmp_path):
+    """dbt's JSON stdout logger (info, for dagster-dbt) made a JSON line of every debug event and
+    Python's logging then dropped it; hubwatch-dbt makes only the lines a logger keeps. What each
+    logger writes is the same (stdout: info and up, a print event included; dbt.log: every line), and
+    no JSON is made for the debug line. Fails if dbt_common's logger internals it rests on move."""
+    probe = subprocess.run(
+        [sys.executable, "-c", LOGGED_LINES_PROBE, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert probe.returncode == 0, probe.stderr
+    seen = orjson.loads(probe.stdout)
+    stdout = [["info", "an info line"], ["info", "a printed line"], ["warn", "a warning"]]
+    log = [f" [MainThread]: {line}" for line in ("a debug line", "an info line", "a printed line", "a warning")]
+    assert seen["before"] == [stdout, log, ["a debug line", "an info line", "a printed line", "a warning"]]
+    assert seen["after"] == [stdout, log, ["an info line", "a printed line", "a warning"]]
+
+
+TYPE_TESTER_PROBE = """
+import json
+import agate
+from agate.data_types import date
+from dbt_common.clients import agate_helper
+from dagster_project.dbt_child import type_testers_shared
+
+dates = []
+constants = date.parsedatetime.Constants
+date.parsedatetime.Constants = lambda *a, **k: dates.append(1) or constants(*a, **k)
+rows = [{"name": "a", "n": 1, "day": "2025-04-01", "empty": ""}, {"name": "null", "n": 2, "day": None, "empty": ""}]
+
+def tables():
+    dates.clear()
+    made = [agate_helper.table_from_data_flat(rows, ["name", "n", "day", "empty"]) for _ in range(3)]
+    made += [agate_helper.empty_table() for _ in range(3)]
+    shapes = [[[type(t).__name__ for t in table.column_types], [list(r) for r in table.rows]] for table in made]
+    return shapes, len(dates)
+
+before = tables()
+type_testers_shared()
+print(json.dumps({"before": before, "after": tables()}))
+"""
+
+
+def test_hubwatch_dbt_shares_agate_type_testers():
+    """dbt makes an agate table of every statement's result (an empty one when there is none), and
+    each new TypeTester built agate's date types (parsedatetime's locale tables, ~1 ms). hubwatch-dbt
+    shares one tester per setting: the same tables (types and values: a string stays a string, 'null'
+    included), with no date type built again. Fails if dbt_common's agate_helper it rests on moves."""
+    probe = subprocess.run([sys.executable, "-c", TYPE_TESTER_PROBE], capture_output=True, text=True, check=False)
+    assert probe.returncode == 0, probe.stderr
+    seen = orjson.loads(probe.stdout)
+    tables, dates_before = seen["before"]
+    assert tables == seen["after"][0]
+    assert tables[0] == [["Text", "Integer", "Text", "Text"], [["a", 1, "2025-04-01", ""], ["null", 2, None, ""]]]
+    # date types (3 a dbt tester, 2 agate's default): three testers and three empty tables before;
+    # after, the one tester for these string columns (the empty tables' was made with the patch)
+    assert (dates_before, seen["after"][1]) == (3 * 3 + 3 * 2, 3)
