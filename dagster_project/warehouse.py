@@ -387,9 +387,9 @@ def build_args(
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
     test that also reads a table outside the selection may find it missing or stale. checks_left_out:
     the run's Dagster selection leaves out checks of the assets it builds (Dagster's asset-check
-    selection: run_job(checks=False), or a run launched without them); dagster-dbt then names the dbt
-    tests of the checks it kept itself, with dbt's indirect selection empty (none when it kept none),
-    which an indirect selection given here would override.
+    selection, e.g. run_job(checks=False)); dagster-dbt then names the dbt tests of the checks it
+    kept itself, with dbt's indirect selection empty (none when it kept none), which an indirect
+    selection given here would override.
 
     dbt's unit tests are left out of every build, as dbt recommends ("only running unit tests in
     development or CI environments. Since the inputs of the unit tests are static, there's no need
