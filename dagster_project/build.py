@@ -73,6 +73,14 @@ def hand_over(home: Path, target: Path) -> str | None:
     return None
 
 
+def checks_left_out(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run's selection leaves out a check of an asset it builds (Dagster's asset-check
+    selection): dagster-dbt then chooses the dbt tests to run (warehouse.build_args)."""
+    kept = context.selected_asset_check_keys
+    specs = context.assets_def.node_check_specs_by_output_name.values()
+    return any(spec.asset_key in context.selected_asset_keys and spec.key not in kept for spec in specs)
+
+
 def build_events(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, home: Path, full_refresh: bool, engine: str = "duckdb"
 ) -> Iterator[Any]:
@@ -102,6 +110,7 @@ def build_events(
             engine=engine,
             refresh_models=logic.refresh,
             target=target,
+            checks_left_out=checks_left_out(context),
         )
     except BuildError as error:
         build_record.refused(home, record, str(error))

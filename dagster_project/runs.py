@@ -338,10 +338,14 @@ def run_job(
     on_page: Callable[[PageEvent], None] | None = None,
     settings: dict[str, Any] | None = None,
     definitions=None,
+    checks: bool = True,
 ) -> RunOutcome:
     """Execute a job of the code location in this process and say how it went. The home and any
     settings go to the `settings` resource; on_page becomes the `progress` resource. definitions:
-    the code_location(home, partition_key) the caller already loaded (loaded here otherwise)."""
+    the code_location(home, partition_key) the caller already loaded (loaded here otherwise). checks:
+    False runs the selected assets without their asset checks (Dagster's asset-check selection: a
+    build then runs no dbt test), for a run whose checks no one reads, such as a build that only
+    makes the warehouse another run starts from."""
     instance = use_instance(home)
     reap_dead_runs(instance)
     for name in ("dagster", "dagster.builtin", "dagster_dbt"):
@@ -350,6 +354,9 @@ def run_job(
     from ingest.landing import no_progress
 
     job = with_progress(definitions, on_page or no_progress).resolve_job_def(job_name)
+    if not checks:
+        assets = set(asset_selection) if asset_selection else set(job.asset_layer.executable_asset_keys)
+        job, asset_selection = job.get_subset(asset_selection=assets, asset_check_selection=set()), None
     # An attended CLI run relies on the HTTP client's retries (scheduled runs also retry steps)
     attended = {"step_retries": int(os.environ.get("HUBWATCH_STEP_RETRIES", "0"))}
     config = {

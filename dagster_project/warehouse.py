@@ -367,6 +367,7 @@ def build_args(
     engine: str = "duckdb",
     refresh_models: list[str] | None = None,
     target: Path | None = None,
+    checks_left_out: bool = False,
 ) -> list[str]:
     """`dbt build` with its vars, once raw/ is verified (BuildError names what was refused).
 
@@ -384,7 +385,11 @@ def build_args(
     reads at run time: on DuckDB from the run file (a var that comes and goes makes dbt parse the
     whole project again), on Spark or without target as the var refresh_models. A partial
     build runs only the tests whose every parent it builds or needs (dbt's buildable indirect selection): a
-    test that also reads a table outside the selection may find it missing or stale.
+    test that also reads a table outside the selection may find it missing or stale. checks_left_out:
+    the run's Dagster selection leaves out checks of the assets it builds (Dagster's asset-check
+    selection, e.g. run_job(checks=False)); dagster-dbt then names the dbt tests of the checks it
+    kept itself, with dbt's indirect selection empty (none when it kept none), which an indirect
+    selection given here would override.
 
     dbt's unit tests are left out of every build, as dbt recommends ("only running unit tests in
     development or CI environments. Since the inputs of the unit tests are static, there's no need
@@ -406,7 +411,7 @@ def build_args(
     if refresh and not run_file:
         settings["refresh_models"] = refresh
     args = ["build", "--vars", orjson.dumps(settings).decode(), "--exclude-resource-type", "unit_test"]
-    if partial:
+    if partial and not checks_left_out:
         args += ["--indirect-selection", "buildable"]
     if engine != "duckdb":
         args += ["--target", engine]

@@ -410,11 +410,13 @@ def time_zone(tz: str | None):
             time.tzset()
 
 
-def build_incremental_state(home: Path, *, tz: str | None = None):
+def build_incremental_state(home: Path, *, tz: str | None = None, checks: bool = True):
     """`hubwatch build`'s job in this process over every incremental model and what they read
     (tests/build_driver.py's selection; its checks run): the warehouse a later build meets, at about
     a third of a whole build's nodes. Its build record says `partial` (publish refuses it); the next
-    whole build makes every other table. Returns the RunOutcome; asserts it succeeded."""
+    whole build makes every other table. checks=False leaves out its asset checks (run_job's
+    checks: dbt runs no test, ~60 % of its nodes), where no one reads them. Returns the RunOutcome;
+    asserts it succeeded."""
     from dagster_project.runs import code_location, run_job
     from tests.build_driver import incremental_and_upstream
 
@@ -422,17 +424,19 @@ def build_incremental_state(home: Path, *, tz: str | None = None):
     config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
     keys = incremental_and_upstream(definitions)
     with time_zone(tz):
-        outcome = run_job(
-            home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions
-        )
+        job = "rebuild_from_raw_job"
+        outcome = run_job(home, job, run_config=config, asset_selection=keys, definitions=definitions, checks=checks)
     assert outcome.success, (outcome.error, outcome.failed_checks)
     return outcome
 
 
-def build_upstream(home: Path, tables, *, full_refresh: bool = False):
+def build_upstream(home: Path, tables, *, full_refresh: bool = False, checks: bool = True, state_only: bool = False):
     """`hubwatch build`'s job in this process over what the named tables ("schema.name", any layer)
     need: them and everything upstream, with their checks (build_warehouse(upstream_of=...) takes
-    marts only). Returns the RunOutcome; asserts it succeeded."""
+    marts only). checks=False: without them (run_job's checks), for a build whose checks no one
+    reads. state_only: of those, only the incremental models and what they read (tests/build_driver.py),
+    for a build whose other tables no one reads before the next build rebuilds them whole.
+    Returns the RunOutcome; asserts it succeeded."""
     import dagster as dg
 
     from dagster_project.runs import code_location, run_job
@@ -440,8 +444,30 @@ def build_upstream(home: Path, tables, *, full_refresh: bool = False):
     definitions = code_location(home)
     wanted = dg.AssetSelection.assets(*(dg.AssetKey(t.split(".")) for t in tables)).upstream()
     needed = wanted.resolve(definitions.resolve_asset_graph())
+    if state_only:
+        from tests.build_driver import incremental_and_upstream
+
+        needed = needed & set(incremental_and_upstream(definitions))
     keys = [k for k in definitions.resolve_all_asset_keys() if k in needed and k.path[0] != "raw"]
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": "duckdb"}}}}
-    outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
+    outcome = run_job(
+        home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=checks
+    )
+    assert outcome.success, (outcome.error, outcome.failed_checks)
+    return outcome
+
+
+def build_without_checks(home: Path):
+    """`hubwatch build`'s job in this process over every table it builds, without their asset checks
+    (run_job's checks: dbt runs no test, ~70 % of a whole build's nodes), for a test that reads the
+    tables and none of the checks. Its record says `partial`. Returns the RunOutcome; asserts it succeeded."""
+    from dagster_project.runs import code_location, run_job
+
+    definitions = code_location(home)
+    keys = [k for k in definitions.resolve_all_asset_keys() if k.path[0] not in ("raw", "publish", "dashboards")]
+    config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
+    outcome = run_job(
+        home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=False
+    )
     assert outcome.success, (outcome.error, outcome.failed_checks)
     return outcome

@@ -54,15 +54,16 @@ def built(tmp_path_factory, small_world):
     """Three snapshots built, then a fourth added incrementally; and a full-refresh copy made by
     the `hubwatch build --full-refresh` command itself. The builds run in a time zone 14 hours from
     UTC: no item may move to another month (the truth is UTC). Made once per session. The first
-    build makes what the second meets: every incremental model and what they read (their checks
-    run), not the tables the second rebuilds whole anyway (conftest.build_incremental_state)."""
+    build makes what the second meets: every incremental model and what they read, not the tables
+    the second rebuilds whole anyway, and none of their checks (no test reads them; the second and
+    the full refresh run every check): conftest.build_incremental_state."""
 
     def make(home: Path) -> dict:
         from ingest.fakehub import FakeHub
 
         with FakeHub(small_world) as hub:
             snapshot_days(hub, home, FIRST_DAYS, period=PERIOD)
-            build_incremental_state(home, tz=TZ)
+            build_incremental_state(home, tz=TZ, checks=False)
             snapshot_days(hub, home, [LAST_DAY], period=PERIOD)
             build(home, tz=TZ)
             refreshed = home.parent / "refreshed"
@@ -95,11 +96,15 @@ def test_every_view_of_the_warehouse_reads_from_any_working_directory(built, tmp
             con.sql(f'select count(*) from "{schema}"."{view}"').fetchall()  # noqa: S608 (the warehouse's own names)
 
 
+def dbt_targets(home: Path) -> list[Path]:
+    """Each build's dbt folder, oldest first."""
+    return sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
+
+
 def dbt_logs(home: Path) -> list[str]:
     """Each build's dbt log, oldest first (dbt rotates its log at 10 MB: dbt.log.1, ...; the parse
     is at the start of a big build's log)."""
-    targets = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())
-    return ["".join(f.read_text() for f in target.glob("dbt.log*")) for target in targets]
+    return ["".join(f.read_text() for f in target.glob("dbt.log*")) for target in dbt_targets(home)]
 
 
 def test_no_build_parses_the_whole_project_in_a_new_or_copied_home(built):
@@ -116,6 +121,17 @@ def test_no_build_parses_the_whole_project_in_a_new_or_copied_home(built):
         assert "Partial parsing enabled: 0 files deleted, 0 files added, 0 files changed" in log
 
 
+def test_a_build_without_its_checks_runs_no_dbt_test(built):
+    """The first build left out its asset checks (run_job(checks=False): Dagster's asset-check
+    selection): dbt built its models and ran no test (dagster-dbt's indirect selection `empty`, none
+    of build_args' own); the second, with its checks, ran its tests."""
+    first, second = (orjson.loads((t / "run_results.json").read_bytes()) for t in dbt_targets(built[0]))
+    kinds = [Counter(r["unique_id"].split(".")[0] for r in run["results"]) for run in (first, second)]
+    assert kinds[0]["model"] > 0 and kinds[0]["test"] == 0, kinds[0]
+    assert first["args"]["indirect_selection"] == "empty"
+    assert kinds[1]["test"] > 0, kinds[1]
+
+
 def test_every_mart_and_its_columns_carry_dbt_descriptions_and_the_grain_index_stays(built):
     """persist_docs (dbt/macros/persist_docs.sql: one statement per mart, the columns not read
     again where the contract holds them) leaves dbt's descriptions as comments on every mart and
@@ -123,7 +139,7 @@ def test_every_mart_and_its_columns_carry_dbt_descriptions_and_the_grain_index_s
     its unique grain index through both (dbt/macros/drop_indexes.sql lists the indexes of a table
     that declares one only)."""
     for home in built[:2]:
-        target = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())[-1]
+        target = dbt_targets(home)[-1]
         nodes = orjson.loads((target / "manifest.json").read_bytes())["nodes"].values()
         marts = {n["name"]: n for n in nodes if n["resource_type"] == "model" and n["schema"] == "marts"}
         with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
@@ -433,7 +449,7 @@ def test_a_mart_whose_columns_break_its_contract_fails_the_build(built, tmp_path
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
     assert record["result"] == "failed", record
     assert "dbt build failed at model models: This model has an enforced contract that failed" in outcome.error
-    target = sorted(p for p in (home / "dbt" / "target").iterdir() if p.is_dir())[-1]
+    target = dbt_targets(home)[-1]
     results = orjson.loads((target / "run_results.json").read_bytes())["results"]
     message = next(r["message"] for r in results if r["unique_id"] == "model.hubwatch.models")
     assert re.search(r"first_seen\s*\|\s*VARCHAR\s*\|\s*DATE\s*\|\s*data type mismatch", message), message
