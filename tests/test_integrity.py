@@ -451,12 +451,22 @@ def test_an_interrupted_two_rename_replacement_is_rolled_back(origin, home):
 
 def test_a_full_disk_while_publishing_leaves_latest_whole(origin, home, monkeypatch):
     """Out of space at any write of the package (simulated: the write raises ENOSPC) the publish
-    fails, its staging folder is removed, and latest and every package are as before."""
+    fails, its staging folder is removed, and latest and every package are as before. Each write
+    fails once, a new date's publish and one replacing latest taking turns (each kind fails before
+    the site is rendered and after), and both fail at the last write (the whole package staged)."""
     from publish import package as package_module
 
     before = publish_state(home)
     real_write = package_module.write_atomic
-    for victim in ("CODEBOOK.md", "datapackage.json", "manifest.json", "CITATION.cff", "SHA256SUMS"):
+    new, replacing = (DAYS[-1], False), (FIRST_PACKAGE, True)
+    for victim, (day, force) in (
+        ("CODEBOOK.md", new),
+        ("datapackage.json", replacing),
+        ("manifest.json", new),
+        ("CITATION.cff", replacing),
+        ("SHA256SUMS", new),
+        ("SHA256SUMS", replacing),
+    ):
 
         def full(path, data, victim=victim):
             if path.name == victim:
@@ -464,10 +474,9 @@ def test_a_full_disk_while_publishing_leaves_latest_whole(origin, home, monkeypa
             return real_write(path, data)
 
         monkeypatch.setattr(package_module, "write_atomic", full)
-        for day, force in ((DAYS[-1], False), (FIRST_PACKAGE, True)):
-            with pytest.raises(OSError, match="No space left"):
-                publish(home, publish_date=date.fromisoformat(day), force=force)
-            assert publish_state(home) == before, victim
+        with pytest.raises(OSError, match="No space left"):
+            publish(home, publish_date=date.fromisoformat(day), force=force)
+        assert publish_state(home) == before, (victim, day)
     monkeypatch.setattr(package_module, "write_atomic", real_write)
     assert publish(home, publish_date=date.fromisoformat(DAYS[-1])).path.name == DAYS[-1]
 
