@@ -158,14 +158,14 @@ def test_publish_is_refused_after_a_refused_raw_partition(origin, home):
     add_spare_snapshots(origin, home)
     target = home / "raw" / "civitai_models" / f"snapshot_date={SPARE_DAY}" / "models.listing.parquet"
     target.write_bytes(target.read_bytes()[:-16] + b"x" * 16)
-    env = env_for(origin, home)
     built = build_warehouse(home)  # in this process, the job `hubwatch build` runs (test_cli_errors runs the command)
     assert not built.success and "does not match the sha256" in built.error, built.error
     record = orjson.loads((home / "builds" / "latest.json").read_bytes())
     assert record["run_id"] == built.run_id
     assert record["result"] == "failed" and record["dbt_invocation_id"] is None
-    line = last_error_line(hubwatch("publish", env=env))
-    assert f"the last build (run {record['run_id']}) failed" in line and "models.listing.parquet" in line, line
+    # `hubwatch publish`'s job, in this process (the command's line for a failed build: the test above)
+    said = refusal(publish_in_process(home))
+    assert f"the last build (run {record['run_id']}) failed" in said and "models.listing.parquet" in said, said
     assert publish_state(home) == before
 
 
@@ -301,8 +301,11 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
     aside = home / "withdrawn" / "hf_models" / partition.name
     aside.parent.mkdir(parents=True)
     partition.rename(aside)
-    missing = hubwatch("verify", str(package), env=env)
-    assert missing.returncode != 0 and f"input snapshot hf_models {DAYS[0]}" in last_error_line(missing)
+    # what `hubwatch verify PACKAGE` runs, in this process (the command's own lines: the good package's and
+    # the tampered copy's, above)
+    with pytest.raises(VerifyError) as missing:
+        verify(package, home)
+    assert f"input snapshot hf_models {DAYS[0]}" in str(missing.value) and "\n" not in str(missing.value)
     note = {
         "source": "hf_models",
         "snapshot_date": DAYS[0],
@@ -311,11 +314,28 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
         "manifest_sha256": sha,
     }
     (aside / "withdrawal.json").write_bytes(orjson.dumps(note))
-    withdrawn = hubwatch("verify", str(package), env=env)
-    assert withdrawn.returncode == 0 and "(1 withdrawn since, as recorded)" in withdrawn.stdout, withdrawn.stderr
+    assert "(1 withdrawn since, as recorded)" in verify(package, home).line(package)  # the command's line
 
 
 # -- immutability -----------------------------------------------------------------------------
+
+
+def rerender_in_process(home: Path, *, force: bool = False):
+    """`hubwatch dashboards [--force]` in this process: the job the command runs (publish_job over
+    the site alone), without its subprocess's start-up; the command's refusal line is tested as
+    the command prints it. Returns the RunOutcome."""
+    from dagster import AssetKey
+
+    from dagster_project.publish_location import publish_location
+    from dagster_project.runs import run_job
+
+    return run_job(
+        home,
+        "publish_job",
+        asset_selection=[AssetKey(["dashboards", "site"])],
+        run_config={"ops": {"publish__package": {"config": {"publish_date": None, "force": force}}}},
+        definitions=publish_location(),
+    )
 
 
 def test_dashboards_never_modify_a_dated_package_in_place(origin, home):
@@ -327,8 +347,8 @@ def test_dashboards_never_modify_a_dated_package_in_place(origin, home):
     assert "never modified in place" in line and "--force" in line
     assert tree_hashes(package) == before
     inode = (package / "manifest.json").stat().st_ino
-    done = hubwatch("dashboards", "--force", env=env)
-    assert done.returncode == 0, done.stderr
+    done = rerender_in_process(home, force=True)  # `hubwatch dashboards --force`'s job, in this process
+    assert done.success, done.error
     manifest = orjson.loads((package / "manifest.json").read_bytes())
     assert manifest["replaces"] == {"manifest_sha256": old_manifest, "by": "hubwatch dashboards --force"}
     assert (package / "manifest.json").stat().st_ino != inode  # a new package, not an edited one
@@ -431,12 +451,22 @@ def test_an_interrupted_two_rename_replacement_is_rolled_back(origin, home):
 
 def test_a_full_disk_while_publishing_leaves_latest_whole(origin, home, monkeypatch):
     """Out of space at any write of the package (simulated: the write raises ENOSPC) the publish
-    fails, its staging folder is removed, and latest and every package are as before."""
+    fails, its staging folder is removed, and latest and every package are as before. Each write
+    fails once, a new date's publish and one replacing latest taking turns (each kind fails before
+    the site is rendered and after), and both fail at the last write (the whole package staged)."""
     from publish import package as package_module
 
     before = publish_state(home)
     real_write = package_module.write_atomic
-    for victim in ("CODEBOOK.md", "datapackage.json", "manifest.json", "CITATION.cff", "SHA256SUMS"):
+    new, replacing = (DAYS[-1], False), (FIRST_PACKAGE, True)
+    for victim, (day, force) in (
+        ("CODEBOOK.md", new),
+        ("datapackage.json", replacing),
+        ("manifest.json", new),
+        ("CITATION.cff", replacing),
+        ("SHA256SUMS", new),
+        ("SHA256SUMS", replacing),
+    ):
 
         def full(path, data, victim=victim):
             if path.name == victim:
@@ -444,10 +474,9 @@ def test_a_full_disk_while_publishing_leaves_latest_whole(origin, home, monkeypa
             return real_write(path, data)
 
         monkeypatch.setattr(package_module, "write_atomic", full)
-        for day, force in ((DAYS[-1], False), (FIRST_PACKAGE, True)):
-            with pytest.raises(OSError, match="No space left"):
-                publish(home, publish_date=date.fromisoformat(day), force=force)
-            assert publish_state(home) == before, victim
+        with pytest.raises(OSError, match="No space left"):
+            publish(home, publish_date=date.fromisoformat(day), force=force)
+        assert publish_state(home) == before, (victim, day)
     monkeypatch.setattr(package_module, "write_atomic", real_write)
     assert publish(home, publish_date=date.fromisoformat(DAYS[-1])).path.name == DAYS[-1]
 

@@ -58,42 +58,39 @@ def test_schedule_requests_todays_partition():
 
 
 AUTOMATION_CASES = [(None, "STOPPED STOPPED"), ("off", "STOPPED STOPPED"), ("on", "RUNNING RUNNING")]
-# each switch as a fresh load of the definitions reads it: the automation modules (which read it when
-# imported) imported anew under it, in one process of its own (its Dagster and dbt start-up paid once)
-AUTOMATION_STATUS = """
-import os, sys
-import orjson
-from dagster_project.definitions import defs
-statuses = {}
-for switch in orjson.loads(sys.argv[1]):
-    os.environ.pop("HUBWATCH_SCHEDULE", None)
-    if switch is not None:
-        os.environ["HUBWATCH_SCHEDULE"] = switch
-    for name in [n for n in sys.modules if n.startswith("dagster_project.defs.automation")]:
-        del sys.modules[name]
-    d = defs()
-    statuses[str(switch)] = (
-        d.resolve_schedule_def("daily_snapshot_job_schedule").default_status.value + " "
-        + d.resolve_sensor_def("record_failed_runs").default_status.value
-    )
-print(orjson.dumps(statuses).decode())
-"""
+AUTOMATION = "dagster_project.defs.automation"
 
 
 @pytest.fixture(scope="module")
 def automation_statuses(tmp_path_factory) -> dict[str, str]:
-    """Per switch (HUBWATCH_SCHEDULE unset, off, on), the schedule's and the sensor's default status."""
-    env = {k: v for k, v in os.environ.items() if k != "HUBWATCH_SCHEDULE"}
-    env.update(HUBWATCH_HOME=str(tmp_path_factory.mktemp("automation") / "home"))
-    done = subprocess.run(
-        [sys.executable, "-c", AUTOMATION_STATUS, orjson.dumps([switch for switch, _ in AUTOMATION_CASES]).decode()],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    return orjson.loads(done.stdout.split("\n")[-2])
+    """Per switch (HUBWATCH_SCHEDULE unset, off, on), the schedule's and the sensor's default status,
+    as a fresh load of the definitions reads it: the automation modules (which read the switch when
+    imported) imported anew under each switch, in this process (its Dagster start-up already paid);
+    then the modules this process had are put back, with the environment."""
+    statuses = {}
+    kept = {name: module for name, module in sys.modules.items() if name.startswith(AUTOMATION)}
+    parent = sys.modules[AUTOMATION.rsplit(".", 1)[0]]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HUBWATCH_HOME", str(tmp_path_factory.mktemp("automation") / "home"))
+        try:
+            for switch, _status in AUTOMATION_CASES:
+                patch.delenv("HUBWATCH_SCHEDULE", raising=False)
+                if switch is not None:
+                    patch.setenv("HUBWATCH_SCHEDULE", switch)
+                for name in [n for n in sys.modules if n.startswith(AUTOMATION)]:
+                    del sys.modules[name]
+                d = defs()
+                statuses[str(switch)] = (
+                    d.resolve_schedule_def("daily_snapshot_job_schedule").default_status.value
+                    + " "
+                    + d.resolve_sensor_def("record_failed_runs").default_status.value
+                )
+        finally:
+            for name in [n for n in sys.modules if n.startswith(AUTOMATION)]:
+                del sys.modules[name]
+            sys.modules.update(kept)
+            parent.automation = kept[AUTOMATION]
+    return statuses
 
 
 @pytest.mark.parametrize(("switch", "status"), AUTOMATION_CASES)

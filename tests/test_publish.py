@@ -20,7 +20,7 @@ from ingest.files import sql_text
 from publish.package import PARQUET_ONLY
 from publish.verify import verify
 from tests.browser import check_site
-from tests.conftest import HOSTILE_NAME, HUBWATCH, copy_home, hub_env, hubwatch
+from tests.conftest import HOSTILE_NAME, HUBWATCH, copy_home, hub_env, hubwatch, publish_in_process
 
 pytestmark = pytest.mark.slow
 XSS = HOSTILE_NAME
@@ -167,11 +167,12 @@ def test_creators_reach_the_package_only_as_salted_hashes(published, small_world
 
 
 def test_include_names_keeps_them(published, tmp_path):
-    home, env, _package = published
+    home, _env, _package = published
     copy_home = tmp_path / "home"
     shutil.copytree(home, copy_home, symlinks=True)
-    done = hubwatch("publish", "--date", "2025-05-30", "--include-names", env={**env, "HUBWATCH_HOME": str(copy_home)})
-    assert done.returncode == 0, done.stderr
+    # `hubwatch publish --date 2025-05-30 --include-names`'s job, in this process (the command: the fixture's)
+    done = publish_in_process(copy_home, "2025-05-30", include_names=True)
+    assert done.success, done.error
     assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-05-30")]
 
 
@@ -193,11 +194,11 @@ def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
 
 
 def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
-    home, env, _package = published
+    home, _env, _package = published
     quoted_home = tmp_path / "o'brien" / "home"
     shutil.copytree(home, quoted_home, symlinks=True)
-    done = hubwatch("publish", "--date", "2025-05-29", env={**env, "HUBWATCH_HOME": str(quoted_home)})
-    assert done.returncode == 0, done.stderr
+    done = publish_in_process(quoted_home, "2025-05-29")  # `hubwatch publish --date`'s job, in this process
+    assert done.success, done.error
     assert verify(quoted_home / "publish" / "2025-05-29").files > 0
 
 
