@@ -16,7 +16,7 @@ import shutil
 import sys
 from collections import defaultdict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -222,13 +222,14 @@ def assert_partial_marked(chart: dict) -> None:
         assert any("partial" in (a or "").lower() for a in chart["annotations"]), chart["slug"]
 
 
-def check_site(site: Path, *, citation: bool | None = None) -> dict[str, Visit]:
-    """Every page of a rendered site through every check; returns what each page showed."""
+def check_site(site: Path, *, citation: bool | None = None, instance=None) -> dict[str, Visit]:
+    """Every page of a rendered site through every check; returns what each page showed. instance:
+    a running browser to use (each page still gets a context of its own), else one launched here."""
     package = site.parent
     has_citation = (package / "citation.js").is_file() if citation is None else citation
     expected = expected_stack_totals(package)
     visits = {}
-    with browser() as instance:
+    with nullcontext(instance) if instance is not None else browser() as instance:
         for page_file in sorted(site.glob("*.html")):
             seen = visit(instance, page_file)
             visits[page_file.name] = seen

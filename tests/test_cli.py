@@ -1,5 +1,8 @@
 """The `hubwatch` command as a user meets it: one --home on every command, help that is never cut
-short, and every mistake answered by one line on stderr, a non-zero exit and nothing created."""
+short, and every mistake answered by one line on stderr, a non-zero exit and nothing created. The
+installed command's process answers one mistake of each kind (a command's refusal, a usage error),
+the default home (its working folder) and --help; the other cases run the same click group in this
+process (conftest.hubwatch_here)."""
 
 import os
 import subprocess
@@ -11,14 +14,27 @@ import pytest
 from click.testing import CliRunner
 
 from dagster_project.cli import main, next_steps
-from tests.conftest import HUBWATCH
+from tests.conftest import HUBWATCH, hubwatch_here
 
 
-def run(*args: str, home=None, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
+def user_env(home=None) -> dict[str, str]:
+    """This environment without hubwatch's settings, the home given as $HUBWATCH_HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "CIVITAI_", "HF_"))}
     if home is not None:
         env["HUBWATCH_HOME"] = str(home)
-    return subprocess.run([HUBWATCH, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    return env
+
+
+def run(*args: str, home=None, cwd=None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """The installed command, in its own process."""
+    return subprocess.run(
+        [HUBWATCH, *args], env=user_env(home), cwd=cwd, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def run_here(*args: str, home=None) -> subprocess.CompletedProcess:
+    """The same command in this process (conftest.hubwatch_here)."""
+    return hubwatch_here(*args, env=user_env(home))
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess, *words: str) -> None:
@@ -41,9 +57,9 @@ def test_every_command_takes_home():
 
 def test_home_option_wins_over_the_environment(tmp_path):
     given, env_home = tmp_path / "given", tmp_path / "from-env"
-    done = run("build", "--home", str(given), home=env_home)
+    done = run_here("build", "--home", str(given), home=env_home)
     assert_one_line_error(done, f"no complete snapshots under {given}/raw")
-    done = run("sql", "--home", str(given), "select 1", home=env_home)
+    done = run_here("sql", "--home", str(given), "select 1", home=env_home)
     assert_one_line_error(done, f"no published package at {given}/publish/latest")
 
 
@@ -66,7 +82,7 @@ def test_the_default_home_is_data_in_the_current_folder(tmp_path):
 def test_commands_on_an_empty_home_say_so_and_create_nothing(tmp_path, args, words):
     home = tmp_path / "home"
     home.mkdir()
-    done = run(*args, home=home)
+    done = (run if args == ["build"] else run_here)(*args, home=home)  # the first as its own process
     assert_one_line_error(done, *words)
     assert list(home.iterdir()) == []  # no dagster/, logs/, secrets/ or dbt/ left behind
 
@@ -74,7 +90,7 @@ def test_commands_on_an_empty_home_say_so_and_create_nothing(tmp_path, args, wor
 def test_import_with_a_missing_mapping_file(tmp_path):
     table = tmp_path / "images.csv"
     table.write_text("id,createdAt\n1,2024-01-01\n")
-    done = run(
+    done = run_here(
         "import", "civitai-images-table", str(table), "--as-of", "2024-01-02", "--mapping", "/nonexistent.json",
         home=tmp_path / "home",
     )  # fmt: skip
@@ -90,13 +106,13 @@ def test_import_of_a_folder_that_is_not_a_crawl(tmp_path):
     (junk / "notes.txt").write_text("hello")
     (junk / ".cache").mkdir()
     (junk / ".cache" / "hidden.json").write_text("not json")
-    done = run("import", "civitai-models-json", str(junk), "--as-of", "2023-07-05", home=tmp_path / "home")
+    done = run_here("import", "civitai-models-json", str(junk), "--as-of", "2023-07-05", home=tmp_path / "home")
     assert_one_line_error(done, "manifest.json item 0", "id: Field required")
     assert not (tmp_path / "home").exists()
 
 
 def test_demo_refuses_dates_backwards_before_starting_anything(tmp_path):
-    done = run("demo", "--start", "2025-06-01", "--end", "2025-01-01", home=tmp_path / "home")
+    done = run_here("demo", "--start", "2025-06-01", "--end", "2025-01-01", home=tmp_path / "home")
     assert_one_line_error(done, "--start 2025-06-01 is after --end 2025-01-01")
     assert done.stdout == ""  # the world was not built, fakehub not started
     assert not (tmp_path / "home").exists()
@@ -104,7 +120,7 @@ def test_demo_refuses_dates_backwards_before_starting_anything(tmp_path):
 
 @pytest.mark.parametrize("option", ["--start", "--end"])
 def test_a_bad_date_names_the_option_it_was_given_to(tmp_path, option):
-    done = run("demo", option, "2025-99-01", home=tmp_path / "home")
+    done = run_here("demo", option, "2025-99-01", home=tmp_path / "home")
     assert_one_line_error(done, f"Invalid value for '{option}'", "'2025-99-01' is not a date (YYYY-MM-DD)")
     assert "--as-of" not in done.stderr
 
@@ -114,7 +130,7 @@ def test_demo_refuses_a_home_holding_real_snapshots(tmp_path):
     partition = home / "raw" / "civitai_models" / "snapshot_date=2025-01-01"
     partition.mkdir(parents=True)
     (partition / "manifest.json").write_bytes(orjson.dumps({"kind": "live"}))
-    done = run("demo", "--start", "2025-01-01", "--end", "2025-02-01", home=home)
+    done = run_here("demo", "--start", "2025-01-01", "--end", "2025-02-01", home=home)
     assert_one_line_error(done, "holds live or imported snapshots (civitai_models)", "--home")
     assert sorted(p.name for p in home.iterdir()) == ["raw"]
 
@@ -123,7 +139,7 @@ def test_demo_refuses_a_home_holding_real_snapshots(tmp_path):
     "args", [["sql"], ["nonsense"], ["publish", "--date", "yesterday"], ["snapshot", "--max-pages", "0"]]
 )
 def test_usage_errors_are_one_line(tmp_path, args):
-    done = run(*args, home=tmp_path / "home")
+    done = (run if args == ["nonsense"] else run_here)(*args, home=tmp_path / "home")  # one as its own process
     assert_one_line_error(done)
     assert done.returncode == 2
 
@@ -148,3 +164,34 @@ def test_the_demo_ends_with_commands_that_reach_its_home(tmp_path, monkeypatch):
     assert "where month < date '2025-12-01'" in lines[1]  # whole months only
     assert home.as_uri() + "/publish/latest/dashboards/index.html" in lines[2]
     assert f"make -C {Path(__file__).resolve().parent.parent} dev HUBWATCH_HOME='{home}'" in lines[3]
+
+
+def test_a_command_run_in_this_process_leaves_the_process_as_it_found_it(fakehub, tmp_path):
+    """conftest.hubwatch_here runs a whole command (here a verbose snapshot: its logging set up, a
+    Dagster run executed) in the pytest worker, which then runs other tests: the environment, the
+    root logger and the loggers it quiets, the collector's freeze, the signal handlers, the working
+    folder and the standard streams are as they were."""
+    import gc
+    import logging
+    import signal
+    import sys
+
+    from tests.conftest import hub_env
+
+    def state() -> dict:
+        root = logging.getLogger()
+        return {
+            "environ": dict(os.environ),
+            "root": (root.handlers[:], root.level),
+            "levels": {name: logging.getLogger(name).level for name in ("httpx", "dagster", "dagster_dbt")},
+            "gc": (gc.callbacks[:], gc.get_freeze_count(), gc.isenabled()),
+            "signals": {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)},
+            "cwd": os.getcwd(),
+            "streams": (sys.stdin, sys.stdout, sys.stderr),
+        }
+
+    before = state()
+    args = ("-v", "snapshot", "--sources", "civitai_models", "--as-of", "2025-03-01", "--max-pages", "1")
+    done = hubwatch_here(*args, env=hub_env(fakehub, tmp_path / "home"))
+    assert done.returncode == 0 and "stopped at --max-pages" in done.stderr, done.stderr
+    assert state() == before

@@ -1,6 +1,8 @@
 """Every failure the CLI can meet is one line on stderr and a non-zero exit, never a traceback:
 misnamed or foreign partitions in raw/, bad settings, dbt failures, a damaged verified snapshot,
-a full disk (Dagster's storage included)."""
+a full disk (Dagster's storage included). Each kind of failure is met once by the installed command
+(its exit status and whole stderr as a process has them); further cases of a kind run the same
+click group in this process (conftest.hubwatch_here)."""
 
 import os
 import shutil
@@ -17,7 +19,7 @@ from ingest import civitai, pagestore, rowstore
 from ingest.home import snapshot_path
 from ingest.http import Fetched
 from ingest.landing import StagedSnapshot, complete_snapshots, read_manifest, verify_snapshot
-from tests.conftest import copy_home, hub_env, hubwatch, snapshot_in_process
+from tests.conftest import copy_home, hub_env, hubwatch, hubwatch_here, snapshot_in_process
 
 DAY = date(2025, 3, 1)
 
@@ -70,11 +72,13 @@ def test_a_misnamed_partition_is_named_in_one_line(fakehub, home):
 
 @pytest.mark.slow
 def test_a_snapshot_over_a_partition_without_manifest_is_refused_in_one_line(fakehub, home):
+    """A refusal inside the snapshot run (the command's process for one: tests/test_snapshot_e2e.py's
+    unreachable host)."""
     foreign = snapshot_path(home, "civitai_models", DAY)
     foreign.mkdir(parents=True)
     (foreign / "models.parquet").write_bytes(b"PAR1")
     env = hub_env(fakehub, home)
-    done = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
+    done = hubwatch_here("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
     assert_one_line(done, str(foreign), "has no manifest.json")
     assert (foreign / "models.parquet").read_bytes() == b"PAR1"  # left as found
 
@@ -92,7 +96,8 @@ def test_a_snapshot_over_a_partition_without_manifest_is_refused_in_one_line(fak
 )
 def test_a_bad_setting_is_one_line_before_any_work(fakehub, home, name, value, message):
     env = hub_env(fakehub, home, **{name: value})
-    done = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
+    command = hubwatch if name == "HUBWATCH_RATE" else hubwatch_here  # the first through the installed command
+    done = command("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
     assert_one_line(done, message)
     assert fakehub.requests == 0 and not (home / "dagster").exists()
 
@@ -150,7 +155,7 @@ def test_a_damaged_verified_partition_stops_the_build_before_dbt(fakehub, real_c
     models = snapshot_path(home, "civitai_models", date(2025, 8, 14)) / "models.parquet"
     with models.open("r+b") as handle:
         handle.truncate(models.stat().st_size // 2)
-    done = hubwatch("build", env=env, timeout=900)
+    done = hubwatch_here("build", env=env)  # the command's process: test_a_misnamed_partition_is_named_in_one_line
     assert_one_line(done, str(models), "truncated or altered")
     assert set((home / "dbt" / "target").iterdir()) == targets, "dbt ran on a damaged snapshot"
 

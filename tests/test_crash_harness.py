@@ -26,7 +26,7 @@ from ingest.huggingface import HfScope
 from ingest.landing import MANIFEST, complete_snapshots, read_manifest, verify_snapshot
 from ingest.snapshots import Endpoints, take_snapshot
 from ingest.sources import SOURCES
-from tests.conftest import HUBWATCH, copy_snapshot, hub_env, hubwatch
+from tests.conftest import HUBWATCH, copy_snapshot, hub_env, hubwatch_here
 
 pytestmark = pytest.mark.slow
 DAY, NEXT_DAY = date(2025, 3, 1), date(2025, 3, 2)
@@ -202,14 +202,15 @@ def test_a_force_retake_killed_at_each_step_never_leaves_raw_without_the_snapsho
 
 
 def test_a_cli_snapshot_killed_when_sealed_is_published_by_the_next_cli_run(clean, fakehub, home):
-    """Through Dagster: the killed run is reaped and the next run publishes without crawling."""
+    """Through Dagster: the killed run (the command's process, killed for real) is reaped and the next
+    run (the command run as it runs, in this process: conftest.hubwatch_here) publishes without crawling."""
     clean_home, _ = clean
     env = hub_env(fakehub, home, HUBWATCH_IMAGES_PERIOD="AllTime")
     args = ("snapshot", "--sources", "civitai_images", "--as-of", DAY.isoformat())
     killed = subprocess.run([HUBWATCH, *args], env={**env, "HUBWATCH_CRASH_AT": "sealed"}, capture_output=True)
     assert killed.returncode == KILLED
     requests = fakehub.requests
-    rerun = hubwatch(*args, env=env)
+    rerun = hubwatch_here(*args, env=env)
     assert rerun.returncode == 0, rerun.stderr
     assert "published the snapshot an interrupted run had finished" in rerun.stderr
     assert "complete (simulated)" in rerun.stderr

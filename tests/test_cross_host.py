@@ -16,7 +16,7 @@ from ingest.fakehub import truth
 from ingest.fakehub.server import SECOND_HOST_HIDES, SECOND_HOST_SPLIT
 from ingest.fakehub.world import clock_of
 from ingest.home import snapshot_path
-from tests.conftest import hub_env, hubwatch
+from tests.conftest import hub_env, hubwatch_here
 
 BEFORE, AFTER = date(2026, 3, 1), date(2026, 5, 1)
 
@@ -49,8 +49,9 @@ def hidden_on(day: date) -> int:
 
 
 def snapshot_images(hub, home, day, bases):
+    """`hubwatch snapshot` of the images over these hosts, as the command runs it, in this process."""
     env = hub_env(hub, home, CIVITAI_API_BASES=",".join(bases))
-    return hubwatch("snapshot", "--sources", "civitai_images", "--as-of", day.isoformat(), env=env, timeout=600)
+    return hubwatch_here("snapshot", "--sources", "civitai_images", "--as-of", day.isoformat(), env=env)
 
 
 def manifest(home, day):

@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from publish.diff import diff_packages, summary_text, table_keys, write_csv
-from tests.conftest import HUBWATCH
+from tests.conftest import HUBWATCH, hubwatch_here
 
 MODELS_A = """
     ('civitai', '1', 'kept', false, null, null, 10),
@@ -128,24 +128,31 @@ def test_csv_lists_every_change(packages):
 
 
 def test_the_command_takes_dates_folders_or_files_and_fails_in_one_line(packages):
+    """The installed command for the first comparison and the first refusal; the others run its
+    click group in this process (conftest.hubwatch_here)."""
     home, a, b = packages
     env = {"HUBWATCH_HOME": str(home), "PATH": "/usr/bin:/bin"}
-    for args in (["2025-05-21", "2025-05-23"], [str(a.parent), str(b.parent)], [str(a), str(b)]):
-        done = subprocess.run([HUBWATCH, "diff", *args], env=env, capture_output=True, text=True, timeout=60)
+
+    def process(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([HUBWATCH, "diff", *args], env=env, capture_output=True, text=True, timeout=60)
+
+    def here(*args: str) -> subprocess.CompletedProcess:
+        return hubwatch_here("diff", *args, env=env)
+
+    for run, args in (
+        (process, ["2025-05-21", "2025-05-23"]),
+        (here, [str(a.parent), str(b.parent)]),
+        (here, [str(a), str(b)]),
+    ):
+        done = run(*args)
         assert done.returncode == 0, done.stderr
         assert "models that disappeared from A to B: 2" in done.stdout
-    done = subprocess.run(
-        [HUBWATCH, "diff", "--csv", "--table", "models", "2025-05-21", "2025-05-23"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = here("--csv", "--table", "models", "2025-05-21", "2025-05-23")
     assert (
         done.returncode == 0
         and done.stdout.splitlines()[0] == "table,change,key,changed_columns,removal_kind,removed_on"
     )
-    for args in (["2025-05-21", "2024-01-01"], ["2025-05-21", "2025-05-23", "--table", "nope"]):
-        done = subprocess.run([HUBWATCH, "diff", *args], env=env, capture_output=True, text=True, timeout=60)
+    for run, args in ((process, ["2025-05-21", "2024-01-01"]), (here, ["2025-05-21", "2025-05-23", "--table", "nope"])):
+        done = run(*args)
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
         assert done.stderr.startswith("hubwatch: error: ")

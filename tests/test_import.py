@@ -1,5 +1,7 @@
 """Imports of third-party crawls: real 2023 and 2025 pages become dated history; a table import
-round-trips exactly; every bad input is refused by name with nothing written."""
+round-trips exactly; every bad input is refused by name with nothing written. The commands run as
+`hubwatch` runs them, in this process (conftest.hubwatch_here); the installed command's own process
+is kept for one refusal and for the shared real_crawls imports."""
 
 import hashlib
 from datetime import date
@@ -12,7 +14,7 @@ import pytest
 from ingest import civitai, pagestore
 from ingest.home import snapshot_path
 from ingest.landing import complete_snapshots, read_manifest
-from tests.conftest import REAL, hub_env, hubwatch, load_real
+from tests.conftest import REAL, hub_env, hubwatch, hubwatch_here, load_real
 
 pytestmark = pytest.mark.slow
 
@@ -22,8 +24,8 @@ PAGE_2024 = "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json
 
 
 def import_2023_selection(env, *extra: str):
-    """The real 2023 model selection, imported as a snapshot of 2023-07-05."""
-    return hubwatch("import", "civitai-models-json", str(SELECTION_2023), "--as-of", "2023-07-05", *extra, env=env)
+    """The real 2023 model selection, imported as a snapshot of 2023-07-05 (`hubwatch import`, in this process)."""
+    return hubwatch_here("import", "civitai-models-json", str(SELECTION_2023), "--as-of", "2023-07-05", *extra, env=env)
 
 
 def test_real_crawls_become_imported_history(real_crawls):
@@ -79,7 +81,7 @@ def test_table_import_round_trips_exactly(fakehub, tmp_path, suffix):
     table.write_csv(source) if suffix == "csv" else table.write_parquet(source)
     mapping = tmp_path / "mapping.json"
     mapping.write_bytes(orjson.dumps(MAPPING))
-    done = hubwatch(
+    done = hubwatch_here(
         "import",
         "civitai-images-table",
         str(source),
@@ -104,9 +106,9 @@ def test_table_import_round_trips_exactly(fakehub, tmp_path, suffix):
 def test_reimporting_the_same_file_is_a_no_op(fakehub, tmp_path):
     home = tmp_path / "home"
     args = ("import", "hf-models-json", str(REAL / "hf_api_models_default_list_2024-11.json"), "--as-of", "2024-11-27")
-    assert hubwatch(*args, env=hub_env(fakehub, home)).returncode == 0
+    assert hubwatch_here(*args, env=hub_env(fakehub, home)).returncode == 0
     before = (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes()
-    again = hubwatch(*args, env=hub_env(fakehub, home))
+    again = hubwatch_here(*args, env=hub_env(fakehub, home))
     assert again.returncode == 0 and "already imported" in again.stderr
     assert (snapshot_path(home, "hf_models", date(2024, 11, 27)) / "manifest.json").read_bytes() == before
 
@@ -147,7 +149,9 @@ def test_bad_imports_are_refused_by_name_and_write_nothing(fakehub, tmp_path, ca
             (tree / f"d{n % 7}" / f"e{n % 3}").mkdir(parents=True, exist_ok=True)
             (tree / f"d{n % 7}" / f"e{n % 3}" / f"f{n}.txt").write_text("x")
         args, named = ("civitai-models-json", str(tree), "--as-of", "2024-11-27"), "holds no .json file (300 other"
-    done = hubwatch("import", *args, env=env)
+    # one refusal through the installed command (its exit status and whole stderr as a process has
+    # them; the imports above and below are the same click group, in this process)
+    done = (hubwatch if case == "wrong kind" else hubwatch_here)("import", *args, env=env)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hubwatch: error:") and named in lines[0], done.stderr
@@ -225,7 +229,7 @@ def test_an_invalid_item_refuses_the_import_by_file_and_position(fakehub, tmp_pa
             "model nsfwLevel outside the bitmask": odd_model(nsfwLevel=99),
         }[case]
         args = ("civitai-models-json", json_file(tmp_path, "models.json", [good, odd]), "--as-of", "2026-08-20")
-    done = hubwatch("import", *args, env=hub_env(fakehub, home))
+    done = hubwatch_here("import", *args, env=hub_env(fakehub, home))
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hubwatch: error:"), done.stderr  # never a traceback
@@ -244,7 +248,7 @@ def test_skip_invalid_leaves_out_and_counts_what_is_invalid(fakehub, tmp_path):
     mapping = tmp_path / "mapping.json"
     mapping.write_bytes(orjson.dumps(MAPPING))
     args = ("import", "civitai-images-table", str(source), "--as-of", "2024-10-01", "--mapping", str(mapping))
-    done = hubwatch(*args, "--skip-invalid", env=hub_env(fakehub, home))
+    done = hubwatch_here(*args, "--skip-invalid", env=hub_env(fakehub, home))
     assert done.returncode == 0, done.stderr
     assert "3 invalid items left out" in done.stderr
     day = date(2024, 10, 1)
@@ -263,7 +267,9 @@ def test_skip_invalid_leaves_out_and_counts_what_is_invalid(fakehub, tmp_path):
 @pytest.mark.parametrize("as_of", ["0001-01-01", "2021-12-31", "2099-01-01"])
 def test_as_of_must_be_a_real_past_date(fakehub, tmp_path, as_of):
     home = tmp_path / "home"
-    done = hubwatch("import", "civitai-models-json", str(SELECTION_2023), "--as-of", as_of, env=hub_env(fakehub, home))
+    done = hubwatch_here(
+        "import", "civitai-models-json", str(SELECTION_2023), "--as-of", as_of, env=hub_env(fakehub, home)
+    )
     assert done.returncode != 0 and done.stderr.startswith(f"hubwatch: error: --as-of {as_of}"), done.stderr
     assert not home.joinpath("raw").exists()
 
@@ -271,15 +277,17 @@ def test_as_of_must_be_a_real_past_date(fakehub, tmp_path, as_of):
 def test_an_import_never_discards_a_staged_crawl_without_force(fakehub, tmp_path):
     home = tmp_path / "home"
     env = hub_env(fakehub, home)
-    paused = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", "2025-12-01", "--max-pages", "1", env=env)
+    paused = hubwatch_here(
+        "snapshot", "--sources", "civitai_models", "--as-of", "2025-12-01", "--max-pages", "1", env=env
+    )
     assert paused.returncode == 0 and "staged" in paused.stderr, paused.stderr
     staged = home / "staging" / "civitai_models" / "snapshot_date=2025-12-01"
     before = sorted(p.name for p in (staged / "pages").iterdir())
     args = ("import", "civitai-models-json", str(REAL / PAGE_2024), "--as-of", "2025-12-01")
-    refused = hubwatch(*args, env=env)
+    refused = hubwatch_here(*args, env=env)
     assert refused.returncode != 0 and "has a staged crawl (1 pages" in refused.stderr and "--force" in refused.stderr
     assert sorted(p.name for p in (staged / "pages").iterdir()) == before  # the paused crawl is intact
-    forced = hubwatch(*args, "--force", env=env)
+    forced = hubwatch_here(*args, "--force", env=env)
     assert forced.returncode == 0, forced.stderr
     assert read_manifest(home, "civitai_models", date(2025, 12, 1))["kind"] == "imported"
     assert not (staged / "checkpoint.json").exists()
@@ -300,7 +308,7 @@ def test_a_folder_imports_in_batches_exactly_as_one_batch_with_the_last_sighting
     (crawl / "z-last.json").write_bytes(orjson.dumps(renamed))
     home = tmp_path / "home"
     env = hub_env(fakehub, home, HUBWATCH_IMPORT_BATCH_BYTES="50000")
-    done = hubwatch("import", "civitai-models-json", str(crawl), "--as-of", "2025-08-14", env=env)
+    done = hubwatch_here("import", "civitai-models-json", str(crawl), "--as-of", "2025-08-14", env=env)
     assert done.returncode == 0, done.stderr
     partition = snapshot_path(home, "civitai_models", date(2025, 8, 14))
     ordered = [orjson.loads(p.read_bytes()) for p in sorted(crawl.rglob("[!.]*.json")) if ".git" not in p.parts]
@@ -321,7 +329,9 @@ def test_no_local_path_reaches_the_manifest_and_params_stay_small(fakehub, tmp_p
     crawl = tmp_path / "o'brien's crawl"
     crawl.mkdir()
     (crawl / "selection.json").write_bytes(SELECTION_2023.read_bytes())
-    done = hubwatch("import", "civitai-models-json", str(crawl), "--as-of", "2023-07-05", env=hub_env(fakehub, home))
+    done = hubwatch_here(
+        "import", "civitai-models-json", str(crawl), "--as-of", "2023-07-05", env=hub_env(fakehub, home)
+    )
     assert done.returncode == 0, done.stderr
     partition = snapshot_path(home, "civitai_models", date(2023, 7, 5))
     manifest = read_manifest(home, "civitai_models", date(2023, 7, 5))

@@ -24,7 +24,7 @@ from dagster_project.defs.resources import HubwatchSettings
 from dagster_project.runs import build_warehouse, run_job, use_instance
 from ingest.fakehub import Faults, truth
 from ingest.landing import complete_snapshots
-from tests.conftest import BAN_DAYS, HUBWATCH, copy_home, hub_env, hubwatch
+from tests.conftest import BAN_DAYS, copy_home, hub_env, hubwatch_here
 
 pytestmark = pytest.mark.slow
 
@@ -173,17 +173,12 @@ def test_partitions_start_at_the_first_snapshot_of_the_home(daily_runs, monkeypa
 
 
 def test_diff_lists_the_models_the_ban_removed(daily_runs, small_world):
-    """The packages published before and after the simulated 2025-05-22 ban, compared."""
+    """The packages published before and after the simulated 2025-05-22 ban, compared (`hubwatch diff`
+    as the command runs it, in this process: tests/test_diff.py keeps its process)."""
     home, outcomes = daily_runs
     assert {"publish/package"} <= set(outcomes["2025-05-22"].materialized)
     env = {k: v for k, v in os.environ.items() if not k.startswith("HUBWATCH_")}
-    done = subprocess.run(
-        [HUBWATCH, "diff", "--home", str(home), "--csv", "--table", "models", "2025-05-21", "2025-05-22"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = hubwatch_here("diff", "--home", str(home), "--csv", "--table", "models", "2025-05-21", "2025-05-22", env=env)
     assert done.returncode == 0, done.stderr
     rows = list(csv.DictReader(io.StringIO(done.stdout)))
     disappeared = [r for r in rows if r["change"] == "disappeared"]
@@ -198,9 +193,7 @@ def test_diff_lists_the_models_the_ban_removed(daily_runs, small_world):
     assert "absent" in {gone[m] for m in banned}  # hidden by the ban, not taken down or archived before
     assert set(gone.values()) <= {"absent", "taken_down", "archived"}
     assert {r["removed_on"] for r in disappeared} == {"2025-05-22"}
-    summary = subprocess.run(
-        [HUBWATCH, "diff", "--home", str(home), "2025-05-21", "2025-05-22"], env=env, capture_output=True, text=True
-    )
+    summary = hubwatch_here("diff", "--home", str(home), "2025-05-21", "2025-05-22", env=env)
     assert f"models that disappeared from A to B: {len(disappeared)} (" in summary.stdout
 
 
@@ -208,7 +201,7 @@ def test_failing_hub_fails_the_run_after_retries_and_the_sensor_records_it(fakeh
     home = tmp_path / "home"
     fakehub.faults = Faults(always="500")
     env = hub_env(fakehub, home, HUBWATCH_MAX_RETRIES="1", HUBWATCH_STEP_RETRIES="1", HUBWATCH_STEP_RETRY_DELAY="0.1")
-    done = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", "2025-05-21", env=env)
+    done = hubwatch_here("snapshot", "--sources", "civitai_models", "--as-of", "2025-05-21", env=env)
     assert done.returncode != 0
     url = f"{fakehub.civitai_base}/models?limit=100&nsfw=true&archived=true&sort=Oldest"
     assert done.stderr.strip().splitlines() == [

@@ -20,7 +20,7 @@ from ingest.files import sql_text
 from publish.package import PARQUET_ONLY
 from publish.verify import verify
 from tests.browser import check_site
-from tests.conftest import HOSTILE_NAME, HUBWATCH, copy_home, hub_env, hubwatch, publish_in_process
+from tests.conftest import HOSTILE_NAME, HUBWATCH, copy_home, hub_env, hubwatch, hubwatch_here
 
 pytestmark = pytest.mark.slow
 XSS = HOSTILE_NAME
@@ -30,7 +30,8 @@ XSS = HOSTILE_NAME
 def published(tmp_path_factory, two_days_built, small_world):
     """Snapshots of a world with a hostile model name, built (in this process, as `hubwatch build`
     runs it: conftest.two_days_built, which test_integrity shares), then published and rendered by
-    the `hubwatch publish` command in a copy of that home."""
+    the `hubwatch publish` command in a copy of that home (its own process: the other publishes of
+    this module run the command in this process, conftest.hubwatch_here)."""
     home = copy_home(two_days_built[0], tmp_path_factory.mktemp("publish") / "home")
     with FakeHub(small_world) as hub:  # no hub is read: the settings a user's shell would hold
         env = hub_env(hub, home)
@@ -74,7 +75,7 @@ def test_datapackage_is_valid_frictionless(published):
 def test_publishing_the_same_date_again_refuses_without_force(published):
     _home, env, package = published
     before = (package / "manifest.json").read_bytes()
-    again = hubwatch("publish", "--date", "2025-06-01", env=env)
+    again = hubwatch_here("publish", "--date", "2025-06-01", env=env)  # the process: test_integrity's refusals
     assert again.returncode != 0
     assert again.stderr.strip().splitlines()[-1].startswith("hubwatch: error:") and "--force" in again.stderr
     assert (package / "manifest.json").read_bytes() == before
@@ -167,12 +168,13 @@ def test_creators_reach_the_package_only_as_salted_hashes(published, small_world
 
 
 def test_include_names_keeps_them(published, tmp_path):
-    home, _env, _package = published
+    home, env, _package = published
     copy_home = tmp_path / "home"
     shutil.copytree(home, copy_home, symlinks=True)
-    # `hubwatch publish --date 2025-05-30 --include-names`'s job, in this process (the command: the fixture's)
-    done = publish_in_process(copy_home, "2025-05-30", include_names=True)
-    assert done.success, done.error
+    done = hubwatch_here(
+        "publish", "--date", "2025-05-30", "--include-names", env={**env, "HUBWATCH_HOME": str(copy_home)}
+    )
+    assert done.returncode == 0, done.stderr
     assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-05-30")]
 
 
@@ -194,11 +196,11 @@ def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
 
 
 def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
-    home, _env, _package = published
+    home, env, _package = published
     quoted_home = tmp_path / "o'brien" / "home"
     shutil.copytree(home, quoted_home, symlinks=True)
-    done = publish_in_process(quoted_home, "2025-05-29")  # `hubwatch publish --date`'s job, in this process
-    assert done.success, done.error
+    done = hubwatch_here("publish", "--date", "2025-05-29", env={**env, "HUBWATCH_HOME": str(quoted_home)})
+    assert done.returncode == 0, done.stderr
     assert verify(quoted_home / "publish" / "2025-05-29").files > 0
 
 
@@ -264,7 +266,7 @@ def test_the_package_names_its_licence_sources_and_citation(published):
 
 def test_build_info_names_the_version_hubwatch_reports(published):
     _home, env, package = published
-    version = hubwatch("--version", env=env).stdout.split()[-1]
+    version = hubwatch_here("--version", env=env).stdout.split()[-1]
     with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
         assert con.sql("select hubwatch_version from build_info").fetchall() == [(version,)]
     assert version != "unknown"
@@ -279,7 +281,7 @@ def test_publish_prints_the_citation_from_configuration(published, tmp_path):
         "HUBWATCH_CONTRIBUTORS": "Ada Lovelace <ada@example.org>",
         "HUBWATCH_HOMEPAGE": "https://data.example.org/hubwatch",
     }
-    done = hubwatch("publish", "--date", "2025-05-30", env={**env, **config})
+    done = hubwatch_here("publish", "--date", "2025-05-30", env={**env, **config})
     assert done.returncode == 0, done.stderr
     package = copy_home / "publish" / "2025-05-30"
     manifest_sha256 = hashlib.sha256((package / "manifest.json").read_bytes()).hexdigest()

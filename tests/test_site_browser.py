@@ -1,5 +1,6 @@
 """The site in headless Chromium on a small package written to disk (fast; the published package of a
-real crawl goes through the same checks in tests/test_publish.py)."""
+real crawl goes through the same checks in tests/test_publish.py). One Chromium serves the module (a
+launch costs ~0.7 CPU-s); each page is still opened in a context of its own (tests/browser.py visit)."""
 
 from __future__ import annotations
 
@@ -18,22 +19,27 @@ def site(rendered_package):
     return rendered_package / "dashboards"
 
 
-def test_every_page_passes_the_browser_checks(site):
-    visits = check_site(site)
+@pytest.fixture(scope="module")
+def chromium_session():
+    """One headless Chromium for the module's tests."""
+    with browser() as instance:
+        yield instance
+
+
+def test_every_page_passes_the_browser_checks(site, chromium_session):
+    visits = check_site(site, instance=chromium_session)
     assert set(visits) == {name for name, _title in PAGES}  # every page of the site
     assert "&lt;img" not in visits["index.html"].text and "<img src=x onerror=alert(1)>" in visits["index.html"].text
 
 
-def test_the_console_check_catches_a_script_error(tmp_path):
+def test_the_console_check_catches_a_script_error(tmp_path, chromium_session):
     page = tmp_path / "broken.html"
     page.write_text("<!doctype html><html><body><script>throw new Error('boom')</script></body></html>")
-    with browser() as instance:
-        assert visit(instance, page).errors
+    assert visit(chromium_session, page).errors
 
 
-def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path):
-    with browser() as instance:
-        without = visit(instance, site / "methodology.html")
+def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path, chromium_session):
+    without = visit(chromium_session, site / "methodology.html")
     assert "could not be read" in without.text and "sha256sum manifest.json" in without.text
     package = tmp_path / "package"
     shutil.copytree(site.parent, package)
@@ -47,8 +53,7 @@ def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_pa
         "url": "https://example.org/hubwatch/2025-12-01",
     }
     (package / "citation.js").write_text(f"window.hubwatchCitation = {json.dumps(citation)};\n")
-    with browser() as instance:
-        present = visit(instance, package / "dashboards" / "methodology.html")
+    present = visit(chromium_session, package / "dashboards" / "methodology.html")
     assert not present.errors and not present.failed_loads
     shown = present.text
     assert "ab" * 32 in shown and "CC-BY-4.0" in shown and "https://example.org/hubwatch/2025-12-01" in shown

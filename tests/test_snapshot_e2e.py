@@ -1,4 +1,6 @@
-"""End to end over loopback: the `hubwatch snapshot` command against fakehub, faults and all."""
+"""End to end over loopback: the `hubwatch snapshot` command against fakehub, faults and all. The
+command runs as `hubwatch` runs it, in this process (conftest.hubwatch_here), except where its process
+is the point: SIGKILL mid-crawl, and one refusal of each kind (inside the run, before it)."""
 
 import gzip
 import signal
@@ -18,7 +20,7 @@ from ingest.http import Politeness
 from ingest.huggingface import HfScope
 from ingest.landing import complete_snapshots, read_manifest
 from ingest.snapshots import Endpoints, take_snapshot
-from tests.conftest import HUBWATCH, hub_env, hubwatch
+from tests.conftest import HUBWATCH, hub_env, hubwatch, hubwatch_here
 
 DAY = date(2025, 3, 1)
 AFTER_BAN = date(2025, 8, 1)
@@ -38,7 +40,7 @@ def test_every_fault_still_gives_the_exact_ground_truth(fakehub, small_world, ho
     rates = {**dict.fromkeys(FAULT_KINDS, 0.05), "empty_page": 0.4}  # empty pages: list requests only
     fakehub.faults = Faults(rates=rates, retry_after=0, slow_seconds=1.0, seed=5)
     env = hub_env(fakehub, home)
-    done = hubwatch("snapshot", "--as-of", DAY.isoformat(), "--images-period", "AllTime", env=env)
+    done = hubwatch_here("snapshot", "--as-of", DAY.isoformat(), "--images-period", "AllTime", env=env)
     assert done.returncode == 0, done.stderr
     assert set(fakehub.injected) == set(FAULT_KINDS), fakehub.injected
 
@@ -158,12 +160,12 @@ def test_max_pages_stages_and_a_rerun_resumes(fakehub, home):
     this process) resumes it; the command then finds it complete."""
     env = hub_env(fakehub, home)
     args = IMAGES_ALL_TIME
-    paused = hubwatch(*args, "--max-pages", "2", env=env)
+    paused = hubwatch_here(*args, "--max-pages", "2", env=env)
     assert paused.returncode == 0 and "incomplete" in paused.stderr
     assert complete_snapshots(home, "civitai_images") == []
     assert images_all_time_in_process(fakehub, home) == "complete"
     assert read_manifest(home, "civitai_images", DAY)["resumes"] == 1
-    again = hubwatch(*args, env=env)
+    again = hubwatch_here(*args, env=env)
     assert again.returncode == 0 and "already complete" in again.stderr
 
 
@@ -171,7 +173,7 @@ def test_tokens_reach_the_server_but_no_file_or_log(fakehub, home):
     civitai_key, hf_token = "civitai-SECRET-7d1f0a", "hf_SECRET_93ab77"
     fakehub.faults = Faults.every_kind(0.04, retry_after=0, slow_seconds=1.0, seed=9)
     env = hub_env(fakehub, home, CIVITAI_API_KEY=civitai_key, HF_TOKEN=hf_token)
-    done = hubwatch("-v", "snapshot", "--as-of", DAY.isoformat(), env=env)
+    done = hubwatch_here("-v", "snapshot", "--as-of", DAY.isoformat(), env=env)  # the process: test_secrets
     assert done.returncode == 0, done.stderr
     assert fakehub.authorized == fakehub.requests > 0
     assert "retrying" in done.stderr  # the verbose log really ran
@@ -218,7 +220,9 @@ def test_bad_input_is_one_line_nonzero_and_nothing_complete(fakehub, home, case,
     if case == "html forever":
         fakehub.faults = Faults(always="html")
     env = hub_env(fakehub, home, HUBWATCH_MAX_RETRIES="2", **extra_env)
-    done = hubwatch("snapshot", "--sources", "civitai_models", *args, env=env)
+    # the installed command for one refusal inside the run and one before it; the rest in this process
+    command = hubwatch if case in ("unreachable host", "bad date") else hubwatch_here
+    done = command("snapshot", "--sources", "civitai_models", *args, env=env)
     assert done.returncode != 0
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hubwatch: error:") and message in lines[0], done.stderr

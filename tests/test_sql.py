@@ -1,7 +1,9 @@
 """`hubwatch sql`: a sealed, read-only session over a published package. Every statement that only
 reads runs; every one that could write (or reach a file, a URL or an extension) is refused with
 nothing run; several statements run in order; DuckDB's own hints reach the user; outputs are
-written only where asked; and the command starts without importing Dagster, dbt, Polars or the HTTP client."""
+written only where asked; and the command starts without importing Dagster, dbt, Polars or the HTTP client.
+The installed command's process answers one refusal and one read; the other cases run its click group
+in this process (conftest.hubwatch_here)."""
 
 import http.server
 import subprocess
@@ -14,7 +16,7 @@ import orjson
 import pytest
 
 from publish.query import Package, sealed
-from tests.conftest import HUBWATCH
+from tests.conftest import HUBWATCH, hubwatch_here
 
 PACKAGE_DATE = "2025-06-01"
 
@@ -40,12 +42,25 @@ def home(tmp_path) -> Path:
     return home
 
 
-def sql(home: Path, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """`hubwatch sql` as a user runs it, the home given by $HUBWATCH_HOME."""
-    env = {"HUBWATCH_HOME": str(home), "PATH": "/usr/bin:/bin"}
+def user_env(home: Path) -> dict[str, str]:
+    """A user's environment for `hubwatch sql`: the home given by $HUBWATCH_HOME."""
+    return {"HUBWATCH_HOME": str(home), "PATH": "/usr/bin:/bin"}
+
+
+def sql_process(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """`hubwatch sql` as a user runs it, the installed command in its own process, from the home's
+    parent folder: one refusal and one read go through it."""
     return subprocess.run(
-        [HUBWATCH, "sql", *args], env=env, cwd=cwd or home.parent, capture_output=True, text=True, timeout=60
+        [HUBWATCH, "sql", *args], env=user_env(home), cwd=home.parent, capture_output=True, text=True, timeout=60
     )
+
+
+def sql(home: Path, *args: str) -> subprocess.CompletedProcess:
+    """The same command, its click group run in this process (conftest.hubwatch_here) from the same
+    folder, without a process's start-up."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(home.parent)
+        return hubwatch_here("sql", *args, env=user_env(home))
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -104,7 +119,7 @@ WRITES = [
 @pytest.mark.parametrize("statement", WRITES)
 def test_every_statement_that_can_write_is_refused_and_nothing_runs(home, statement):
     before = files_under(home.parent)
-    done = sql(home, statement)
+    done = (sql_process if statement == WRITES[0] else sql)(home, statement)  # the first as its own process
     assert_refused(done, "refused, nothing was run")
     assert files_under(home.parent) == before  # no out.csv, no profile, no attached file
 
@@ -196,7 +211,7 @@ def test_no_file_outside_the_database_and_no_url_can_be_read(home, http_url, que
     ],
 )
 def test_every_statement_that_only_reads_runs(home, query):
-    done = sql(home, query)
+    done = (sql_process if query == "select count(*) from models" else sql)(home, query)  # one as its own process
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
 

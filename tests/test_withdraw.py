@@ -15,7 +15,7 @@ from ingest.home import snapshot_path, withdrawn_path
 from ingest.importers import import_crawl
 from ingest.landing import read_manifest
 from ingest.withdraw import withdraw, withdrawals
-from tests.conftest import REAL, build_incremental_state, copy_home, hub_env, hubwatch
+from tests.conftest import REAL, build_incremental_state, copy_home, hub_env, hubwatch, hubwatch_here
 
 SELECTION_2023 = REAL / "civitai_v1_models_items_2023-07_selection.json"
 PAGE_2024 = REAL / "civitai_v1_models_list_checkpoint_highestrated_limit10_2024-05.json"
@@ -39,9 +39,11 @@ def snapshot_rows(home) -> dict[date, set[str]]:
 @pytest.mark.slow
 def test_a_withdrawn_snapshot_leaves_every_table_at_the_next_build(fakehub, real_crawls, tmp_path):
     """The two real crawls imported with `hubwatch import` and built (a copy of the shared
-    conftest.real_crawls home: the same imports and build this test made itself); the build that
-    matters is the CLI's, after the withdrawals (one of them the CLI's too); the import onto the
-    freed date and the last build (the refresh not repeated) run what the commands run, in this process."""
+    conftest.real_crawls home: the same imports and build this test made itself); after the
+    withdrawals (one of them the installed command's), the build that matters is `hubwatch build`
+    run as the command runs it, in this process (conftest.hubwatch_here: what it prints, its exit
+    code); the import onto the freed date and the last build (the refresh not repeated) run what
+    the commands run, in this process."""
     shared, made = real_crawls
     assert [done["returncode"] for done in made["imports"]] == [0, 0], made["imports"]
     assert made["build"]["success"], made["build"]
@@ -72,7 +74,7 @@ def test_a_withdrawn_snapshot_leaves_every_table_at_the_next_build(fakehub, real
     again = import_crawl("civitai-models-json", PAGE_2024, home=home, as_of=date(2025, 8, 14))  # `hubwatch import`'s
     assert again.status == "imported" and again.snapshot_date == date(2025, 8, 14), again
 
-    second = hubwatch("build", env=env, timeout=600)
+    second = hubwatch_here("build", env=env)
     assert second.returncode == 0, second.stderr
     said = [line for line in second.stderr.splitlines() if "left raw/" in line]
     assert len(said) == 1 and "full refresh" in said[0] and "civitai_models 2023-07-05" in said[0], second.stderr
@@ -120,7 +122,8 @@ def test_withdrawing_a_date_twice_keeps_both_and_nothing_is_deleted(tmp_path):
 )
 def test_a_withdrawal_that_cannot_be_done_is_one_line_and_moves_nothing(fakehub, tmp_path, args, message):
     home = tmp_path / "home"
-    done = hubwatch("withdraw", *args, env=hub_env(fakehub, home))
+    command = hubwatch if message == "needs a reason" else hubwatch_here  # one through the installed command
+    done = command("withdraw", *args, env=hub_env(fakehub, home))
     assert done.returncode != 0 and message in done.stderr, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and done.stderr.startswith("hubwatch: error:")
     assert not (home / "withdrawn").exists()
