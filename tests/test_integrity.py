@@ -33,6 +33,7 @@ from tests.conftest import (
     copy_snapshot,
     hub_env,
     hubwatch,
+    hubwatch_here,
     publish_in_process,
 )
 
@@ -320,24 +321,6 @@ def test_verify_passes_a_good_package_and_fails_a_tampered_one(origin, home, tmp
 # -- immutability -----------------------------------------------------------------------------
 
 
-def rerender_in_process(home: Path, *, force: bool = False):
-    """`hubwatch dashboards [--force]` in this process: the job the command runs (publish_job over
-    the site alone), without its subprocess's start-up; the command's refusal line is tested as
-    the command prints it. Returns the RunOutcome."""
-    from dagster import AssetKey
-
-    from dagster_project.publish_location import publish_location
-    from dagster_project.runs import run_job
-
-    return run_job(
-        home,
-        "publish_job",
-        asset_selection=[AssetKey(["dashboards", "site"])],
-        run_config={"ops": {"publish__package": {"config": {"publish_date": None, "force": force}}}},
-        definitions=publish_location(),
-    )
-
-
 def test_dashboards_never_modify_a_dated_package_in_place(origin, home):
     env = env_for(origin, home)
     package = home / "publish" / FIRST_PACKAGE
@@ -347,8 +330,9 @@ def test_dashboards_never_modify_a_dated_package_in_place(origin, home):
     assert "never modified in place" in line and "--force" in line
     assert tree_hashes(package) == before
     inode = (package / "manifest.json").stat().st_ino
-    done = rerender_in_process(home, force=True)  # `hubwatch dashboards --force`'s job, in this process
-    assert done.success, done.error
+    done = hubwatch_here("dashboards", "--force", env=env)  # the command, in this process
+    assert done.returncode == 0, done.stderr
+    assert "dashboards: " in done.stderr, done.stderr
     manifest = orjson.loads((package / "manifest.json").read_bytes())
     assert manifest["replaces"] == {"manifest_sha256": old_manifest, "by": "hubwatch dashboards --force"}
     assert (package / "manifest.json").stat().st_ino != inode  # a new package, not an edited one
