@@ -386,13 +386,13 @@ def run_job(
             )
     finally:
         log.close()
-    checks = {"passed": 0, "failed": 0, "warned": 0}
+    outcomes = {"passed": 0, "failed": 0, "warned": 0}
     failed_checks = []
     for evaluation in result.get_asset_check_evaluations():
         if evaluation.passed:
-            checks["passed"] += 1
+            outcomes["passed"] += 1
             continue
-        checks["warned" if evaluation.severity.value == "WARN" else "failed"] += 1
+        outcomes["warned" if evaluation.severity.value == "WARN" else "failed"] += 1
         failed_checks.append(
             f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name} ({evaluation.severity.value})"
             + (f": {evaluation.description}" if evaluation.description else "")  # what a check says it saw
@@ -402,7 +402,7 @@ def run_job(
         for event in result.get_asset_materialization_events()
     }
     error = None if result.success else first_error(result)
-    return RunOutcome(result.success, result.run_id, error, materialized, checks, failed_checks)
+    return RunOutcome(result.success, result.run_id, error, materialized, outcomes, failed_checks)
 
 
 class Quiet(io.TextIOBase):

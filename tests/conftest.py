@@ -92,25 +92,32 @@ def hubwatch_here(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
     process's stderr from outside click) keeps one test of the installed command per error path.
     Everything the command changes in this process is put back: os.environ whole, the root
     logger (the command's logging.basicConfig writes to its stderr, as in a process), the
-    loggers it quiets. An exception that escapes the command (a traceback a user would see) fails
+    loggers it quiets, the home the code location's partitions start from (runs.use_partitions_of).
+    A warning the command raises reaches its stderr as in a process (Python's default filters, not
+    pytest's capture). An exception that escapes the command (a traceback a user would see) fails
     the test instead of becoming an exit code."""
     import logging
     import time
+    import warnings
 
     from click.testing import CliRunner
 
+    from dagster_project import runs
     from dagster_project.cli import main
 
     saved_env = dict(os.environ)
     root = logging.getLogger()
     saved_root = root.handlers[:], root.level
     quieted = {name: logging.getLogger(name).level for name in ("httpx", "dagster", "dagster.builtin", "dagster_dbt")}
+    saved_partitions = runs.partitions_home, runs.partitions_floor
     try:
         os.environ.clear()
         os.environ.update(env)
         time.tzset()  # a TZ in env is the command's time zone, as in its process
         root.handlers = []  # so the command's basicConfig installs its own handler, onto its stderr
-        result = CliRunner().invoke(main, list(args), prog_name="hubwatch", catch_exceptions=False)
+        with warnings.catch_warnings():
+            as_in_a_process()
+            result = CliRunner().invoke(main, list(args), prog_name="hubwatch", catch_exceptions=False)
     finally:
         os.environ.clear()
         os.environ.update(saved_env)
@@ -119,7 +126,24 @@ def hubwatch_here(*args: str, env: dict[str, str]) -> subprocess.CompletedProces
         root.setLevel(level)
         for name, level in quieted.items():
             logging.getLogger(name).setLevel(level)
+        runs.partitions_home, runs.partitions_floor = saved_partitions
     return subprocess.CompletedProcess([HUBWATCH, *args], result.exit_code, result.stdout, result.stderr)
+
+
+def as_in_a_process() -> None:
+    """Python's default warning filters (a process started without -W: deprecations shown only in
+    __main__) and warnings written to the current sys.stderr, where pytest would record them:
+    inside warnings.catch_warnings(), which puts both back."""
+    import sys
+    import warnings
+
+    warnings.resetwarnings()
+    for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+        warnings.simplefilter("ignore", category)
+    warnings.filterwarnings("default", category=DeprecationWarning, module="__main__")
+    warnings.showwarning = lambda message, category, filename, lineno, file=None, line=None: sys.stderr.write(
+        warnings.formatwarning(message, category, filename, lineno, line)
+    )
 
 
 def copy_snapshot(partition: Path, raw: Path) -> None:

@@ -1,8 +1,8 @@
 """Snapshots in processes of their own, for the crash tests (each may SIGKILL itself at the step
 HUBWATCH_CRASH_AT names): `python -m tests.snapshot_driver` imports the snapshot code once, then
 forks one process per line on its stdin (JSON: the arguments HOME SOURCE BASE_URL DATE [--force],
-the crash step, the file for the process's output) and answers each with its exit code (-9: it was
-killed). Each snapshot is a real process killed for real, without a Python start-up and the
+the crash step, the file for the process's output, an id) and answers each with its id and exit
+code (-9: it was killed). Each snapshot is a real process killed for real, without a Python start-up and the
 imports of its own (~0.3 CPU-s of the ~0.4 a killed snapshot cost); each is forked from the server
 as it was before any snapshot ran, so none inherits another's state. The server exits at EOF."""
 
@@ -72,7 +72,8 @@ def child(request: dict) -> int:
 
 
 def serve(requests, answers) -> None:
-    """Fork one process per request line, wait for it, answer with its exit code."""
+    """Fork one process per request line, wait for it, answer with the request's id and the
+    process's exit code (so an answer can never be taken for another request's)."""
     for line in requests:
         request = orjson.loads(line)
         pid = os.fork()
@@ -83,7 +84,7 @@ def serve(requests, answers) -> None:
             finally:
                 os._exit(code)  # never back into this loop
         _, status = os.waitpid(pid, 0)
-        answers.write(f"{os.waitstatus_to_exitcode(status)}\n")
+        answers.write(f"{request['id']} {os.waitstatus_to_exitcode(status)}\n")
         answers.flush()
 
 

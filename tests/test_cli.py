@@ -175,7 +175,9 @@ def test_a_command_run_in_this_process_leaves_the_process_as_it_found_it(fakehub
     import logging
     import signal
     import sys
+    import warnings
 
+    from dagster_project import runs
     from tests.conftest import hub_env
 
     def state() -> dict:
@@ -188,6 +190,8 @@ def test_a_command_run_in_this_process_leaves_the_process_as_it_found_it(fakehub
             "signals": {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)},
             "cwd": os.getcwd(),
             "streams": (sys.stdin, sys.stdout, sys.stderr),
+            "partitions": (runs.partitions_home, runs.partitions_floor),
+            "warnings": (warnings.filters[:], warnings.showwarning),
         }
 
     before = state()
@@ -195,3 +199,23 @@ def test_a_command_run_in_this_process_leaves_the_process_as_it_found_it(fakehub
     done = hubwatch_here(*args, env=hub_env(fakehub, tmp_path / "home"))
     assert done.returncode == 0 and "stopped at --max-pages" in done.stderr, done.stderr
     assert state() == before
+
+
+def test_a_warning_of_a_command_run_in_this_process_reaches_its_stderr(tmp_path, monkeypatch):
+    """As in the command's own process (Python's default filters): a UserWarning is written to the
+    command's stderr, where a one-line assertion sees it; a DeprecationWarning raised outside
+    __main__ is not, as a process would not show it."""
+    import warnings
+
+    import publish.query
+
+    def warns(spec, home):
+        warnings.warn("a warning a user would see", UserWarning, stacklevel=1)
+        warnings.warn("a deprecation a user would not see", DeprecationWarning, stacklevel=1)
+        raise publish.query.QueryError("no package")
+
+    monkeypatch.setattr(publish.query, "resolve_package", warns)
+    done = hubwatch_here("sql", "select 1", env=user_env(tmp_path / "home"))
+    assert done.returncode != 0
+    assert "UserWarning: a warning a user would see" in done.stderr
+    assert "deprecation" not in done.stderr

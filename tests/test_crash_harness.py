@@ -5,6 +5,7 @@ publish tests. The killed snapshot is a process of its own, killed for real, for
 that imported the snapshot code once (tests/snapshot_driver.py); the rerun takes the snapshot in
 this process (the same take_snapshot): neither costs a Python start-up per case."""
 
+import itertools
 import logging
 import os
 import select
@@ -50,10 +51,18 @@ def snapshot_server():
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        start_new_session=True,  # the server and the snapshots it forks: one process group to kill
     )
     yield server
     server.stdin.close()
-    assert server.wait(timeout=60) == 0
+    try:
+        assert server.wait(timeout=60) == 0
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        raise
+
+
+REQUEST_IDS = itertools.count()
 
 
 def driver(server, home: Path, source: str, hub: FakeHub, *, crash: str | None = None, force: bool = False):
@@ -61,11 +70,15 @@ def driver(server, home: Path, source: str, hub: FakeHub, *, crash: str | None =
     Returns its exit code and what it wrote (stdout and stderr), as a CompletedProcess."""
     args = [str(home), source, hub.base_url, DAY.isoformat(), *(["--force"] if force else [])]
     output = home.parent / f"{home.name}.driver.out"
-    server.stdin.write(orjson.dumps({"args": args, "crash": crash, "output": str(output)}) + b"\n")
+    request = next(REQUEST_IDS)
+    server.stdin.write(orjson.dumps({"args": args, "crash": crash, "output": str(output), "id": request}) + b"\n")
     server.stdin.flush()
     ready, _, _ = select.select([server.stdout], [], [], 300)
-    assert ready, "the snapshot process never ended"
-    returncode = int(server.stdout.readline())
+    if not ready:  # a hung snapshot: end it and the server, so no later case reads its answer
+        os.killpg(server.pid, signal.SIGKILL)
+        pytest.fail("the snapshot process never ended")
+    answered, returncode = (int(field) for field in server.stdout.readline().split())
+    assert answered == request, f"the answer to request {answered}, not {request}"
     return subprocess.CompletedProcess(args, returncode, stderr=output.read_text())
 
 

@@ -150,7 +150,7 @@ def day_by_day(tmp_path_factory, small_world):
         # retaken day and absent from its retake is last seen on the first day again
         snapshot(hub, home, LATE_DAY)
         snapshot(hub, home, DAYS[-1], force=True)
-        build(home, checks=False)
+        build(home)  # the retake, with its checks: the grain checks of the rows it rewrote must pass
         after_retake = rows(home)
     listed = {str(m.model_id) for m in narrower.models}
     flagged = first_day_models(home, listed, real_person=False)[0]

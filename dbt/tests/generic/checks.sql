@@ -27,6 +27,9 @@
 #}
 {% test checks(model, grain=none, grain_changed_rows=none, grain_rows=none, grain_index=none, unique=[], not_null=[], accepted_values=[], unit_interval=[], expressions=[]) %}
 {{ config(fail_calc = 'coalesce(sum(n_failing), 0)') }}
+{%- if not (grain or unique or not_null or accepted_values or unit_interval or expressions) -%}
+    {{ exceptions.raise_compiler_error("checks on " ~ model ~ ": no check given (grain, unique, not_null, accepted_values, unit_interval or expressions)") }}
+{%- endif -%}
 {%- set counted = [] -%}
 {%- for column in not_null -%}
     {%- do counted.append(['not_null', column, 'count(*) - count(' ~ column ~ ')']) -%}
