@@ -9,6 +9,7 @@ needed, so each case costs milliseconds.
 from __future__ import annotations
 
 import re
+import types
 from datetime import date
 from pathlib import Path
 
@@ -47,14 +48,15 @@ def singular(name: str) -> str:
     return render((DBT / "tests" / f"{name}.sql").read_text(), ref=lambda model: model)
 
 
-def generic(name: str, model: str, config=None, **arguments) -> str:
+def generic(name: str, model: str, config=None, context=None, **arguments) -> str:
     """A generic test's SQL, called as dbt calls it (the test block as a macro: its arguments'
-    defaults apply); config(...) in its body (e.g. fail_calc) goes to `config`, if given."""
+    defaults apply); config(...) in its body (e.g. fail_calc) goes to `config`, if given; context:
+    more of dbt's context (e.g. `exceptions`)."""
     text = (DBT / "tests" / "generic" / f"{name}.sql").read_text()
     text = re.sub(r"{%(-?)\s*test\s+(\w+)\(", r"{%\1 macro \2(", text)
     text = re.sub(r"{%(-?)\s*endtest\s*(-?)%}", r"{%\1 endmacro \2%}", text)
     call = f"{{{{ {name}(model=model, **arguments) }}}}"
-    return render(text + call, model=model, arguments=arguments, config=config or (lambda **_: ""))
+    return render(text + call, model=model, arguments=arguments, config=config or (lambda **_: ""), **(context or {}))
 
 
 def macros(*files: str) -> str:
@@ -127,6 +129,21 @@ def test_checks_names_each_kind_that_fails_with_what_failed_and_how_often(con):
     con.execute("update t set platform = 'huggingface', b = 5")
     assert failing(con, sql) == []
     assert failure_count(con, sql, configs["fail_calc"]) == 0
+
+
+def test_a_checks_test_with_nothing_to_check_is_a_compile_error():
+    """A `checks` test given no kind of check would be empty SQL: dbt stops at compile, naming it."""
+
+    class CompilerError(Exception):
+        pass
+
+    def refuse(message):
+        raise CompilerError(message)
+
+    exceptions = types.SimpleNamespace(raise_compiler_error=refuse)
+    with pytest.raises(CompilerError, match="checks on t: no check given"):
+        generic("checks", "t", context={"exceptions": exceptions})
+    assert "count(*) - count(a)" in generic("checks", "t", context={"exceptions": exceptions}, not_null=["a"])
 
 
 def test_checks_counts_each_columns_nulls(con):
