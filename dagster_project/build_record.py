@@ -160,13 +160,12 @@ def merged_test_rows(result: dict[str, Any], warehouse: Path | None) -> str:
 
 def describe_checks(rows: list[tuple[str, str, int]]) -> str:
     """A `checks` test's rows as one phrase per kind (its label once), the most failing first."""
-    by_label: dict[str, list[tuple[str, int]]] = {}
-    for kind in CHECK_KINDS:
+    phrases = []
+    for kind, label in CHECK_KINDS.items():
         found = sorted(((checked, n) for k, checked, n in rows if k == kind), key=lambda row: (-row[1], row[0]))
-        by_label.setdefault(CHECK_KINDS[kind], []).extend(found)
-    return "; ".join(
-        f"{label}: {'; '.join(f'{checked} {n}' for checked, n in found)}" for label, found in by_label.items() if found
-    )
+        if found:
+            phrases.append(f"{label}: {'; '.join(f'{checked} {n}' for checked, n in found)}")
+    return "; ".join(phrases)
 
 
 def _rules_version(warehouse: Path) -> str | None:
