@@ -444,12 +444,16 @@ def first_error(result) -> str:
 
 
 def build_warehouse(
-    home: Path, full_refresh: bool = False, upstream_of: str | tuple[str, ...] | None = None, engine: str = "duckdb"
+    home: Path,
+    full_refresh: bool = False,
+    upstream_of: str | tuple[str, ...] | None = None,
+    engine: str = "duckdb",
+    checks: bool = True,
 ) -> RunOutcome:
     """`hubwatch build`: the dbt assets alone (rebuild_from_raw_job also publishes), as users,
     tests and benchmarks all run them. upstream_of (a mart's name, or several) builds only what
     those tables need: a partial build, which its build record says and publish refuses. engine:
-    duckdb (the default) or spark, the same dbt project on Apache Spark."""
+    duckdb (the default) or spark, the same dbt project on Apache Spark. checks: run_job's."""
     import dagster as dg
 
     definitions = code_location(home)
@@ -460,7 +464,7 @@ def build_warehouse(
         wanted = needed.resolve(definitions.resolve_asset_graph())
         keys = [k for k in keys if k in wanted]
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": engine}}}}
-    return run_job(home, BUILD_JOB, run_config=config, asset_selection=keys, definitions=definitions)
+    return run_job(home, BUILD_JOB, run_config=config, asset_selection=keys, definitions=definitions, checks=checks)
 
 
 def record_failed_run(home: Path, run_id: str, job: str, partition: str | None, message: str) -> None:

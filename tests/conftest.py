@@ -179,15 +179,19 @@ def snapshot_days(
     snapshot_each_day(endpoints, home, days, sources=sources, images_period=period)
 
 
-def build(home: Path, *, full_refresh: bool = False, tz: str | None = None, must_pass: bool = True):
+def build(
+    home: Path, *, full_refresh: bool = False, tz: str | None = None, must_pass: bool = True, checks: bool = True
+):
     """`hubwatch build` in this process: dagster_project.runs.build_warehouse, the very job the
     command runs (verification, dbt, build record), without its subprocess. tz: the time zone the
-    build runs in (TZ, as a user's shell would set it). Returns the RunOutcome; must_pass asserts
-    it succeeded, with what failed."""
+    build runs in (TZ, as a user's shell would set it). checks=False leaves out the asset checks
+    (run_job's checks: dbt runs no test, ~half a whole build's nodes), for a test that reads the
+    tables and none of the checks; its record then says `partial`. Returns the RunOutcome;
+    must_pass asserts it succeeded, with what failed."""
     from dagster_project.runs import build_warehouse
 
     with time_zone(tz):
-        outcome = build_warehouse(home, full_refresh=full_refresh)
+        outcome = build_warehouse(home, full_refresh=full_refresh, checks=checks)
     if must_pass:
         assert outcome.success, (outcome.error, outcome.failed_checks)
     return outcome
@@ -515,22 +519,6 @@ def build_upstream(home: Path, tables, *, full_refresh: bool = False, checks: bo
     config = {"ops": {"warehouse": {"config": {"full_refresh": full_refresh, "engine": "duckdb"}}}}
     outcome = run_job(
         home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=checks
-    )
-    assert outcome.success, (outcome.error, outcome.failed_checks)
-    return outcome
-
-
-def build_without_checks(home: Path):
-    """`hubwatch build`'s job in this process over every table it builds, without their asset checks
-    (run_job's checks: dbt runs no test, ~70 % of a whole build's nodes), for a test that reads the
-    tables and none of the checks. Its record says `partial`. Returns the RunOutcome; asserts it succeeded."""
-    from dagster_project.runs import code_location, run_job
-
-    definitions = code_location(home)
-    keys = [k for k in definitions.resolve_all_asset_keys() if k.path[0] not in ("raw", "publish", "dashboards")]
-    config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
-    outcome = run_job(
-        home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=False
     )
     assert outcome.success, (outcome.error, outcome.failed_checks)
     return outcome

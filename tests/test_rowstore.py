@@ -18,7 +18,7 @@ from ingest.home import ensure_creator_salt, snapshot_path
 from ingest.landing import BadSnapshot, read_manifest, verify_pages, verify_snapshot
 from ingest.withdraw import withdraw
 from publish.package import PUBLIC_TABLES, WAREHOUSE_ONLY_COLUMNS
-from tests.conftest import build_without_checks, copy_home, snapshot_days
+from tests.conftest import build, copy_home, snapshot_days
 
 DAYS = [date(2025, 4, 1) + timedelta(days=n) for n in range(3)]
 LISTED = {source: tuple(tables) for source, tables in rowstore.VOLATILE.items()}
@@ -161,7 +161,7 @@ def test_the_warehouse_is_the_same_as_from_the_same_snapshots_stored_whole(two_d
     whole(stored_whole)
     assert list((listed / "raw").glob("*/snapshot_date=*/*.listing.parquet"))
     assert not list((stored_whole / "raw").glob("*/snapshot_date=*/*.listing.parquet"))
-    build_without_checks(stored_whole)
+    build(stored_whole, checks=False)
     mine, theirs = warehouse_tables(listed), warehouse_tables(stored_whole)
     assert {"marts.models", "marts.lifecycle_by_snapshot", "staging.stg_civitai__model_files"} <= set(mine)
     assert mine.keys() == theirs.keys()
