@@ -25,6 +25,7 @@ from tests.conftest import (
     copy_home,
     hub_env,
     hubwatch,
+    hubwatch_here,
     publish_in_process,
     shared_home,
     snapshot_days,
@@ -52,11 +53,13 @@ def query(home: Path, sql: str) -> list[tuple]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, small_world):
     """Three snapshots built, then a fourth added incrementally; and a full-refresh copy made by
-    the `hubwatch build --full-refresh` command itself. The builds run in a time zone 14 hours from
-    UTC: no item may move to another month (the truth is UTC). Made once per session. The first
-    build makes what the second meets: every incremental model and what they read, not the tables
-    the second rebuilds whole anyway, and none of their checks (no test reads them; the second and
-    the full refresh run every check): conftest.build_incremental_state."""
+    the `hubwatch build --full-refresh` command (its click command, exit code and stderr, in this
+    process: conftest.hubwatch_here; test_spark_engine runs the installed `hubwatch build`). The
+    builds run in a time zone 14 hours from UTC: no item may move to another month (the truth is
+    UTC). Made once per session. The first build makes what the second meets: every incremental
+    model and what they read, not the tables the second rebuilds whole anyway, and none of their
+    checks (no test reads them; the second and the full refresh run every check):
+    conftest.build_incremental_state."""
 
     def make(home: Path) -> dict:
         from ingest.fakehub import FakeHub
@@ -69,7 +72,7 @@ def built(tmp_path_factory, small_world):
             refreshed = home.parent / "refreshed"
             shutil.copytree(home, refreshed)
             env = hub_env(hub, refreshed, TZ=TZ)
-            full = hubwatch("build", "--full-refresh", env=env, timeout=600)
+            full = hubwatch_here("build", "--full-refresh", env=env)
         assert full.returncode == 0, full.stderr
         return {"full_refresh_stderr": full.stderr}
 
@@ -78,7 +81,7 @@ def built(tmp_path_factory, small_world):
 
 
 def test_build_reports_a_summary(built):
-    """`hubwatch build` (here the full refresh, run as a user runs it) ends with its one-line summary."""
+    """`hubwatch build` (here the full refresh, the command's own code and output) ends with its one-line summary."""
     _home, _refreshed, stderr = built
     assert re.search(r"build: \d+ tables and seeds built; checks: \d+ passed, 0 failed", stderr), stderr
 
