@@ -18,10 +18,13 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import hashlib
 import json
+import marshal
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from dagster_project.gc_tuning import freeze_survivors
@@ -31,6 +34,9 @@ PARENT_ENV = "HUBWATCH_DBT_PARENT"  # the pid of the process that asked for dbt
 RUN_FILE = "hubwatch_run.json"  # in dbt's target folder: {"home": dir dbt runs in, "env": {name: value}}
 PATH_ENVS = ("DBT_PROJECT_DIR", "DBT_PROFILES_DIR", "DBT_TARGET_PATH", "DBT_LOG_PATH")
 DBT = Path(sys.executable).with_name("dbt")
+# compiled Jinja templates, kept between dbt processes: beside the checkout's parse (`make manifest`)
+TEMPLATE_CACHE = Path(__file__).resolve().parent.parent / "dbt" / "target" / "jinja_code.marshal"
+TEMPLATE_CACHE_MAX = 5_000  # templates (~2 KB each); past it only the last process's are kept
 
 
 def die_with_parent() -> None:
@@ -119,6 +125,65 @@ def type_testers_shared() -> None:
     agate_helper.empty_table = lambda: agate.Table(rows=[], column_types=empty)
 
 
+def template_key(env, versions: tuple[str, ...], source: str, name, filename, defer_init: bool) -> bytes:
+    """What Jinja's generated code depends on: the template's text and names, the environment's class
+    (dbt's text or native one: its code generator and filters) and extensions, and the versions of
+    Python and Jinja (a code object is Python's own)."""
+    kind = (type(env).__module__, type(env).__qualname__, sorted(env.extensions))
+    return hashlib.sha256(repr((versions, kind, source, name, filename, defer_init)).encode()).digest()
+
+
+def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
+    """Each dbt process compiled every template it renders (each node's SQL, each macro it calls,
+    each test's arguments) from Jinja source to Python code again: ~800 templates, ~8 % of a small
+    build's dbt. The code of a template dbt compiled before (the same text, environment and
+    versions: template_key) is now read from the cache instead, and what this run compiled anew is
+    added to it. The code and the rendered SQL are the same; a template that fails to compile is
+    never cached, so its error is dbt's own. Off while dbt's macro debugging is on (it writes each
+    compiled template's source out). Rests on dbt_common.clients.jinja's MacroFuzzEnvironment (the
+    class of every dbt Jinja environment, its native one a subclass) and Jinja's Environment.compile:
+    tests/test_build_cost.py fails if they move. Returns what saves the cache (at the process's end)."""
+    import jinja2
+    from dbt_common.clients import jinja as dbt_jinja
+
+    env_class = dbt_jinja.MacroFuzzEnvironment
+    versions = (sys.version, jinja2.__version__)
+    if getattr(env_class.compile, "cached", False):
+        return lambda: None
+    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
+        known = marshal.loads(cache.read_bytes())  # noqa: S302
+    except (OSError, EOFError, ValueError, TypeError):
+        known = {}
+    known = known if isinstance(known, dict) else {}
+    used: dict[bytes, object] = {}
+    compile_template = env_class.compile
+
+    def cached_compile(self, source, name=None, filename=None, raw=False, defer_init=False):
+        if raw or not isinstance(source, str) or dbt_jinja.MACRO_DEBUGGING:
+            return compile_template(self, source, name, filename, raw, defer_init)
+        key = template_key(self, versions, source, name, filename, defer_init)
+        code = known.get(key) or used.get(key)
+        if code is None:
+            code = compile_template(self, source, name, filename, raw, defer_init)
+        used[key] = code
+        return code
+
+    def save() -> None:
+        if used.keys() <= known.keys():
+            return
+        merged = {**known, **used} if len(known) + len(used) <= TEMPLATE_CACHE_MAX else used
+        partial = cache.with_name(f"{cache.name}.{os.getpid()}")  # replaced whole: a reader sees one or the other
+        try:
+            partial.write_bytes(marshal.dumps(merged))
+            partial.replace(cache)
+        except OSError:  # a read-only checkout (or none made by `make manifest`): the next process compiles again
+            partial.unlink(missing_ok=True)
+
+    cached_compile.cached = True
+    env_class.compile = cached_compile
+    return save
+
+
 def main() -> None:
     die_with_parent()
     expected = os.environ.get(PARENT_ENV)
@@ -132,14 +197,17 @@ def main() -> None:
     # unfrozen before exit, so that Python's shutdown still releases them (DuckDB's bindings report
     # objects left at exit on stderr)
     undo = freeze_survivors()
+    save_templates = lambda: None  # noqa: E731
     try:
         from dbt.cli.main import cli
 
         lines_only_where_logged()
         type_testers_shared()
+        save_templates = templates_compiled_once()
         sys.argv = [str(DBT), *sys.argv[1:]]
         sys.exit(cli())
     finally:
+        save_templates()
         undo()
 
 

@@ -251,3 +251,70 @@ def test_hubwatch_dbt_shares_agate_type_testers():
     # date types (3 a dbt tester, 2 agate's default): three testers and three empty tables before;
     # after, the one tester for these string columns (the empty tables' was made with the patch)
     assert (dates_before, seen["after"][1]) == (3 * 3 + 3 * 2, 3)
+
+
+TEMPLATE_PROBE = """
+import json, sys
+from pathlib import Path
+import jinja2
+from dbt.clients.jinja import get_rendered
+from dbt_common.clients import jinja as dbt_jinja
+from dagster_project.dbt_child import templates_compiled_once
+
+generated = []
+generate = jinja2.Environment._generate
+jinja2.Environment._generate = lambda self, *a, **k: generated.append(1) or generate(self, *a, **k)
+TEXT = "{% set x = n ~ n %}select {{ x }} as n{% for c in cols %}, {{ c | upper }}{% endfor %}"
+
+def render():
+    generated.clear()
+    ctx = {"n": 7, "cols": ["a", "b"]}
+    text = get_rendered(TEXT, ctx)
+    native = get_rendered("{{ n * 2 }}", ctx, native=True)  # dbt's native environment: an int
+    try:
+        get_rendered("{{ unclosed ", ctx)
+        error = None
+    except Exception as failure:
+        error = f"{type(failure).__name__}: {failure}"
+    envs = [dbt_jinja.get_environment(native=k) for k in (False, True)]
+    kinds = {type(env).__name__ for env in envs}
+    classes = all(isinstance(env, dbt_jinja.MacroFuzzEnvironment) for env in envs)
+    return [text, native, type(native).__name__, error, len(generated), sorted(kinds), classes]
+
+cache = Path(sys.argv[1])
+out = {"plain": render()}
+save = templates_compiled_once(cache)
+out["cached"] = render()
+save()
+print(json.dumps(out))
+"""
+
+
+def test_hubwatch_dbt_compiles_a_template_once_across_processes(tmp_path):
+    """dbt compiled every Jinja template it renders in each process; hubwatch-dbt keeps the compiled
+    code in a cache file between processes. The rendered text, a native value and a syntax error are
+    the same with it; a later process generates no code for what an earlier one compiled, and text
+    and native environments keep their own code. Fails if dbt_common's MacroFuzzEnvironment (the
+    class of dbt's every Jinja environment) or Jinja's compile it rests on moves."""
+    cache = tmp_path / "jinja_code.marshal"
+
+    def probe() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", TEMPLATE_PROBE, str(cache)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return orjson.loads(done.stdout)
+
+    first = probe()
+    assert cache.is_file()
+    second = probe()
+    text, native = "select 77 as n, A, B", 14
+    envs = ["MacroFuzzEnvironment", "NativeSandboxEnvironment"]
+    plain = first["plain"]
+    assert plain[:3] == [text, native, "int"] and plain[3].startswith("CompilationError")
+    assert plain[5:] == [envs, True] and plain[4] == 2  # code for the text and the native one (not the broken)
+    assert first["cached"][:4] == second["cached"][:4] == second["plain"][:4] == plain[:4]
+    # the first process generated its templates' code again with the cache (it was empty); the
+    # second, with it, generates none (the broken template fails again, in Jinja's parser)
+    assert first["cached"][4] == plain[4]
+    assert second["cached"][4] == 0, second
