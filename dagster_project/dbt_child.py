@@ -16,6 +16,7 @@ manifest`) serves every home, instead of a full parse of the project (~3 CPU-s) 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import hashlib
@@ -28,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dagster_project.gc_tuning import freeze_survivors
+from ingest.files import write_atomic
 
 PR_SET_PDEATHSIG = 1
 PARENT_ENV = "HUBWATCH_DBT_PARENT"  # the pid of the process that asked for dbt
@@ -125,11 +127,33 @@ def type_testers_shared() -> None:
     agate_helper.empty_table = lambda: agate.Table(rows=[], column_types=empty)
 
 
+# what Jinja reads from an environment while compiling (its lexer's settings, jinja2.lexer.get_lexer's
+# key, and the code generator's): two environments alike in these compile a text to the same code
+COMPILE_SETTINGS = (
+    "block_start_string", "block_end_string", "variable_start_string", "variable_end_string",
+    "comment_start_string", "comment_end_string", "line_statement_prefix", "line_comment_prefix",
+    "trim_blocks", "lstrip_blocks", "newline_sequence", "keep_trailing_newline", "optimized", "is_async",
+)  # fmt: skip
+
+
 def template_key(env, versions: tuple[str, ...], source: str, name, filename, defer_init: bool) -> bytes:
     """What Jinja's generated code depends on: the template's text and names, the environment's class
-    (dbt's text or native one: its code generator and filters) and extensions, and the versions of
-    Python and Jinja (a code object is Python's own)."""
-    kind = (type(env).__module__, type(env).__qualname__, sorted(env.extensions))
+    (dbt's text or native one), code generator, extensions and compile-time settings (autoescape and
+    finalize by what they are, not by identity), and the versions of Python and Jinja (a code object
+    is Python's own)."""
+
+    def named(value) -> str:
+        return getattr(value, "__qualname__", None) or repr(value)
+
+    kind = (
+        named(type(env)),
+        type(env).__module__,
+        named(env.code_generator_class),
+        sorted(env.extensions),
+        [getattr(env, setting) for setting in COMPILE_SETTINGS],
+        named(env.autoescape),
+        named(env.finalize),
+    )
     return hashlib.sha256(repr((versions, kind, source, name, filename, defer_init)).encode()).digest()
 
 
@@ -172,12 +196,10 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
         if used.keys() <= known.keys():
             return
         merged = {**known, **used} if len(known) + len(used) <= TEMPLATE_CACHE_MAX else used
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}")  # replaced whole: a reader sees one or the other
-        try:
-            partial.write_bytes(marshal.dumps(merged))
-            partial.replace(cache)
-        except OSError:  # a read-only checkout (or none made by `make manifest`): the next process compiles again
-            partial.unlink(missing_ok=True)
+        # replaced whole: a reader sees one or the other; a read-only checkout (or one without `make
+        # manifest`'s target folder) keeps none, and the next process compiles again
+        with contextlib.suppress(OSError):
+            write_atomic(cache, marshal.dumps(merged))
 
     cached_compile.cached = True
     env_class.compile = cached_compile

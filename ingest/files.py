@@ -43,8 +43,10 @@ def file_entry(path: Path) -> dict[str, Any]:
 def replaced_atomically(path: Path, *, fsync: bool = True) -> Iterator[Path]:
     """The temporary name beside path to write to. When the block ends well the file is fsynced
     (unless the caller syncs the whole folder later, as a snapshot does) and renamed to path, so
-    readers see all of it or none; on any failure it is removed (a full disk gets its space back)."""
-    tmp = path.with_name(f".{path.name}.tmp")
+    readers see all of it or none; on any failure it is removed (a full disk gets its space back).
+    The temporary name is the process's own, so that processes writing the same path at once (dbt
+    children sharing the checkout's template cache) never write into one file: the last rename wins."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         yield tmp
         if fsync:

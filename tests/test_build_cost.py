@@ -318,3 +318,21 @@ def test_hubwatch_dbt_compiles_a_template_once_across_processes(tmp_path):
     # second, with it, generates none (the broken template fails again, in Jinja's parser)
     assert first["cached"][4] == plain[4]
     assert second["cached"][4] == 0, second
+
+
+def test_a_template_compiled_under_other_settings_is_another_cache_entry():
+    """Jinja's generated code depends on the environment's compile-time settings (its lexer's
+    delimiters and whitespace rules, autoescape, finalize), not only on the text: an environment of
+    the same class set otherwise must not reuse another's code."""
+    from dbt_common.clients.jinja import MacroFuzzEnvironment
+
+    from dagster_project.dbt_child import template_key
+
+    def key(**settings) -> bytes:
+        return template_key(MacroFuzzEnvironment(**settings), ("v",), "{{ x }}\n", None, None, False)
+
+    assert key() == key()
+    assert (
+        len({key(), key(trim_blocks=True), key(autoescape=True), key(finalize=str), key(variable_start_string="[[")})
+        == 5
+    )
