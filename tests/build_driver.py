@@ -1,12 +1,13 @@
 """One build in a process of its own, for the crash harness (it SIGKILLs itself at the step
-HUBWATCH_CRASH_AT names) and for test_orchestration's second process: python -m tests.build_driver HOME.
+HUBWATCH_CRASH_AT names) and for test_orchestration's second process: python -m tests.build_driver HOME [--no-checks].
 
 It runs the job `hubwatch build` runs (build_warehouse: rebuild_from_raw_job's dbt assets, same
 verification, build record and dbt child) over every incremental model and what they read, the
 tables whose state a finished dbt run leaves for the next build to meet: every other table is
 rebuilt whole by the next build whatever this one did. Killed at `dbt-finished`, it leaves what a
 whole build leaves there (its dbt run complete, its record written, Dagster's run unfinished, its
-dbt target unpruned), at about a third of the nodes. It exits 0 when the run succeeded, 1 when not."""
+dbt target unpruned), at about a third of the nodes. It exits 0 when the run succeeded, 1 when not.
+`--no-checks` leaves out the asset checks (run_job's checks), for a caller that reads none of them."""
 
 import sys
 from pathlib import Path
@@ -35,11 +36,13 @@ def _materialization(metadata) -> str | None:
 def main() -> None:
     from dagster_project.runs import code_location, run_job
 
-    home = Path(sys.argv[1])
+    home, checks = Path(sys.argv[1]), "--no-checks" not in sys.argv[2:]
     definitions = code_location(home)
     config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
     keys = incremental_and_upstream(definitions)
-    outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
+    outcome = run_job(
+        home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=checks
+    )
     print("succeeded" if outcome.success else f"failed: {outcome.error}")
     if not outcome.success:
         raise SystemExit(1)  # a caller that waits for it (test_orchestration) sees it failed

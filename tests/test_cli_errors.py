@@ -65,8 +65,8 @@ def test_a_misnamed_partition_is_named_in_one_line(fakehub, home):
     bad = home / "raw" / "civitai_models" / "snapshot_date=2025-13-45"
     bad.mkdir(parents=True)
     env = hub_env(fakehub, home)
-    assert_one_line(hubwatch("build", env=env), str(bad), "not a snapshot partition")
-    snapshot = hubwatch("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
+    assert_one_line(hubwatch("build", env=env), str(bad), "not a snapshot partition")  # the command's process
+    snapshot = hubwatch_here("snapshot", "--sources", "civitai_models", "--as-of", DAY.isoformat(), env=env)
     assert_one_line(snapshot, str(bad), "not a snapshot partition")
 
 
@@ -194,8 +194,11 @@ def fill_leaving(mount: Path, free_bytes: int) -> Path:
 def test_a_full_disk_is_one_line_and_the_rerun_after_freeing_space_completes(fakehub, small_disk, tmp_path):
     """Disks filled at several levels: the run stops in Dagster's storage, in the pages or in the
     Parquet; each time one line, nothing in raw/, and once space is freed the rerun completes. The
-    runs that fill the disk are the command (its one line is the point); the first snapshot and the
-    reruns run the command's job in this process, under the command's environment."""
+    runs that fill the disk are the command, each a process of its own (its one line is the point,
+    and a run the full disk stopped may leave its run open and its pool slot claimed, which the next
+    run reaps only once that process has ended: runs.reap_dead_runs; in this process the rerun
+    waited for the slot for ever); the first snapshot and the reruns run the command's job in this
+    process, under the command's environment."""
     from datetime import timedelta
 
     from ingest.home import staging_path

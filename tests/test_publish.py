@@ -195,13 +195,28 @@ def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
     assert "## monthly_coverage" in codebook and "## rules_changelog" in codebook
 
 
-def test_a_home_whose_path_holds_a_quote_publishes(published, tmp_path):
+@pytest.fixture(scope="module")
+def configured_publish(published, tmp_path_factory):
+    """`hubwatch publish --date 2025-05-30` (in this process, conftest.hubwatch_here) in a copy of the
+    published home under a folder named o'brien, with a citation configured (contributors, homepage):
+    one publish for the test of the quoted path and the test of the configuration. Returns the home,
+    the configuration and the command's CompletedProcess."""
     home, env, _package = published
-    quoted_home = tmp_path / "o'brien" / "home"
-    shutil.copytree(home, quoted_home, symlinks=True)
-    done = hubwatch_here("publish", "--date", "2025-05-29", env={**env, "HUBWATCH_HOME": str(quoted_home)})
+    copied = tmp_path_factory.mktemp("configured") / "o'brien" / "home"
+    shutil.copytree(home, copied, symlinks=True)
+    config = {
+        "HUBWATCH_HOME": str(copied),
+        "HUBWATCH_CONTRIBUTORS": "Ada Lovelace <ada@example.org>",
+        "HUBWATCH_HOMEPAGE": "https://data.example.org/hubwatch",
+    }
+    return copied, config, hubwatch_here("publish", "--date", "2025-05-30", env={**env, **config})
+
+
+def test_a_home_whose_path_holds_a_quote_publishes(configured_publish):
+    quoted_home, _config, done = configured_publish
+    assert "'" in str(quoted_home)
     assert done.returncode == 0, done.stderr
-    assert verify(quoted_home / "publish" / "2025-05-29").files > 0
+    assert verify(quoted_home / "publish" / "2025-05-30").files > 0
 
 
 def test_the_published_site_passes_every_browser_check(published):
@@ -272,18 +287,10 @@ def test_build_info_names_the_version_hubwatch_reports(published):
     assert version != "unknown"
 
 
-def test_publish_prints_the_citation_from_configuration(published, tmp_path):
-    home, env, _package = published
-    copy_home = tmp_path / "home"
-    shutil.copytree(home, copy_home, symlinks=True)
-    config = {
-        "HUBWATCH_HOME": str(copy_home),
-        "HUBWATCH_CONTRIBUTORS": "Ada Lovelace <ada@example.org>",
-        "HUBWATCH_HOMEPAGE": "https://data.example.org/hubwatch",
-    }
-    done = hubwatch_here("publish", "--date", "2025-05-30", env={**env, **config})
+def test_publish_prints_the_citation_from_configuration(configured_publish):
+    home, _config, done = configured_publish
     assert done.returncode == 0, done.stderr
-    package = copy_home / "publish" / "2025-05-30"
+    package = home / "publish" / "2025-05-30"
     manifest_sha256 = hashlib.sha256((package / "manifest.json").read_bytes()).hexdigest()
     cite = [line for line in done.stderr.splitlines() if line.startswith("publish: cite as: ")]
     assert cite == [
