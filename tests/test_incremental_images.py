@@ -33,7 +33,13 @@ D1, D2, LATE = date(2025, 1, 1), date(2025, 3, 1), date(2025, 2, 15)
 # D3 (a Week, after the retake of D2) sees again the retaken D2's images of 26 Feb-1 Mar (BARED:
 # in its world they name nothing and their prompt holds no term family)
 D3, BARED = date(2025, 3, 5), (datetime(2025, 2, 26, 12, tzinfo=UTC), datetime(2025, 3, 1, tzinfo=UTC))
-MARTS = ("study_comparisons", "images_made_with_monthly", "minor_terms_nsfw_monthly", "image_feed_delay")
+MARTS = (
+    "study_comparisons",
+    "images_made_with_monthly",
+    "minor_terms_nsfw_monthly",
+    "image_feed_delay",
+    "nsfw_share_by_snapshot",
+)
 # each table's rows in a fixed order, without the columns saying when a build wrote them
 TABLES = {
     "intermediate.int_images_made_with": "select * exclude (loaded_at) from intermediate.int_images_made_with",
@@ -45,6 +51,9 @@ TABLES = {
     "intermediate.int_image_counts_by_created_day": "select * from intermediate.int_image_counts_by_created_day",
     "intermediate.int_image_prompt_families": (
         "select * exclude (loaded_at) from intermediate.int_image_prompt_families"
+    ),
+    "intermediate.int_nsfw_counts_by_snapshot": (
+        "select * exclude (loaded_at) from intermediate.int_nsfw_counts_by_snapshot"
     ),
     "marts.images": "select * from marts.images",
     "marts.image_resources": "select * exclude (loaded_at) from marts.image_resources",
@@ -220,6 +229,20 @@ def test_the_days_hold_what_the_test_is_about(day_by_day):
     assert first_seen_late > 0
     prompted = query(home, "select sum(has_prompt), sum(minor_coded) from intermediate.int_images_prompted")[0]
     assert prompted[0] > 0 and prompted[1] > 0
+
+
+def test_a_daily_build_counts_only_the_snapshots_it_loaded(day_by_day):
+    """D3's build (images alone) counted D3's image sightings and no other snapshot's again: every
+    other row of int_nsfw_counts_by_snapshot was written by an earlier build (counting every
+    snapshot at every build costs a daily build more with each day of history)."""
+    home = day_by_day["home"]
+    counted = query(
+        home,
+        """select platform, entity, snapshot_date from intermediate.int_nsfw_counts_by_snapshot
+           where loaded_at = (select max(loaded_at) from intermediate.int_nsfw_counts_by_snapshot)""",
+    )
+    assert counted == [("civitai", "image", D3)]
+    assert query(home, "select count(distinct snapshot_date) from intermediate.int_nsfw_counts_by_snapshot")[0][0] == 4
 
 
 @pytest.mark.parametrize("table", ["marts.image_resources", "intermediate.int_image_prompt_families"])

@@ -36,7 +36,8 @@ select distinct
     flagged_weights.snapshot_date,
     flagged_weights.snapshot_version,
     flagged_weights.sha256,
-    flagged_weights.model_id as civitai_model_id
+    flagged_weights.model_id as civitai_model_id,
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as loaded_at  -- UTC
 from flagged_weights
 left join shared using (platform, snapshot_date, sha256)
 where shared.sha256 is null

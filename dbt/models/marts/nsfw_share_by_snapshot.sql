@@ -1,18 +1,12 @@
--- NSFW share of what each complete snapshot saw.
-with sightings as (
-    select platform, 'model' as entity, snapshot_date, nsfw_any, nsfw_strict from {{ ref('model_snapshots') }}
-    union all
-    select platform, 'image' as entity, snapshot_date, nsfw_any, nsfw_strict from {{ ref('int_image_sightings') }}
-)
-
+-- NSFW share of what each complete snapshot saw (its counts: int_nsfw_counts_by_snapshot, which a
+-- daily build updates from the new snapshot).
 select
     platform,
     entity,
     snapshot_date,
-    count(*) as n_items,
-    cast(count_if(nsfw_any) as bigint) as n_nsfw_any,
-    cast(count_if(nsfw_strict) as bigint) as n_nsfw_strict,
-    count_if(nsfw_any) / count(*) as share_any,
-    count_if(nsfw_strict) / count(*) as share_strict
-from sightings
-group by all
+    n_items,
+    n_nsfw_any,
+    n_nsfw_strict,
+    n_nsfw_any / n_items as share_any,
+    n_nsfw_strict / n_items as share_strict
+from {{ ref('int_nsfw_counts_by_snapshot') }}
