@@ -36,8 +36,7 @@ TABLES = (
     "marts.model_snapshots",
 )
 # in the new code's process: the daily build after the upgrade; what the decision says after it;
-# a copy of the home rebuilt whole (each build as `hubwatch build` runs it, of what MART needs; the
-# whole rebuild, the reference the tables are compared with, without its checks: no one reads them)
+# a copy of the home rebuilt whole (each build as `hubwatch build` runs it, of what MART needs)
 NEW_CODE_BUILDS = """
 import shutil, sys
 from pathlib import Path
@@ -48,7 +47,7 @@ home, fresh, mart, selected = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3],
 upgrade = build_warehouse(home, upstream_of=mart)
 again = logic_refresh(home, selected=selected).refresh
 shutil.copytree(home, fresh, symlinks=True)
-full = build_warehouse(fresh, full_refresh=True, upstream_of=mart, checks=False)
+full = build_warehouse(fresh, full_refresh=True, upstream_of=mart)
 said = {"upgrade": upgrade, "full": full}
 said = {key: "succeeded" if run.success else f"failed: {run.error}" for key, run in said.items()}
 print(orjson.dumps({**said, "again": again}).decode())
