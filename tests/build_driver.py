@@ -6,13 +6,7 @@ verification, build record and dbt child) over every incremental model and what 
 tables whose state a finished dbt run leaves for the next build to meet: every other table is
 rebuilt whole by the next build whatever this one did. Killed at `dbt-finished`, it leaves what a
 whole build leaves there (its dbt run complete, its record written, Dagster's run unfinished, its
-dbt target unpruned), at about a third of the nodes. It exits 0 when the run succeeded, 1 when not.
-
-    python -m tests.build_driver HOME [--without-checks]
-
---without-checks leaves out the asset checks (run_job's checks: dbt runs no test, ~60 % of the
-nodes), for a build whose checks no one reads: one killed at `dbt-finished`, which leaves the
-warehouse, its record and its target as a build with them does (a dbt test writes no table)."""
+dbt target unpruned), at about a third of the nodes. It exits 0 when the run succeeded, 1 when not."""
 
 import sys
 from pathlib import Path
@@ -41,16 +35,11 @@ def _materialization(metadata) -> str | None:
 def main() -> None:
     from dagster_project.runs import code_location, run_job
 
-    home, options = Path(sys.argv[1]), sys.argv[2:]
-    if set(options) - {"--without-checks"}:
-        raise SystemExit(f"unknown options {options}: python -m tests.build_driver HOME [--without-checks]")
+    home = Path(sys.argv[1])
     definitions = code_location(home)
     config = {"ops": {"warehouse": {"config": {"full_refresh": False, "engine": "duckdb"}}}}
     keys = incremental_and_upstream(definitions)
-    checks = "--without-checks" not in options
-    outcome = run_job(
-        home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions, checks=checks
-    )
+    outcome = run_job(home, "rebuild_from_raw_job", run_config=config, asset_selection=keys, definitions=definitions)
     print("succeeded" if outcome.success else f"failed: {outcome.error}")
     if not outcome.success:
         raise SystemExit(1)  # a caller that waits for it (test_orchestration) sees it failed
