@@ -146,7 +146,10 @@ def test_a_partial_dbt_failure_never_yields_a_mixed_package(origin, home):
         lifecycle = "select count(*) from marts.lifecycle_by_snapshot where snapshot_date = ?"
         assert con.execute(lifecycle, [SPARE_DAY]).fetchall() == [(0,)]
     refused = f"the last build (run {record['run_id']}) failed"
-    line = last_error_line(hubwatch("publish", env=env))  # the command's one line
+    # the command's one line, from the installed command: the one process of a refused publish (every
+    # refusal reaches it the same way, the publish job's error through cli.report_published; the other
+    # refusals run the command in this process, conftest.hubwatch_here)
+    line = last_error_line(hubwatch("publish", env=env))
     assert refused in line and "publish refused" in line, line
     for day, force in ((SPARE_DAY, False), ("2025-05-20", True)):  # `publish --date day [--force]`'s job, here
         said = refusal(publish_in_process(home, day, force=force))
@@ -194,7 +197,7 @@ def test_a_public_table_never_built_is_refused_in_one_line(origin, home):
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
         con.execute("drop table marts.cross_platform_matches")
     before = publish_state(home)
-    line = last_error_line(hubwatch("publish", env=env_for(origin, home)))
+    line = last_error_line(hubwatch_here("publish", env=env_for(origin, home)))  # the command, in this process
     assert "no table marts.cross_platform_matches" in line and "hubwatch build" in line, line
     assert publish_state(home) == before
 
@@ -203,7 +206,7 @@ def test_dates_after_the_data_or_in_the_future_are_refused_and_never_latest(orig
     before = publish_state(home)
     env = env_for(origin, home)
     assert "after the last snapshot the build read" in last_error_line(
-        hubwatch("publish", "--date", "2025-06-02", env=env)
+        hubwatch_here("publish", "--date", "2025-06-02", env=env)  # the command, in this process
     )
     # the job the command runs (the command's line for a future date: test_an_interrupted_two_rename_...)
     assert "in the future" in refusal(publish_in_process(home, "2099-12-31"))
@@ -427,7 +430,8 @@ def test_an_interrupted_two_rename_replacement_is_rolled_back(origin, home):
     package.rename(root / f".replaced-{FIRST_PACKAGE}")
     (root / f".staging-{FIRST_PACKAGE}-12345").mkdir()
     (package.parent / DAYS[-1]).mkdir()  # a stray folder with no manifest is never latest
-    line = last_error_line(hubwatch("publish", "--date", "2099-01-01", env=env_for(origin, home)))
+    # the command, in this process
+    line = last_error_line(hubwatch_here("publish", "--date", "2099-01-01", env=env_for(origin, home)))
     assert "in the future" in line
     assert tree_hashes(package) == hashes and os.readlink(root / "latest") == FIRST_PACKAGE
     assert not list(root.glob(".replaced-*")) and not list(root.glob(".staging-*"))
