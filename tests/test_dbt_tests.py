@@ -431,6 +431,8 @@ def test_images_that_match_their_last_sightings_pass(con):
         "update images set month = date '2020-01-01' where image_id = '1'",
         "update images set image_id = '4' where image_id = '3'",  # a different image in its place
         "delete from images where image_id = '2'",  # one missing (an older one: the count catches it)
+        # one image twice in place of another: the same count, a row one side holds more often
+        "delete from images where image_id = '2'; insert into images select * from images where image_id = '3'",
     ],
 )
 def test_images_that_differ_from_their_last_sightings_fail(con, change):
