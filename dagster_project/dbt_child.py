@@ -136,23 +136,40 @@ COMPILE_SETTINGS = (
 )  # fmt: skip
 
 
+def compile_versions() -> tuple[str, ...]:
+    """The versions a compiled template's code depends on beyond its environment: Python's (a code
+    object is Python's own), Jinja's (its compiler) and dbt's (dbt_common's parser and extensions
+    name the macros they make; dbt-core's the context and filters): an upgrade compiles anew."""
+    from importlib.metadata import version
+
+    import jinja2
+
+    return (sys.version, jinja2.__version__, version("dbt-core"), version("dbt-common"))
+
+
 def template_key(env, versions: tuple[str, ...], source: str, name, filename, defer_init: bool) -> bytes:
     """What Jinja's generated code depends on: the template's text and names, the environment's class
-    (dbt's text or native one), code generator, extensions and compile-time settings (autoescape and
-    finalize by what they are, not by identity), and the versions of Python and Jinja (a code object
-    is Python's own)."""
+    (dbt's text or native one), code generator, extensions, compile-time settings, filters and tests
+    (their names and what each is passed: the compiler reads both), autoescape as it applies to this
+    template and finalize by what it is and is passed, and the versions (compile_versions)."""
 
     def named(value) -> str:
         return getattr(value, "__qualname__", None) or repr(value)
 
+    def passed(functions: dict) -> list:
+        return sorted((key, str(getattr(function, "jinja_pass_arg", None))) for key, function in functions.items())
+
+    autoescape = env.autoescape(name) if callable(env.autoescape) else env.autoescape
     kind = (
         named(type(env)),
         type(env).__module__,
         named(env.code_generator_class),
         sorted(env.extensions),
         [getattr(env, setting) for setting in COMPILE_SETTINGS],
-        named(env.autoescape),
-        named(env.finalize),
+        autoescape,
+        (named(env.finalize), str(getattr(env.finalize, "jinja_pass_arg", None))),
+        passed(env.filters),
+        passed(env.tests),
     )
     return hashlib.sha256(repr((versions, kind, source, name, filename, defer_init)).encode()).digest()
 
@@ -167,11 +184,10 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
     compiled template's source out). Rests on dbt_common.clients.jinja's MacroFuzzEnvironment (the
     class of every dbt Jinja environment, its native one a subclass) and Jinja's Environment.compile:
     tests/test_build_cost.py fails if they move. Returns what saves the cache (at the process's end)."""
-    import jinja2
     from dbt_common.clients import jinja as dbt_jinja
 
     env_class = dbt_jinja.MacroFuzzEnvironment
-    versions = (sys.version, jinja2.__version__)
+    versions = compile_versions()
     if getattr(env_class.compile, "cached", False):
         return lambda: None
     try:  # written by dbt processes of this checkout, as trusted as its __pycache__

@@ -293,8 +293,8 @@ print(json.dumps(out))
 def test_hubwatch_dbt_compiles_a_template_once_across_processes(tmp_path):
     """dbt compiled every Jinja template it renders in each process; hubwatch-dbt keeps the compiled
     code in a cache file between processes. The rendered text, a native value and a syntax error are
-    the same with it; a later process generates no code for what an earlier one compiled, and text
-    and native environments keep their own code. Fails if dbt_common's MacroFuzzEnvironment (the
+    the same with it, and a later process generates no code for what an earlier one compiled (which
+    environments and versions keep their own code: the next test). Fails if dbt_common's MacroFuzzEnvironment (the
     class of dbt's every Jinja environment) or Jinja's compile it rests on moves."""
     cache = tmp_path / "jinja_code.marshal"
 
@@ -321,18 +321,33 @@ def test_hubwatch_dbt_compiles_a_template_once_across_processes(tmp_path):
 
 
 def test_a_template_compiled_under_other_settings_is_another_cache_entry():
-    """Jinja's generated code depends on the environment's compile-time settings (its lexer's
-    delimiters and whitespace rules, autoescape, finalize), not only on the text: an environment of
-    the same class set otherwise must not reuse another's code."""
-    from dbt_common.clients.jinja import MacroFuzzEnvironment
+    """Jinja's generated code depends on the environment, not only on the text: its class (dbt's text
+    or native one), its compile-time settings (the lexer's delimiters and whitespace rules,
+    autoescape, finalize), its filters and tests, and the versions of Python, Jinja and dbt. A
+    template compiled under any other of these must not reuse another's code."""
+    from importlib.metadata import version
 
-    from dagster_project.dbt_child import template_key
+    from dbt_common.clients.jinja import MacroFuzzEnvironment, NativeSandboxEnvironment
 
-    def key(**settings) -> bytes:
-        return template_key(MacroFuzzEnvironment(**settings), ("v",), "{{ x }}\n", None, None, False)
+    from dagster_project.dbt_child import compile_versions, template_key
+
+    versions = compile_versions()
+
+    def key(env_class=MacroFuzzEnvironment, versions=versions, filters=None, **settings) -> bytes:
+        env = env_class(**settings)
+        env.filters.update(filters or {})
+        return template_key(env, versions, "{{ x }}\n", None, None, False)
 
     assert key() == key()
-    assert (
-        len({key(), key(trim_blocks=True), key(autoescape=True), key(finalize=str), key(variable_start_string="[[")})
-        == 5
-    )
+    others = [
+        key(),
+        key(trim_blocks=True),
+        key(autoescape=True),
+        key(finalize=str),
+        key(variable_start_string="[["),
+        key(NativeSandboxEnvironment),
+        key(filters={"as_text": str}),
+        key(versions=(*versions[:-1], "0.0.0")),
+    ]
+    assert len(set(others)) == len(others)
+    assert {version("dbt-core"), version("dbt-common")} <= set(versions)

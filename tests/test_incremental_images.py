@@ -155,8 +155,8 @@ def day_by_day(tmp_path_factory, small_world):
     D3 sees again images of the retaken D2 that now name nothing and have a bare prompt (BARED),
     built. Then a full refresh of a copy of the same home. Each build before D3's makes only the state
     the next meets and what the fixture reads of it (every incremental table, and what they read),
-    without its checks but the retake's: D3's builds every table whole, with its checks; the full
-    refresh, what the incremental tables are compared with, runs none (no test reads them)."""
+    without its checks but the retake's: D3's builds every table whole, with its checks, and so does
+    the full refresh (every check over these days, which no other test builds)."""
     home = tmp_path_factory.mktemp("images-day-by-day") / "home"
     with FakeHub(small_world) as hub:
         snapshot(hub, home, D1)
@@ -184,7 +184,7 @@ def day_by_day(tmp_path_factory, small_world):
     build(home)
     refreshed = home.parent / "refreshed"
     shutil.copytree(home, refreshed)
-    build(refreshed, full_refresh=True, checks=False)
+    build(refreshed, full_refresh=True)
     return {
         "home": home,
         "model_id": model_id,

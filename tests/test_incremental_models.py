@@ -129,11 +129,12 @@ def day_by_day(tmp_path_factory, small_world):
     then an ordinary later day, on which a model listed since the first day carries a real-person
     tag for the first time, one leaves the SD 1.5 lineage and one joins it. Then a full refresh of
     a copy of the same home; then the late day is withdrawn from the first home, and it is built
-    again. Only the two incremental builds whose rows the tests check after a change run their
-    checks (the retake's and the ordinary day's: the grain checks of the rows they rewrote must
-    pass); the others run none (the tests read their tables, never their checks; the first makes
-    only what the second meets; the full refresh is what the incremental tables are compared with,
-    and the build after the withdrawal is read for the rows it left)."""
+    again. The retake's, the ordinary day's and the full refresh's builds run their checks (the
+    grain checks of the rows the two incremental builds rewrote must pass, and every check must
+    pass over the full refresh of these days, which no other test builds); the others run none (the
+    tests read their tables, never their checks; the first makes only what the second meets; the
+    build after the withdrawal is read for the rows it left, and test_withdraw checks a build after
+    a withdrawal)."""
     home = tmp_path_factory.mktemp("day-by-day") / "home"
     with FakeHub(small_world) as hub:
         snapshot(hub, home, DAYS[0])
@@ -175,7 +176,7 @@ def day_by_day(tmp_path_factory, small_world):
     )
     refreshed = home.parent / "refreshed"
     shutil.copytree(home, refreshed)
-    build(refreshed, full_refresh=True, checks=False)
+    build(refreshed, full_refresh=True)
     incremental, full = rows(home), rows(refreshed)
     for source in ("civitai_models", "hf_models"):
         withdraw(home, source, LATE_DAY, reason="test: a snapshot withdrawn")
@@ -294,6 +295,7 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     ("schema", "model"),
     [
         ("intermediate", "int_civitai__model_snapshots"),
+        ("intermediate", "int_huggingface__model_snapshots"),
         ("intermediate", "int_real_person_file_sightings"),
         ("marts", "model_snapshots"),
     ],
