@@ -40,6 +40,9 @@ DBT = Path(sys.executable).with_name("dbt")
 # compiled Jinja templates, kept between dbt processes: beside the checkout's parse (`make manifest`)
 TEMPLATE_CACHE = Path(__file__).resolve().parent.parent / "dbt" / "target" / "jinja_code.marshal"
 TEMPLATE_CACHE_MAX = 5_000  # templates (~2 KB each); past it only the last process's are kept
+# JSON schemas of dbt's configuration classes, kept between dbt processes beside the templates
+SCHEMA_CACHE = TEMPLATE_CACHE.with_name("json_schemas.marshal")
+SCHEMA_PACKAGES = ("dbt-core", "dbt-common", "dbt-adapters", "mashumaro")  # dbt's classes, the schema builder
 
 
 def die_with_parent() -> None:
@@ -223,6 +226,68 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
     return save
 
 
+def schema_key(cls: type, versions: tuple[str, ...]) -> str | None:
+    """What a dbt dataclass's JSON schema depends on: the class, Python's and SCHEMA_PACKAGES'
+    versions (dbt-core's, dbt-common's and dbt-adapters' classes, and mashumaro, which builds the
+    schema) and, for an adapter's class (dbt.adapters.<name>: its credentials), its package
+    dbt-<name>'s. None (not cached) for a class of any other package, or of an adapter whose
+    package is not named so."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = cls.__module__.split(".")
+    if parts[0] not in ("dbt", "dbt_common"):
+        return None
+    if parts[:2] == ["dbt", "adapters"] and len(parts) > 3:
+        try:
+            versions = (*versions, version(f"dbt-{parts[2]}"))
+        except PackageNotFoundError:
+            return None
+    return repr((versions, cls.__module__, cls.__qualname__))
+
+
+def json_schemas_built_once(cache: Path = SCHEMA_CACHE) -> Callable[[], None]:
+    """To validate dbt_project.yml, the profile and the selectors, each dbt process built the JSON
+    schema of their classes again (mashumaro's build_json_schema, ~0.25 CPU-s of the ~2 a dbt child
+    costs when it runs nothing); no dbt option skips that validation. A schema built before for the
+    same class and versions (schema_key) is now read from the cache instead, and what this process
+    built anew is added to it; the schemas, so the validation and its errors, are the same. Rests on
+    dbt_common's dbtClassMixin.json_schema, which its validate calls: tests/test_build_cost.py fails
+    if it moves. Returns what saves the cache (at the process's end)."""
+    from importlib.metadata import version
+
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    build = dbtClassMixin.__dict__["json_schema"].__func__
+    if getattr(build, "cached", False):
+        return lambda: None
+    versions = (sys.version, *(version(name) for name in SCHEMA_PACKAGES))
+    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
+        known = marshal.loads(cache.read_bytes())  # noqa: S302
+    except (OSError, EOFError, ValueError, TypeError):
+        known = {}
+    known = known if isinstance(known, dict) else {}
+    used: dict[str, dict] = {}
+
+    @functools.cache
+    def cached_json_schema(cls) -> dict:
+        key = schema_key(cls, versions)
+        if key is None:
+            return build(cls)
+        schema = known.get(key) or build(cls)
+        used[key] = schema
+        return schema
+
+    def save() -> None:
+        if used.keys() <= known.keys():
+            return
+        with contextlib.suppress(OSError, ValueError):  # as the template cache's
+            write_atomic(cache, marshal.dumps({**known, **used}))
+
+    cached_json_schema.cached = True
+    dbtClassMixin.json_schema = classmethod(cached_json_schema)
+    return save
+
+
 def exit_after_exit_handlers() -> Callable[[object], None]:
     """Python's teardown of dbt's process (its modules and every object freed one by one, the last
     collections) cost ~0.3 of the ~2.4 CPU-s a dbt child costs when it runs nothing. Once dbt has
@@ -264,13 +329,14 @@ def main() -> None:
     # objects left at exit on stderr)
     exited_with = exit_after_exit_handlers()
     undo = freeze_survivors()
-    save_templates = lambda: None  # noqa: E731
+    save_templates = save_schemas = lambda: None  # noqa: E731
     try:
         from dbt.cli.main import cli
 
         lines_only_where_logged()
         type_testers_shared()
         save_templates = templates_compiled_once()
+        save_schemas = json_schemas_built_once()
         sys.argv = [str(DBT), *sys.argv[1:]]
         sys.exit(cli())
     except SystemExit as done:
@@ -278,6 +344,7 @@ def main() -> None:
         raise
     finally:
         save_templates()
+        save_schemas()
         undo()
 
 
