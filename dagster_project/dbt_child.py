@@ -325,8 +325,9 @@ def main() -> None:
         run_in_home(settings)
     # dbt in this process (what the `dbt` script does: no extra pid, same arguments, same exit code),
     # with survivors of full collections frozen (gc_tuning: ~1.5 of dbt's ~27 CPU-s a day's build);
-    # unfrozen before exit, so that Python's shutdown still releases them (DuckDB's bindings report
-    # objects left at exit on stderr)
+    # unfrozen before exit, so that Python's shutdown, where there is one, still releases them
+    # (DuckDB's bindings report objects left at exit on stderr); once dbt has exited with a code the
+    # process ends after the exit handlers, without the shutdown (registered first: it runs last)
     exited_with = exit_after_exit_handlers()
     undo = freeze_survivors()
     save_templates = save_schemas = lambda: None  # noqa: E731
