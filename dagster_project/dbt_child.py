@@ -16,6 +16,7 @@ manifest`) serves every home, instead of a full parse of the project (~3 CPU-s) 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import functools
@@ -39,6 +40,9 @@ DBT = Path(sys.executable).with_name("dbt")
 # compiled Jinja templates, kept between dbt processes: beside the checkout's parse (`make manifest`)
 TEMPLATE_CACHE = Path(__file__).resolve().parent.parent / "dbt" / "target" / "jinja_code.marshal"
 TEMPLATE_CACHE_MAX = 5_000  # templates (~2 KB each); past it only the last process's are kept
+# JSON schemas of dbt's configuration classes, kept between dbt processes beside the templates
+SCHEMA_CACHE = TEMPLATE_CACHE.with_name("json_schemas.marshal")
+SCHEMA_PACKAGES = ("dbt-core", "dbt-common", "dbt-adapters", "mashumaro")  # dbt's classes, the schema builder
 
 
 def die_with_parent() -> None:
@@ -222,6 +226,95 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
     return save
 
 
+def schema_key(cls: type, versions: tuple[str, ...]) -> str | None:
+    """What a dbt dataclass's JSON schema depends on: the class, Python's and SCHEMA_PACKAGES'
+    versions (dbt-core's, dbt-common's and dbt-adapters' classes, and mashumaro, which builds the
+    schema) and, for an adapter's class (dbt.adapters.<name>: its credentials), its package
+    dbt-<name>'s. None (not cached) for a class of any other package, or of an adapter whose
+    package is not named so."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = cls.__module__.split(".")
+    if parts[0] not in ("dbt", "dbt_common"):
+        return None
+    if parts[:2] == ["dbt", "adapters"] and len(parts) > 3:
+        try:
+            versions = (*versions, version(f"dbt-{parts[2]}"))
+        except PackageNotFoundError:
+            return None
+    return repr((versions, cls.__module__, cls.__qualname__))
+
+
+def json_schemas_built_once(cache: Path = SCHEMA_CACHE) -> Callable[[], None]:
+    """To validate dbt_project.yml, the profile and the selectors, each dbt process built the JSON
+    schema of their classes again (mashumaro's build_json_schema, ~0.25 CPU-s of the ~2 a dbt child
+    costs when it runs nothing); no dbt option skips that validation. A schema built before for the
+    same class and versions (schema_key) is now read from the cache instead, and what this process
+    built anew is added to it; the schemas, so the validation and its errors, are the same. Rests on
+    dbt_common's dbtClassMixin.json_schema, which its validate calls: tests/test_build_cost.py fails
+    if it moves. Returns what saves the cache (at the process's end)."""
+    from importlib.metadata import version
+
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    build = dbtClassMixin.__dict__["json_schema"].__func__
+    if getattr(build, "cached", False):
+        return lambda: None
+    versions = (sys.version, *(version(name) for name in SCHEMA_PACKAGES))
+    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
+        known = marshal.loads(cache.read_bytes())  # noqa: S302
+    except (OSError, EOFError, ValueError, TypeError):
+        known = {}
+    known = known if isinstance(known, dict) else {}
+    used: dict[str, dict] = {}
+
+    @functools.cache
+    def cached_json_schema(cls) -> dict:
+        key = schema_key(cls, versions)
+        if key is None:
+            return build(cls)
+        schema = known.get(key) or build(cls)
+        used[key] = schema
+        return schema
+
+    def save() -> None:
+        if used.keys() <= known.keys():
+            return
+        with contextlib.suppress(OSError, ValueError):  # as the template cache's
+            write_atomic(cache, marshal.dumps({**known, **used}))
+
+    cached_json_schema.cached = True
+    dbtClassMixin.json_schema = classmethod(cached_json_schema)
+    return save
+
+
+def exit_after_exit_handlers() -> Callable[[object], None]:
+    """Python's teardown of dbt's process (its modules and every object freed one by one, the last
+    collections) cost ~0.3 of the ~2.4 CPU-s a dbt child costs when it runs nothing. Once dbt has
+    exited with a code, this process now ends as soon as every exit handler has run: Python joins
+    the threads first, then runs the handlers, the last registered first, and this one, registered
+    before dbt is imported, last. dbt's handlers (its log files closed by logging's, the warehouse
+    closed by dbt-duckdb's, multiprocessing's semaphores released) have then run; stdout and stderr
+    are flushed, and the process exits with dbt's code. A process that ends any other way (an
+    uncaught exception, a message given to sys.exit) tears down as Python does. Returns what records
+    dbt's exit code (SystemExit.code: None or an int)."""
+    codes: list[int] = []
+
+    def end() -> None:
+        if codes:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            os._exit(codes[-1])
+
+    def record(code: object) -> None:
+        if code is None or isinstance(code, int):
+            codes.append(int(code or 0))
+
+    atexit.register(end)
+    return record
+
+
 def main() -> None:
     die_with_parent()
     expected = os.environ.get(PARENT_ENV)
@@ -232,20 +325,27 @@ def main() -> None:
         run_in_home(settings)
     # dbt in this process (what the `dbt` script does: no extra pid, same arguments, same exit code),
     # with survivors of full collections frozen (gc_tuning: ~1.5 of dbt's ~27 CPU-s a day's build);
-    # unfrozen before exit, so that Python's shutdown still releases them (DuckDB's bindings report
-    # objects left at exit on stderr)
+    # unfrozen before exit, so that Python's shutdown, where there is one, still releases them
+    # (DuckDB's bindings report objects left at exit on stderr); once dbt has exited with a code the
+    # process ends after the exit handlers, without the shutdown (registered first: it runs last)
+    exited_with = exit_after_exit_handlers()
     undo = freeze_survivors()
-    save_templates = lambda: None  # noqa: E731
+    save_templates = save_schemas = lambda: None  # noqa: E731
     try:
         from dbt.cli.main import cli
 
         lines_only_where_logged()
         type_testers_shared()
         save_templates = templates_compiled_once()
+        save_schemas = json_schemas_built_once()
         sys.argv = [str(DBT), *sys.argv[1:]]
         sys.exit(cli())
+    except SystemExit as done:
+        exited_with(done.code)
+        raise
     finally:
         save_templates()
+        save_schemas()
         undo()
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 import dagster as dg
+import duckdb
 import orjson
 from packaging.version import Version
 from sqlalchemy import event
@@ -351,3 +352,153 @@ def test_a_template_compiled_under_other_settings_is_another_cache_entry():
     ]
     assert len(set(others)) == len(others)
     assert {version("dbt-core"), version("dbt-common")} <= set(versions)
+
+
+EXIT_PROBE = """
+import atexit, logging, sys, threading, time
+from pathlib import Path
+import duckdb
+from dagster_project.dbt_child import exit_after_exit_handlers
+
+folder, how = Path(sys.argv[1]), sys.argv[2]
+exited_with = exit_after_exit_handlers()  # first, as hubwatch-dbt's main registers it before dbt
+
+
+class TornDown:
+    def __del__(self):
+        (folder / "torn_down").write_text("yes")
+
+
+kept = TornDown()  # freed by Python's teardown only
+logging.basicConfig(filename=folder / "dbt.log", level=logging.INFO)  # closed by logging's exit handler
+logging.getLogger("probe").info("last line")
+database = duckdb.connect(str(folder / "warehouse.duckdb"))
+database.execute("create table t as select 42 as n")
+
+
+def close_all_connections():  # what dbt-duckdb registers: the warehouse closed at exit
+    database.close()
+    (folder / "handler").write_text("ran")
+
+
+atexit.register(close_all_connections)
+
+
+def slow():  # Python joins a thread that is still running before it runs the exit handlers
+    time.sleep(0.3)
+    (folder / "thread").write_text("done")
+
+
+threading.Thread(target=slow).start()
+sys.stdout.write("buffered output")
+try:
+    sys.exit(int(how) if how.isdigit() else how)
+except SystemExit as done:
+    exited_with(done.code)
+    raise
+"""
+
+
+def test_hubwatch_dbt_ends_after_the_exit_handlers_without_pythons_teardown(tmp_path):
+    """Once dbt has exited with a code, hubwatch-dbt ends its process after the exit handlers (its
+    threads joined, dbt's log closed, the warehouse closed by dbt-duckdb's handler, stdout flushed)
+    with dbt's exit code, skipping Python's teardown (~0.3 CPU-s a dbt child). A process that ends
+    with a message (or an uncaught exception) tears down as Python does."""
+
+    def probe(folder: Path, how: str) -> subprocess.CompletedProcess:
+        folder.mkdir()
+        return subprocess.run(
+            [sys.executable, "-c", EXIT_PROBE, str(folder), how], capture_output=True, text=True, check=False
+        )
+
+    for code in ("0", "3"):
+        folder = tmp_path / code
+        done = probe(folder, code)
+        assert done.returncode == int(code), done.stderr
+        assert done.stdout == "buffered output" and done.stderr == ""
+        assert (folder / "thread").read_text() == "done" and (folder / "handler").read_text() == "ran"
+        assert "last line" in (folder / "dbt.log").read_text()
+        assert not (folder / "torn_down").exists()  # no teardown
+        assert not (folder / "warehouse.duckdb.wal").exists()
+        assert duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True).sql("from t").fetchall() == [(42,)]
+    folder = tmp_path / "message"
+    done = probe(folder, "a message")
+    assert (done.returncode, done.stderr.strip()) == (1, "a message")
+    assert (folder / "torn_down").read_text() == "yes" and (folder / "handler").read_text() == "ran"
+
+
+SCHEMA_PROBE = """
+import json, sys
+from pathlib import Path
+from dbt_common import dataclass_schema
+from dbt.contracts.project import Project, ProjectFlags
+from dagster_project.dbt_child import json_schemas_built_once
+
+built = []
+build = dataclass_schema.build_json_schema
+dataclass_schema.build_json_schema = lambda cls: built.append(cls.__name__) or build(cls)
+
+def validate():
+    errors = []
+    for cls, data in [
+        (Project, {"name": "p", "version": "1.0", "profile": "p", "config-version": 2}),
+        (Project, {"name": "p", "version": 1.5, "models": "not a mapping"}),
+        (ProjectFlags, {"partial_parse": True}),
+        (ProjectFlags, {"partial_parse": "yes"}),
+    ]:
+        try:
+            cls.validate(data)
+            errors.append(None)
+        except dataclass_schema.ValidationError as error:
+            errors.append(str(error))
+    return errors
+
+save = json_schemas_built_once(Path(sys.argv[1]))
+out = {"errors": validate(), "built": sorted(set(built))}
+save()
+print(json.dumps(out))
+"""
+
+
+def test_hubwatch_dbt_builds_a_configuration_schema_once_across_processes(tmp_path):
+    """dbt builds the JSON schema of each configuration class (dbt_project.yml's, the profile's) to
+    validate them, in every process; hubwatch-dbt keeps them in a cache file between processes. The
+    second process builds none, and what validation accepts and the errors it reports are the same.
+    Fails if dbt_common's dbtClassMixin.json_schema (which its validate calls) moves."""
+    cache = tmp_path / "json_schemas.marshal"
+
+    def probe() -> dict:
+        done = subprocess.run(
+            [sys.executable, "-c", SCHEMA_PROBE, str(cache)], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        return orjson.loads(done.stdout)
+
+    first, second = probe(), probe()
+    assert first["built"] == ["Project", "ProjectFlags"]
+    assert second["built"] == []
+    assert first["errors"] == second["errors"]
+    assert [error is None for error in first["errors"]] == [True, False, True, False]
+
+
+def test_a_schema_is_kept_per_class_and_versions_of_what_defines_it():
+    """A schema is keyed by its class and the versions of Python, dbt-core, dbt-common,
+    dbt-adapters and mashumaro (which builds it), an adapter's class also by its own package's
+    (dbt-duckdb); a class of any other package is never cached."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.contracts.project import Project, ProjectFlags
+    from dbt_common.dataclass_schema import dbtClassMixin
+
+    from dagster_project.dbt_child import schema_key
+
+    versions = ("3.11", "1.11.16", "1.39.0", "1.24.5", "3.14")
+    keys = {schema_key(cls, versions) for cls in (Project, ProjectFlags, DuckDBCredentials)}
+    assert len(keys) == 3 and None not in keys
+    assert schema_key(Project, versions) != schema_key(Project, (*versions[:-1], "3.15"))
+    assert version("dbt-duckdb") in schema_key(DuckDBCredentials, versions)
+
+    class Elsewhere(dbtClassMixin):
+        pass
+
+    Elsewhere.__module__ = "some_package.config"
+    assert schema_key(Elsewhere, versions) is None
