@@ -1,6 +1,7 @@
 {{ config(
     on_schema_change='fail',
     post_hook="{{ delete_images_of_replaced_snapshots() }}",
+    stored_keys='image_may_be_stored',
     **incremental_by_item('image_id'),
 ) }}
 -- One row per Civitai image ever seen: how many resource references its latest sighting carried,
