@@ -291,6 +291,60 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     assert not any(after.values()), after
 
 
+# the grain runs: the tables of a run, each with a repeated key planted, are selected together (one dbt
+# run); within a run none reads another (a failure of one would skip what reads it: int_real_person_file_sightings
+# reads int_civitai__model_snapshots, and model_snapshots reads the three)
+GRAIN_RUNS = (
+    ("intermediate.int_civitai__model_snapshots", "intermediate.int_huggingface__model_snapshots"),
+    ("intermediate.int_real_person_file_sightings",),
+    ("marts.model_snapshots",),
+)
+
+
+def plant_repeated_key(con, table: str) -> None:
+    """One row of the latest snapshot of the table repeated. model_snapshots holds its grain with a
+    unique index (this home was last built by a full refresh, which rebuilt it): DuckDB refuses the
+    repeat, so it is planted with the index dropped."""
+    model = table.split(".")[1]
+    dated = "intermediate.int_civitai__model_snapshots" if model == "model_snapshots" else table
+    latest = f"(select max(snapshot_date) from {dated})"  # noqa: S608 (fixed names)
+    repeat = (
+        f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
+        if model == "model_snapshots"
+        else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
+    )
+    if model == "model_snapshots":
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute(repeat)
+        con.execute("drop index marts.model_snapshots_grain")
+    con.execute(repeat)
+
+
+@pytest.fixture(scope="module")
+def grain_run(day_by_day, tmp_path_factory):
+    """The run of GRAIN_RUNS that holds a table, made once, when a test first asks for it: a copy of
+    the refreshed home (not the other: its withdrawal keeps a full refresh pending) with a repeated
+    key planted in each of the run's tables, then those tables alone selected through the dbt assets
+    as `hubwatch build` runs them (with no new snapshot each keeps its row, and its tests run).
+    Returns a function of a table's name: the run's outcome and its build record."""
+    made = {}
+
+    def run(table: str):
+        [tables] = [tables for tables in GRAIN_RUNS if table in tables]
+        if tables not in made:
+            home = tmp_path_factory.mktemp("grain") / "home"
+            shutil.copytree(day_by_day["refreshed"], home)
+            with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+                for planted in tables:
+                    plant_repeated_key(con, planted)
+            keys = [dg.AssetKey(planted.split(".")) for planted in tables]
+            outcome = run_job(home, "rebuild_from_raw_job", asset_selection=keys)
+            made[tables] = outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
+        return made[tables]
+
+    return run
+
+
 @pytest.mark.parametrize(
     ("schema", "model"),
     [
@@ -300,36 +354,18 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
         ("marts", "model_snapshots"),
     ],
 )
-def test_a_key_repeated_in_a_snapshot_the_latest_build_loaded_fails_its_grain_test(day_by_day, schema, model, tmp_path):
+def test_a_key_repeated_in_a_snapshot_the_latest_build_loaded_fails_its_grain_test(grain_run, schema, model):
     """The grain tests of the per-snapshot model tables group only the snapshots the latest build
     (re)loaded (a build writes whole snapshots, so only those can hold a new repeat; grouping every
     snapshot's rows made a daily build dearer with each day of history), yet a repeated
-    row among them fails the build (the table alone selected: with no new snapshot it keeps the row).
-    model_snapshots holds its grain with a unique index (this home was last built by a full
-    refresh, which rebuilt it): DuckDB refuses the repeat; planted with the index dropped, the
-    build fails at model_snapshots, which cannot put its index back."""
-    home = tmp_path / "home"
-    shutil.copytree(day_by_day["refreshed"], home)  # not the other: its withdrawal keeps a full refresh pending
-    table = f"{schema}.{model}"
-    dated = "intermediate.int_civitai__model_snapshots" if model == "model_snapshots" else table
-    latest = f"(select max(snapshot_date) from {dated})"  # noqa: S608 (fixed names)
-    repeat = (
-        f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
-        if model == "model_snapshots"
-        else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
-    )
-    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        if model == "model_snapshots":
-            with pytest.raises(duckdb.ConstraintException):
-                con.execute(repeat)
-            con.execute("drop index marts.model_snapshots_grain")
-        con.execute(repeat)
-    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey([schema, model])])
+    row among them fails the build (the grain_run of the table). model_snapshots holds its grain
+    with a unique index: planted with the index dropped, the build fails at model_snapshots, which
+    cannot put its index back."""
+    outcome, record = grain_run(f"{schema}.{model}")
     assert not outcome.success
     if model == "model_snapshots":
         assert "model_snapshots" in outcome.error and "constraint" in outcome.error.lower(), outcome.error
         return
     failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
     assert f"checks_{model}" in failed, failed
-    record = orjson.loads((home / "builds" / "latest.json").read_bytes())
     assert [f for f in record["failures"] if f".checks_{model}." in f and "(repeated grain keys: " in f], record
