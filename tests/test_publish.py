@@ -167,17 +167,6 @@ def test_creators_reach_the_package_only_as_salted_hashes(published, small_world
     assert not [p for p in package.rglob("*") if p.is_file() and salt in p.read_bytes()]
 
 
-def test_include_names_keeps_them(published, tmp_path):
-    home, env, _package = published
-    copy_home = tmp_path / "home"
-    shutil.copytree(home, copy_home, symlinks=True)
-    done = hubwatch_here(
-        "publish", "--date", "2025-05-30", "--include-names", env={**env, "HUBWATCH_HOME": str(copy_home)}
-    )
-    assert done.returncode == 0, done.stderr
-    assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(copy_home / "publish" / "2025-05-30")]
-
-
 def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
     """The population the monthly tables count, and what changed between rule sets: as tables,
     and the changelog in CODEBOOK.md too."""
@@ -197,10 +186,11 @@ def test_the_package_holds_monthly_coverage_and_the_rules_changelog(published):
 
 @pytest.fixture(scope="module")
 def configured_publish(published, tmp_path_factory):
-    """`hubwatch publish --date 2025-05-30` (in this process, conftest.hubwatch_here) in a copy of the
-    published home under a folder named o'brien, with a citation configured (contributors, homepage):
-    one publish for the test of the quoted path and the test of the configuration. Returns the home,
-    the configuration and the command's CompletedProcess."""
+    """`hubwatch publish --date 2025-05-30 --include-names` (in this process, conftest.hubwatch_here)
+    in a copy of the published home under a folder named o'brien, with a citation configured
+    (contributors, homepage): one publish for the test of the quoted path, the test of the
+    configuration and the test of --include-names (the default package, without names, is
+    `published`). Returns the home, the configuration and the command's CompletedProcess."""
     home, env, _package = published
     copied = tmp_path_factory.mktemp("configured") / "o'brien" / "home"
     shutil.copytree(home, copied, symlinks=True)
@@ -209,7 +199,8 @@ def configured_publish(published, tmp_path_factory):
         "HUBWATCH_CONTRIBUTORS": "Ada Lovelace <ada@example.org>",
         "HUBWATCH_HOMEPAGE": "https://data.example.org/hubwatch",
     }
-    return copied, config, hubwatch_here("publish", "--date", "2025-05-30", env={**env, **config})
+    done = hubwatch_here("publish", "--date", "2025-05-30", "--include-names", env={**env, **config})
+    return copied, config, done
 
 
 def test_a_home_whose_path_holds_a_quote_publishes(configured_publish):
@@ -217,6 +208,12 @@ def test_a_home_whose_path_holds_a_quote_publishes(configured_publish):
     assert "'" in str(quoted_home)
     assert done.returncode == 0, done.stderr
     assert verify(quoted_home / "publish" / "2025-05-30").files > 0
+
+
+def test_include_names_keeps_them(configured_publish):
+    home, _config, done = configured_publish  # published with --include-names
+    assert done.returncode == 0, done.stderr
+    assert [n for n in FEMALE_NAMES + MALE_NAMES if n in every_string(home / "publish" / "2025-05-30")]
 
 
 def test_the_published_site_passes_every_browser_check(published):
