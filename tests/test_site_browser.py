@@ -1,6 +1,7 @@
 """The site in headless Chromium on a small package written to disk (fast; the published package of a
 real crawl goes through the same checks in tests/test_publish.py). One Chromium serves the module (a
-launch costs ~0.7 CPU-s); each page is still opened in a context of its own (tests/browser.py visit)."""
+launch costs ~0.7 CPU-s); each test opens its pages in a tab of its own, each page a new document
+(tests/browser.py Tab)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import shutil
 import pytest
 
 from dashboards.pages import PAGES
-from tests.browser import browser, check_site, visit
+from tests.browser import browser, check_site, tab
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +33,21 @@ def test_every_page_passes_the_browser_checks(site, chromium_session):
     assert "&lt;img" not in visits["index.html"].text and "<img src=x onerror=alert(1)>" in visits["index.html"].text
 
 
-def test_the_console_check_catches_a_script_error(tmp_path, chromium_session):
+@pytest.fixture
+def pages(chromium_session):
+    """A tab of the module's Chromium for one test."""
+    with tab(chromium_session) as opened:
+        yield opened
+
+
+def test_the_console_check_catches_a_script_error(tmp_path, pages):
     page = tmp_path / "broken.html"
     page.write_text("<!doctype html><html><body><script>throw new Error('boom')</script></body></html>")
-    assert visit(chromium_session, page).errors
+    assert pages.visit(page).errors
 
 
-def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path, chromium_session):
-    without = visit(chromium_session, site / "methodology.html")
+def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path, pages):
+    without = pages.visit(site / "methodology.html")
     assert "could not be read" in without.text and "sha256sum manifest.json" in without.text
     package = tmp_path / "package"
     shutil.copytree(site.parent, package)
@@ -53,7 +61,7 @@ def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_pa
         "url": "https://example.org/hubwatch/2025-12-01",
     }
     (package / "citation.js").write_text(f"window.hubwatchCitation = {json.dumps(citation)};\n")
-    present = visit(chromium_session, package / "dashboards" / "methodology.html")
+    present = pages.visit(package / "dashboards" / "methodology.html")
     assert not present.errors and not present.failed_loads
     shown = present.text
     assert "ab" * 32 in shown and "CC-BY-4.0" in shown and "https://example.org/hubwatch/2025-12-01" in shown
