@@ -44,6 +44,9 @@ READ_CHARTS = """
   };
 })
 """
+# what a file:// page can keep for the next page of its tab (one context): localStorage, IndexedDB,
+# Cache Storage (cookies and the origin private file system are not available to file://)
+STORED = "async () => localStorage.length + (await indexedDB.databases()).length + (await caches.keys()).length"
 CUSTOM = ("period", "platform", "entity", "category", "measure", "numerator", "denominator", "partial")
 
 
@@ -77,6 +80,7 @@ class Visit:
     charts: list[dict] = field(default_factory=list)
     text: str = ""
     images: int = 0
+    stored: int = 0
 
 
 class Tab:
@@ -115,6 +119,7 @@ class Tab:
         result.alerts = page.evaluate("window.__alerts")
         result.text = page.inner_text("body")
         result.images = page.evaluate("document.querySelectorAll('img').length")
+        result.stored = page.evaluate(STORED)
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)
         return result
@@ -256,6 +261,7 @@ def check_site(site: Path, *, citation: bool | None = None, instance=None) -> di
             allowed = [] if has_citation else [u for u in seen.failed_loads if u.endswith("/citation.js")]
             assert seen.failed_loads == allowed, (page_file.name, seen.failed_loads)
             assert not seen.alerts and seen.images == 0, page_file.name  # hub text ran nothing
+            assert not seen.stored, f"{page_file.name} stored state that the site's next pages would see"
             assert "SIMULATED DATA" in seen.text, page_file.name
             for chart in seen.charts:
                 assert chart["drawn"], (page_file.name, chart["slug"])

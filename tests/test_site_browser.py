@@ -46,6 +46,22 @@ def test_the_console_check_catches_a_script_error(tmp_path, pages):
     assert pages.visit(page).errors
 
 
+@pytest.mark.parametrize(
+    "store",
+    [
+        "localStorage.setItem('seen', '1')",
+        "indexedDB.open('seen').onupgradeneeded = e => e.target.result.createObjectStore('pages')",
+        "caches.open('seen')",
+    ],
+    ids=["localStorage", "IndexedDB", "Cache Storage"],
+)
+def test_a_page_that_stores_state_for_the_next_page_is_caught(tmp_path, pages, store):
+    """A site's pages share one tab (one context): what one page stores, the next would see."""
+    page = tmp_path / "stores.html"
+    page.write_text(f"<!doctype html><html><body><script>{store}</script></body></html>")
+    assert pages.visit(page).stored
+
+
 def test_the_cite_block_reads_citation_js_and_falls_back_without_it(site, tmp_path, pages):
     without = pages.visit(site / "methodology.html")
     assert "could not be read" in without.text and "sha256sum manifest.json" in without.text
