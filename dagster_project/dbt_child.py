@@ -178,6 +178,31 @@ def template_key(env, versions: tuple[str, ...], source: str, name, filename, de
     return hashlib.sha256(repr((versions, kind, source, name, filename, defer_init)).encode()).digest()
 
 
+def kept_between_processes(cache: Path) -> dict:
+    """What earlier dbt processes of this checkout kept in cache (a marshalled dict), else nothing."""
+    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
+        known = marshal.loads(cache.read_bytes())  # noqa: S302
+    except (OSError, EOFError, ValueError, TypeError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
+def saver(cache: Path, known: dict, used: dict, limit: int | None = None) -> Callable[[], None]:
+    """What keeps, at the process's end, what it used (known, plus what it made anew) in cache;
+    past limit entries only what this process used. Replaced whole: a reader sees one or the other;
+    a read-only checkout (or one without `make manifest`'s target folder) keeps none, and the next
+    process makes them again."""
+
+    def save() -> None:
+        if used.keys() <= known.keys():
+            return
+        merged = {**known, **used} if limit is None or len(known) + len(used) <= limit else used
+        with contextlib.suppress(OSError, ValueError):
+            write_atomic(cache, marshal.dumps(merged))
+
+    return save
+
+
 def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
     """Each dbt process compiled every template it renders (each node's SQL, each macro it calls,
     each test's arguments) from Jinja source to Python code again: ~800 templates, ~8 % of a small
@@ -194,11 +219,7 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
     versions = compile_versions()
     if getattr(env_class.compile, "cached", False):
         return lambda: None
-    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
-        known = marshal.loads(cache.read_bytes())  # noqa: S302
-    except (OSError, EOFError, ValueError, TypeError):
-        known = {}
-    known = known if isinstance(known, dict) else {}
+    known = kept_between_processes(cache)
     used: dict[bytes, object] = {}
     compile_template = env_class.compile
 
@@ -212,18 +233,9 @@ def templates_compiled_once(cache: Path = TEMPLATE_CACHE) -> Callable[[], None]:
         used[key] = code
         return code
 
-    def save() -> None:
-        if used.keys() <= known.keys():
-            return
-        merged = {**known, **used} if len(known) + len(used) <= TEMPLATE_CACHE_MAX else used
-        # replaced whole: a reader sees one or the other; a read-only checkout (or one without `make
-        # manifest`'s target folder) keeps none, and the next process compiles again
-        with contextlib.suppress(OSError):
-            write_atomic(cache, marshal.dumps(merged))
-
     cached_compile.cached = True
     env_class.compile = cached_compile
-    return save
+    return saver(cache, known, used, TEMPLATE_CACHE_MAX)
 
 
 def schema_key(cls: type, versions: tuple[str, ...]) -> str | None:
@@ -261,11 +273,7 @@ def json_schemas_built_once(cache: Path = SCHEMA_CACHE) -> Callable[[], None]:
     if getattr(build, "cached", False):
         return lambda: None
     versions = (sys.version, *(version(name) for name in SCHEMA_PACKAGES))
-    try:  # written by dbt processes of this checkout, as trusted as its __pycache__
-        known = marshal.loads(cache.read_bytes())  # noqa: S302
-    except (OSError, EOFError, ValueError, TypeError):
-        known = {}
-    known = known if isinstance(known, dict) else {}
+    known = kept_between_processes(cache)
     used: dict[str, dict] = {}
 
     @functools.cache
@@ -277,15 +285,9 @@ def json_schemas_built_once(cache: Path = SCHEMA_CACHE) -> Callable[[], None]:
         used[key] = schema
         return schema
 
-    def save() -> None:
-        if used.keys() <= known.keys():
-            return
-        with contextlib.suppress(OSError, ValueError):  # as the template cache's
-            write_atomic(cache, marshal.dumps({**known, **used}))
-
     cached_json_schema.cached = True
     dbtClassMixin.json_schema = classmethod(cached_json_schema)
-    return save
+    return saver(cache, known, used)
 
 
 def exit_after_exit_handlers() -> Callable[[object], None]:
