@@ -295,18 +295,24 @@ def exit_after_exit_handlers() -> Callable[[object], None]:
     collections) cost ~0.3 of the ~2.4 CPU-s a dbt child costs when it runs nothing. Once dbt has
     exited with a code, this process now ends as soon as every exit handler has run: Python joins
     the threads first, then runs the handlers, the last registered first, and this one, registered
-    before dbt is imported, last. dbt's handlers (its log files closed by logging's, the warehouse
-    closed by dbt-duckdb's, multiprocessing's semaphores released) have then run; stdout and stderr
-    are flushed, and the process exits with dbt's code. A process that ends any other way (an
-    uncaught exception, a message given to sys.exit) tears down as Python does. Returns what records
+    before dbt is imported, last (so nothing may import logging or multiprocessing before it:
+    tests/test_build_cost.py holds that importing this module does not). The other handlers (dbt's
+    log files closed by logging's, multiprocessing's semaphores released) have then run; the
+    warehouse was closed before, by dbt itself (its connections released when its task ends; a
+    command that keeps one open, such as `dbt show`, would leave DuckDB's WAL to the next opening,
+    which replays it); stdout and stderr are flushed, and the process exits with dbt's code. A
+    process that ends any other way (an uncaught exception, also one raised after dbt exited, a
+    message given to sys.exit, a flush that fails) tears down as Python does. Returns what records
     dbt's exit code (SystemExit.code: None or an int)."""
     codes: list[int] = []
 
     def end() -> None:
         if codes:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(OSError, ValueError):
+            try:
+                for stream in (sys.stdout, sys.stderr):
                     stream.flush()
+            except (OSError, ValueError):
+                return  # Python's own shutdown reports it (exit status 120)
             os._exit(codes[-1])
 
     def record(code: object) -> None:
@@ -333,6 +339,7 @@ def main() -> None:
     exited_with = exit_after_exit_handlers()
     undo = freeze_survivors()
     save_templates = save_schemas = lambda: None  # noqa: E731
+    code: object = "not exited"  # not a code: a process that never reached dbt's exit tears down
     try:
         from dbt.cli.main import cli
 
@@ -343,12 +350,13 @@ def main() -> None:
         sys.argv = [str(DBT), *sys.argv[1:]]
         sys.exit(cli())
     except SystemExit as done:
-        exited_with(done.code)
+        code = done.code
         raise
     finally:
         save_templates()
         save_schemas()
         undo()
+        exited_with(code)  # only reached when the saving did not raise: an error there tears down
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ resource that starts no dbt of its own (benchmarks/build_cost.py measures the wh
 from __future__ import annotations
 
 import gc
+import os
 import re
 import sqlite3
 import subprocess
@@ -355,13 +356,14 @@ def test_a_template_compiled_under_other_settings_is_another_cache_entry():
 
 
 EXIT_PROBE = """
-import atexit, logging, sys, threading, time
+import atexit, sys, threading, time
 from pathlib import Path
 import duckdb
 from dagster_project.dbt_child import exit_after_exit_handlers
 
 folder, how = Path(sys.argv[1]), sys.argv[2]
 exited_with = exit_after_exit_handlers()  # first, as hubwatch-dbt's main registers it before dbt
+import logging, logging.handlers  # after it, as in hubwatch-dbt: dbt imports logging
 
 
 class TornDown:
@@ -370,18 +372,15 @@ class TornDown:
 
 
 kept = TornDown()  # freed by Python's teardown only
-logging.basicConfig(filename=folder / "dbt.log", level=logging.INFO)  # closed by logging's exit handler
-logging.getLogger("probe").info("last line")
+# held in memory until logging's exit handler closes it: the line reaches the file only then
+log_file = logging.FileHandler(folder / "dbt.log")
+held = logging.handlers.MemoryHandler(10_000, flushLevel=logging.CRITICAL, target=log_file)
+logging.getLogger("probe").addHandler(held)
+logging.getLogger("probe").warning("last line")
 database = duckdb.connect(str(folder / "warehouse.duckdb"))
 database.execute("create table t as select 42 as n")
-
-
-def close_all_connections():  # what dbt-duckdb registers: the warehouse closed at exit
-    database.close()
-    (folder / "handler").write_text("ran")
-
-
-atexit.register(close_all_connections)
+database.close()  # as dbt does when its task ends (its connections released)
+atexit.register(lambda: (folder / "handler").write_text("ran"))  # another exit handler, as dbt's
 
 
 def slow():  # Python joins a thread that is still running before it runs the exit handlers
@@ -391,19 +390,22 @@ def slow():  # Python joins a thread that is still running before it runs the ex
 
 threading.Thread(target=slow).start()
 sys.stdout.write("buffered output")
+code = "not exited"
 try:
     sys.exit(int(how) if how.isdigit() else how)
 except SystemExit as done:
-    exited_with(done.code)
+    code = done.code
     raise
+finally:
+    exited_with(code)
 """
 
 
 def test_hubwatch_dbt_ends_after_the_exit_handlers_without_pythons_teardown(tmp_path):
     """Once dbt has exited with a code, hubwatch-dbt ends its process after the exit handlers (its
-    threads joined, dbt's log closed, the warehouse closed by dbt-duckdb's handler, stdout flushed)
-    with dbt's exit code, skipping Python's teardown (~0.3 CPU-s a dbt child). A process that ends
-    with a message (or an uncaught exception) tears down as Python does."""
+    threads joined, logging's handler closing dbt's log, stdout flushed) with dbt's exit code,
+    skipping Python's teardown (~0.3 CPU-s a dbt child). A process that ends with a message, or
+    with an error raised after dbt exited (its caches' saving), tears down as Python does."""
 
     def probe(folder: Path, how: str) -> subprocess.CompletedProcess:
         folder.mkdir()
@@ -417,14 +419,55 @@ def test_hubwatch_dbt_ends_after_the_exit_handlers_without_pythons_teardown(tmp_
         assert done.returncode == int(code), done.stderr
         assert done.stdout == "buffered output" and done.stderr == ""
         assert (folder / "thread").read_text() == "done" and (folder / "handler").read_text() == "ran"
-        assert "last line" in (folder / "dbt.log").read_text()
+        assert "last line" in (folder / "dbt.log").read_text()  # written by logging's exit handler
         assert not (folder / "torn_down").exists()  # no teardown
-        assert not (folder / "warehouse.duckdb.wal").exists()
         assert duckdb.connect(str(folder / "warehouse.duckdb"), read_only=True).sql("from t").fetchall() == [(42,)]
     folder = tmp_path / "message"
     done = probe(folder, "a message")
     assert (done.returncode, done.stderr.strip()) == (1, "a message")
     assert (folder / "torn_down").read_text() == "yes" and (folder / "handler").read_text() == "ran"
+
+
+MAIN_PROBE = """
+import sys, types
+from dagster_project import dbt_child
+
+dbt = types.ModuleType("dbt.cli.main")  # dbt itself stands aside: it exits with the code asked for
+dbt.cli = lambda: int(sys.argv[1])
+sys.modules["dbt.cli.main"] = dbt
+
+
+def save():
+    if sys.argv[2] == "fails":
+        raise RuntimeError("saving a cache failed")
+
+
+dbt_child.lines_only_where_logged = dbt_child.type_testers_shared = lambda: None
+dbt_child.templates_compiled_once = dbt_child.json_schemas_built_once = lambda: save
+dbt_child.main()
+"""
+
+
+def test_hubwatch_dbt_exits_with_dbts_code_only_when_what_follows_dbt_succeeded():
+    """hubwatch-dbt's main ends with dbt's exit code once its caches are saved; an error in saving
+    them (after dbt exited 0) is not a success: the process tears down with the error, exit 1."""
+
+    def run(code: int, saving: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-c", MAIN_PROBE, str(code), saving]
+        env = {k: v for k, v in os.environ.items() if k not in ("HUBWATCH_DBT_PARENT", "DBT_TARGET_PATH")}
+        return subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+
+    assert run(3, "works").returncode == 3
+    failed = run(0, "fails")
+    assert failed.returncode == 1 and "saving a cache failed" in failed.stderr
+
+
+def test_importing_hubwatch_dbt_imports_neither_logging_nor_multiprocessing():
+    """hubwatch-dbt's exit handler must be registered before logging's and multiprocessing's (it
+    runs last, after theirs): importing the module must not import them."""
+    probe = "import sys, dagster_project.dbt_child; print(sorted({'logging', 'multiprocessing'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 SCHEMA_PROBE = """
@@ -502,3 +545,17 @@ def test_a_schema_is_kept_per_class_and_versions_of_what_defines_it():
 
     Elsewhere.__module__ = "some_package.config"
     assert schema_key(Elsewhere, versions) is None
+
+
+def test_the_delete_insert_macro_replaced_is_dbt_duckdbs_as_compared():
+    """dbt/macros/delete_insert.sql replaces dbt-duckdb's duckdb__get_delete_insert_merge_sql with the
+    same statements plus the config stored_keys; it was compared with dbt-duckdb 1.11.1's. When
+    dbt-duckdb's macro changes, this fails: compare the two again, then update the digest."""
+    import hashlib
+
+    import dbt.include.duckdb
+
+    macro = Path(dbt.include.duckdb.__file__).parent / "macros/materializations/incremental_strategy/delete_insert.sql"
+    assert hashlib.sha256(macro.read_bytes()).hexdigest() == (
+        "dabf5936546934416ff7a11dd7e451ac8d46781c354ffca7a2dce6de2a35ad74"
+    ), f"dbt-duckdb {version('dbt-duckdb')} changed its delete+insert: compare dbt/macros/delete_insert.sql"
