@@ -30,8 +30,11 @@ import yaml
 from ingest.files import dumps, write_atomic
 from ingest.home import built_logic_path
 
-# config that documents or grants, never decides a row
-NOT_LOGIC = frozenset({"docs", "persist_docs", "tags", "meta", "grants", "access", "group", "freshness", "packages"})
+# config that documents or grants, never decides a row; stored_keys (dbt/macros/delete_insert.sql)
+# only narrows which written keys a delete+insert looks for among the stored rows
+NOT_LOGIC = frozenset(
+    {"docs", "persist_docs", "tags", "meta", "grants", "access", "group", "freshness", "packages", "stored_keys"}
+)
 BUILT_STATUSES = ("success", "pass")
 
 
