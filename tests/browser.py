@@ -14,6 +14,7 @@ import html
 import os
 import shutil
 import sys
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -44,9 +45,12 @@ READ_CHARTS = """
   };
 })
 """
-# what a file:// page can keep for the next page of its tab (one context): localStorage, IndexedDB,
-# Cache Storage (cookies and the origin private file system are not available to file://)
-STORED = "async () => localStorage.length + (await indexedDB.databases()).length + (await caches.keys()).length"
+# what a file:// page can keep for the next page of its tab (one context, all file:// pages one
+# storage origin): sessionStorage, localStorage, IndexedDB, Cache Storage and the tab's window.name
+# (cookies and the origin private file system are not available to file://)
+STORED = """async () => sessionStorage.length + localStorage.length + (await indexedDB.databases()).length
+    + (await caches.keys()).length + (window.name ? 1 : 0)"""
+BETWEEN_PAGES = "<!doctype html><html><head><title>between pages</title></head><body></body></html>"
 CUSTOM = ("period", "platform", "entity", "category", "measure", "numerator", "denominator", "partial")
 
 
@@ -88,9 +92,13 @@ class Tab:
     Each visit is a new document (its own scripts and globals, the alert trap installed anew), in
     the same renderer: the site's one plotly.min.js is compiled once a tab, not once a page (a
     context of its own per page cost ~2 CPU-s of Chromium a page, measured; a page in this tab
-    ~0.7). A visit records what reached the tab while its page was the tab's document."""
+    ~0.7). A visit records what reached the tab while its page was the tab's document: it ends on
+    an empty page of the same origin (between), so that what the page does as it is left (its
+    unload, a late error, what it stores then) reaches the tab during its own visit, and what it
+    stored is read there."""
 
-    def __init__(self, instance) -> None:
+    def __init__(self, instance, between: Path) -> None:
+        self.between = between.as_uri()
         self.context = instance.new_context(viewport={"width": 1200, "height": 900})
         self.page = self.context.new_page()
         self.page.add_init_script(ALERT_TRAP)
@@ -119,20 +127,24 @@ class Tab:
         result.alerts = page.evaluate("window.__alerts")
         result.text = page.inner_text("body")
         result.images = page.evaluate("document.querySelectorAll('img').length")
-        result.stored = page.evaluate(STORED)
         if screenshot is not None:
             page.screenshot(path=str(screenshot), full_page=True)
+        page.goto(self.between)  # the page left within its visit (its last events reach result)
+        result.stored = page.evaluate(STORED)
         return result
 
 
 @contextmanager
 def tab(instance) -> Iterator[Tab]:
     """A tab of a running browser, closed (with its context) after use."""
-    opened = Tab(instance)
-    try:
-        yield opened
-    finally:
-        opened.context.close()
+    with tempfile.TemporaryDirectory(prefix="hubwatch-tab-") as folder:
+        between = Path(folder) / "between.html"
+        between.write_text(BETWEEN_PAGES)
+        opened = Tab(instance, between)
+        try:
+            yield opened
+        finally:
+            opened.context.close()
 
 
 def plotted_rows(chart: dict) -> list[dict]:
