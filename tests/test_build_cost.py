@@ -255,6 +255,13 @@ def test_hubwatch_dbt_shares_agate_type_testers():
     assert (dates_before, seen["after"][1]) == (3 * 3 + 3 * 2, 3)
 
 
+def probed(script: str, *args: object) -> dict:
+    """What a probe script run in a Python process of its own printed (JSON); it must succeed."""
+    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return orjson.loads(done.stdout)
+
+
 TEMPLATE_PROBE = """
 import json, sys
 from pathlib import Path
@@ -301,11 +308,7 @@ def test_hubwatch_dbt_compiles_a_template_once_across_processes(tmp_path):
     cache = tmp_path / "jinja_code.marshal"
 
     def probe() -> dict:
-        done = subprocess.run(
-            [sys.executable, "-c", TEMPLATE_PROBE, str(cache)], capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        return orjson.loads(done.stdout)
+        return probed(TEMPLATE_PROBE, cache)
 
     first = probe()
     assert cache.is_file()
@@ -511,11 +514,7 @@ def test_hubwatch_dbt_builds_a_configuration_schema_once_across_processes(tmp_pa
     cache = tmp_path / "json_schemas.marshal"
 
     def probe() -> dict:
-        done = subprocess.run(
-            [sys.executable, "-c", SCHEMA_PROBE, str(cache)], capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, done.stderr
-        return orjson.loads(done.stdout)
+        return probed(SCHEMA_PROBE, cache)
 
     first, second = probe(), probe()
     assert first["built"] == ["Project", "ProjectFlags"]
