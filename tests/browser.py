@@ -93,9 +93,9 @@ class Tab:
     the same renderer: the site's one plotly.min.js is compiled once a tab, not once a page (a
     context of its own per page cost ~2 CPU-s of Chromium a page, measured; a page in this tab
     ~0.7). A visit records what reached the tab while its page was the tab's document: it ends on
-    an empty page of the same origin (between), so that what the page does as it is left (its
-    unload, a late error, what it stores then) reaches the tab during its own visit, and what it
-    stored is read there."""
+    an empty page of the same origin (between), so that the page's events not yet delivered reach
+    the tab during its own visit, nothing of it runs after, and what it stored, also as it was left,
+    is read there (a console error raised as a page is left is not reported by Playwright at all)."""
 
     def __init__(self, instance, between: Path) -> None:
         self.between = between.as_uri()
