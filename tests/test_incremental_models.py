@@ -308,11 +308,8 @@ def plant_repeated_key(con, table: str) -> None:
     model = table.split(".")[1]
     dated = "intermediate.int_civitai__model_snapshots" if model == "model_snapshots" else table
     latest = f"(select max(snapshot_date) from {dated})"  # noqa: S608 (fixed names)
-    repeat = (
-        f"insert into {table} select * from {table} where platform = 'civitai' and snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
-        if model == "model_snapshots"
-        else f"insert into {table} select * from {table} where snapshot_date = {latest} limit 1"  # noqa: S608
-    )
+    civitai = "platform = 'civitai' and " if model == "model_snapshots" else ""
+    repeat = f"insert into {table} select * from {table} where {civitai}snapshot_date = {latest} limit 1"  # noqa: S608 (fixed names)
     if model == "model_snapshots":
         with pytest.raises(duckdb.ConstraintException):
             con.execute(repeat)
