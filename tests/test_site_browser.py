@@ -55,8 +55,17 @@ def test_the_console_check_catches_a_script_error(tmp_path, pages):
         "addEventListener('pagehide', () => localStorage.setItem('seen', '1'))",
         "indexedDB.open('seen').onupgradeneeded = e => e.target.result.createObjectStore('pages')",
         "caches.open('seen')",
+        "localStorage.setItem('seen', '1'); addEventListener('pagehide', () => localStorage.clear())",
     ],
-    ids=["localStorage", "sessionStorage", "window.name", "localStorage as it is left", "IndexedDB", "Cache Storage"],
+    ids=[
+        "localStorage",
+        "sessionStorage",
+        "window.name",
+        "localStorage as it is left",
+        "IndexedDB",
+        "Cache Storage",
+        "localStorage while shown, cleared as it is left",
+    ],
 )
 def test_a_page_that_stores_state_for_the_next_page_is_caught(tmp_path, pages, store):
     """A site's pages share one tab (one context): what one page stores, the next would see."""
