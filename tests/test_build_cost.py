@@ -96,6 +96,36 @@ def test_a_run_stores_every_event_on_a_few_kept_connections(tmp_path):
     assert checks[dg.AssetCheckKey(dg.AssetKey("table_0"), "has_rows")].run_id == result.run_id
 
 
+def test_a_run_reads_the_asset_index_schema_once_not_per_event(tmp_path):
+    """Dagster's event storage asks whether the asset index has a column (SQLAlchemy's inspector:
+    PRAGMA table_info) and whether a secondary index is built (a query) before it stores or reads
+    an asset's event; while a run executes (storage_kept_open) what it found is remembered. The
+    run measured is the second on its home, as a daily build is (its assets' index rows exist)."""
+    instance = use_instance(tmp_path / "home")
+    job = many_checked_assets().resolve_job_def("all")
+    with storage_kept_open(instance):
+        assert job.execute_in_process(instance=instance, raise_on_error=False).success
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        with storage_kept_open(instance):
+            result = job.execute_in_process(instance=instance, raise_on_error=False)
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert result.success
+    # the inspector reads the columns with table_xinfo (has_table: table_info); Dagster asks about two
+    # columns and one index here, 150 and 60 times when each question was asked again
+    columns = [s for s in statements if "table_xinfo" in s and '"asset_keys"' in s]
+    indexes = [s for s in statements if "FROM secondary_indexes" in s]
+    assert 0 < len(columns) <= 2 and 0 < len(indexes) <= 2, (len(columns), len(indexes))
+    # afterwards the storage asks Dagster's way again
+    assert not {"_has_asset_key_col_on_connection", "has_secondary_index"} & set(vars(instance.event_log_storage))
+
+
 def test_the_dbt_resource_knows_the_version_dbt_itself_reports():
     """The resource takes the version of the installed dbt-core instead of running `dbt --version`
     before each build; hubwatch-dbt runs that same dbt, so both must say the same."""

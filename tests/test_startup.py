@@ -43,6 +43,27 @@ def test_a_build_loads_the_code_location_once_for_its_own_home(tmp_path, monkeyp
     assert all(key.path[0] not in ("raw", "publish", "dashboards") for key in asked["asset_selection"])
 
 
+def test_every_load_of_the_definitions_carries_the_component_types_dagster_describes_described_once(
+    tmp_path, monkeypatch
+):
+    """The installed component types are described once a process (runs.component_types_described_once):
+    each load still carries, with its own component tree, exactly what Dagster describes."""
+    from dagster.components.core import snapshot
+    from dagster.components.core.load_defs import PLUGIN_COMPONENT_TYPES_JSON_METADATA_KEY as KEY
+    from dagster.components.core.package_entry import discover_entry_point_package_objects
+    from dagster_shared.serdes.objects.package_entry import json_for_all_components
+
+    entries = discover_entry_point_package_objects()
+    described = json_for_all_components([snapshot.get_package_entry_snap(k, o) for k, o in entries.items()])
+    calls = []
+    describe = snapshot.get_package_entry_snap
+    monkeypatch.setattr(snapshot, "get_package_entry_snap", lambda *a: calls.append(a) or describe(*a))
+    first, second = runs.code_location(tmp_path / "home"), runs.code_location(tmp_path / "home")
+    assert first.metadata[KEY].value == second.metadata[KEY].value == described
+    assert first.component_tree is not second.component_tree and second.component_tree is not None
+    assert len(calls) in (0, len(entries))  # described by this test's first load, or by an earlier one
+
+
 def test_loading_the_definitions_imports_no_dashboards():
     code = (
         "import sys; from dagster_project.definitions import defs; defs(); "
