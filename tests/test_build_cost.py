@@ -98,7 +98,7 @@ def test_a_run_stores_every_event_on_a_few_kept_connections(tmp_path):
 
 def test_a_run_reads_the_asset_index_schema_once_not_per_event(tmp_path):
     """Dagster's event storage asks whether the asset index has a column (SQLAlchemy's inspector:
-    PRAGMA table_info) and whether a secondary index is built (a query) before it stores or reads
+    PRAGMA table_xinfo) and whether a secondary index is built (a query) before it stores or reads
     an asset's event; while a run executes (storage_kept_open) what it found is remembered. The
     run measured is the second on its home, as a daily build is (its assets' index rows exist)."""
     instance = use_instance(tmp_path / "home")
