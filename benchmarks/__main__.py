@@ -1,12 +1,16 @@
 """Scale benchmarks: python -m benchmarks run --tier small|medium|large|year [--home DIR] [--out DIR] [--resume]
+                                             [--repeats R]
 
 In one run on one machine it measures, and writes results/<tier>-<date>.json plus a table:
 - incremental builds adding one day to warehouses of 1, 10 and 30 snapshots (fewer for small;
   the year tier: 29, 179 and 364, i.e. the 30th, 180th and 365th day), each with its peak RSS,
   the load average at its end and the raw bytes the added day wrote. The warehouse grows from
   one step to the next (generate the days up to the step, one ordinary build, then the timed
-  day), never rebuilt from scratch; with --home the steps done so far are kept in
-  <home>/benchmark-progress.json, and --resume goes on from there after an interruption;
+  day), never rebuilt from scratch. With --repeats R (default 3) R days are added one after the
+  other at each step and the median build is reported, every build's time kept beside it: one
+  build's time moves by ~10 % from run to run on a shared machine, as much as the growth measured.
+  With --home the steps done so far are kept in <home>/benchmark-progress.json, and --resume goes
+  on from there after an interruption;
 - the full build (`--full-refresh`) of the resulting warehouse: wall time and peak RSS of the
   whole process tree (dbt runs in a child process). Every build is `hubwatch build`'s own path
   (dagster_project.runs.build_warehouse: the Dagster dbt assets, run in this process);
@@ -117,6 +121,13 @@ def timed_build(home: Path, full_refresh: bool = False) -> dict:
     }
 
 
+def median_build(samples: list[dict]) -> dict:
+    """The median build of a step by wall time (the lower middle of an even count), with every
+    build's seconds beside it."""
+    chosen = sorted(samples, key=lambda sample: sample["seconds"])[(len(samples) - 1) // 2]
+    return {**chosen, "samples_seconds": [sample["seconds"] for sample in samples]}
+
+
 def build(home: Path, full_refresh: bool = False):
     """The warehouse built as `hubwatch build` builds it; a failed build ends the benchmark."""
     outcome = build_warehouse(home, full_refresh=full_refresh)
@@ -147,7 +158,7 @@ def load_average() -> dict[str, float]:
     return dict(zip(("1min", "5min", "15min"), (round(x, 2) for x in os.getloadavg()), strict=True))
 
 
-def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
+def run(tier_name: str, home: Path, out: Path, resume: bool = False, repeats: int = 3) -> dict:
     tier = TIERS[tier_name]
     # one day is added to warehouses of each step's snapshots (the small tier: 1 and its own size)
     steps = sorted({n for n in tier.steps if n <= tier.snapshots} | {tier.snapshots})
@@ -159,8 +170,9 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
             "models": tier.models,
             "images": tier.images,
             "snapshots": tier.snapshots,
-            "at_end": tier.snapshots + 1,
+            "at_end": tier.snapshots + repeats,
         },
+        "repeats": repeats,
         "incremental": {},
         "raw_bytes_added_by_one_day": {},
         "started_at": datetime.now(UTC).isoformat(),
@@ -184,12 +196,16 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False) -> dict:
             print(f"[{tier_name}] building {n} snapshots…", flush=True)
             build(home)
             built = n
-        raw_before = size(home / "raw")
-        if present == n:
-            write_tier(home, tier, days=1, first_day=n)  # one more day, the same size
-            result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
-        result["incremental"][str(n)] = timed_build(home)
-        built = n + 1
+        samples = []
+        for k in range(repeats):  # one more day, the same size, each built on the one before
+            raw_before = size(home / "raw")
+            if days_present(home) == n + k:
+                write_tier(home, tier, days=1, first_day=n + k)
+                if k == 0:
+                    result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
+            samples.append(timed_build(home))
+        result["incremental"][str(n)] = median_build(samples)
+        built = n + repeats
         write_atomic(progress, orjson.dumps({"result": result, "built": built}, option=orjson.OPT_INDENT_2))
         print(
             f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s "
@@ -282,14 +298,17 @@ def main() -> None:
     go.add_argument(
         "--resume", action="store_true", help="go on in --home from the last step an interrupted run finished"
     )
+    go.add_argument("--repeats", type=int, default=3, help="days added at each step; the median build is reported")
     args = parser.parse_args()
     if args.resume and not args.home:
         parser.error("--resume needs --home")
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
     if args.home:
-        run(args.tier, args.home.resolve(), args.out, resume=args.resume)
+        run(args.tier, args.home.resolve(), args.out, resume=args.resume, repeats=args.repeats)
     else:
         with tempfile.TemporaryDirectory(prefix=f"hubwatch-bench-{args.tier}-") as tmp:
-            run(args.tier, Path(tmp) / "home", args.out)
+            run(args.tier, Path(tmp) / "home", args.out, repeats=args.repeats)
 
 
 if __name__ == "__main__":

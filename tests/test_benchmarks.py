@@ -44,7 +44,8 @@ def first_build_partial(monkeypatch):
 
 def test_smoke_tier_runs_and_agrees_with_the_hand_written_query(tmp_path, monkeypatch, capsys, first_build_partial):
     out = tmp_path / "results"
-    argv = ["python -m benchmarks", "run", "--tier", "smoke", "--home", str(tmp_path / "home"), "--out", str(out)]
+    home = str(tmp_path / "home")
+    argv = ["python -m benchmarks", "run", "--tier", "smoke", "--home", home, "--out", str(out), "--repeats", "1"]
     monkeypatch.setattr(sys, "argv", argv)
     main()
     assert first_build_partial == [False, False, True]  # the warehouse of one snapshot, the day added, the full build
@@ -57,4 +58,16 @@ def test_smoke_tier_runs_and_agrees_with_the_hand_written_query(tmp_path, monkey
     assert result["overhead"]["results_equal"] is True
     assert set(result["incremental"]) == {str(n) for n in TIERS["smoke"].steps} == {"1"}
     assert result["full_build"]["peak_rss_bytes"] > 0 and result["disk_bytes"]["raw"] > 0
+    assert result["incremental"]["1"]["samples_seconds"] == [result["incremental"]["1"]["seconds"]]
     assert "| overhead ratio (full build) |" in printed and "| overhead ratio (daily build) |" in printed
+
+
+@pytest.mark.parametrize(
+    ("seconds", "median"),
+    [([9.0, 7.0, 8.0], 8.0), ([7.5], 7.5), ([9.0, 7.0], 7.0), ([6.0, 9.0, 7.0, 8.0], 7.0)],
+)
+def test_a_step_reports_its_median_build_and_keeps_every_builds_time(seconds, median):
+    samples = [{"seconds": s, "peak_rss_bytes": int(s * 10)} for s in seconds]
+    chosen = runner.median_build(samples)
+    assert chosen["seconds"] == median and chosen["peak_rss_bytes"] == int(median * 10)  # one build's figures
+    assert chosen["samples_seconds"] == seconds
