@@ -69,6 +69,24 @@
 {%- endmacro %}
 
 
+{#
+  The earliest snapshot that computing a platform's model snapshots from `since` on reads, as a
+  date literal: the previous snapshot of each one's chain (same source and scope), or the snapshot
+  itself when it has none ('9999-12-31' when none is from `since` on). A literal, so the scan of
+  model_snapshots is pruned by date; compared with a subquery's value, every row was read.
+#}
+{% macro model_chain_start(platform, since) -%}
+    {%- if not execute -%}
+        {{ return(since) }}
+    {%- endif -%}
+    {%- set query -%}
+        select coalesce(min(coalesce(prev_snapshot_date, snapshot_date)), date '9999-12-31') from {{ ref('int_snapshots') }}
+        where entity = 'model' and platform = '{{ platform }}' and snapshot_date >= {{ since }}
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{%- endmacro %}
+
+
 {#- The version of each platform's model snapshot (a retake's is the newer): the per-snapshot
     figures carry it, so a reader sees which take of a day they count. -#}
 {% macro model_snapshot_versions() %}

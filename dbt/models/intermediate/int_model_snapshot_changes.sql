@@ -16,15 +16,11 @@ with chain as (  -- the snapshots this build (re)loads, each beside the previous
             or (platform = 'huggingface' and snapshot_date >= {{ load_from['huggingface'] }}))
 ),
 
-sightings as (  -- the sightings in those snapshots and in the ones before them
+sightings as (  -- the sightings in those snapshots and in the ones before them (literal dates: pruned)
     select platform, model_id, snapshot_date, status
     from {{ ref('model_snapshots') }}
-    where (platform = 'civitai' and snapshot_date >= (
-            select coalesce(min(coalesce(prev_snapshot_date, snapshot_date)), date '9999-12-31') from chain where platform = 'civitai'
-        ))
-        or (platform = 'huggingface' and snapshot_date >= (
-            select coalesce(min(coalesce(prev_snapshot_date, snapshot_date)), date '9999-12-31') from chain where platform = 'huggingface'
-        ))
+    where (platform = 'civitai' and snapshot_date >= {{ model_chain_start('civitai', load_from['civitai']) }})
+        or (platform = 'huggingface' and snapshot_date >= {{ model_chain_start('huggingface', load_from['huggingface']) }})
 ),
 
 visible as (

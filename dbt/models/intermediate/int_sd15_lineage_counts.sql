@@ -24,11 +24,7 @@
 {%- for platform in sources %}
     {%- do boundary_date.update({platform: model_snapshot_before(platform, since[platform])}) %}
     {#- the earliest snapshot n_gone compares a computed one with: the previous one of its chain #}
-    {%- set query -%}
-        select coalesce(min(coalesce(prev_snapshot_date, snapshot_date)), date '9999-12-31') from {{ ref('int_snapshots') }}
-        where entity = 'model' and platform = '{{ platform }}' and snapshot_date >= {{ since[platform] }}
-    {%- endset -%}
-    {%- do reach.update({platform: "date '" ~ run_query(query).columns[0].values()[0] ~ "'" if execute else since[platform]}) %}
+    {%- do reach.update({platform: model_chain_start(platform, since[platform])}) %}
 {%- endfor %}
 {#- the last snapshot before the ones computed whole, as a condition (a literal date: pruned) -#}
 {%- set boundary -%}

@@ -76,6 +76,9 @@ previous as (  -- downloads in the previous snapshot: from this batch, or alread
     where not exists (
         select 1 from classified where classified.platform = loaded.platform and classified.snapshot_date = loaded.snapshot_date
     )
+        -- no earlier than the first previous snapshot (a literal date: the scan is pruned)
+        and ((loaded.platform = 'civitai' and loaded.snapshot_date >= {{ model_chain_start('civitai', load_from['civitai']) }})
+            or (loaded.platform = 'huggingface' and loaded.snapshot_date >= {{ model_chain_start('huggingface', load_from['huggingface']) }}))
     {% endif %}
 )
 
