@@ -121,6 +121,13 @@ def timed_build(home: Path, full_refresh: bool = False) -> dict:
     }
 
 
+def days_per_step(steps: list[int], repeats: int) -> dict[int, int]:
+    """The days each step adds and times: `repeats`, never reaching the next step's warehouse (the
+    small tier's steps, 1 and 2 snapshots, are a day apart: one day there)."""
+    following = [*steps[1:], None]
+    return {n: min(repeats, after - n) if after else repeats for n, after in zip(steps, following, strict=True)}
+
+
 def median_build(samples: list[dict]) -> dict:
     """The median build of a step by wall time (the lower middle of an even count), with every
     build's seconds beside it."""
@@ -170,7 +177,7 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False, repeats: in
             "models": tier.models,
             "images": tier.images,
             "snapshots": tier.snapshots,
-            "at_end": tier.snapshots + repeats,
+            "at_end": None,  # the snapshots the full build reads: set when the steps are done
         },
         "repeats": repeats,
         "incremental": {},
@@ -181,13 +188,18 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False, repeats: in
     if resume and progress.exists():  # go on from the last finished step of an earlier run
         saved = orjson.loads(progress.read_bytes())
         result, built = saved["result"], saved["built"]
+        if result.get("repeats", 1) != repeats:
+            raise SystemExit(f"{home} was measured with --repeats {result.get('repeats', 1)}: resume with the same")
         print(f"[{tier_name}] resuming: steps done {sorted(map(int, result['incremental']))}", flush=True)
     elif not resume and (home / "raw").exists() and any((home / "raw").iterdir()):
         raise SystemExit(f"{home} already holds snapshots: use --resume to go on, or an empty --home")
+    days = days_per_step(steps, repeats)
     for n in steps:
         if str(n) in result["incremental"]:
             continue
         present = days_present(home)
+        if present > n:  # days added by a step that did not finish: its warehouse is not of n snapshots
+            raise SystemExit(f"{home} holds {present} days, more than step {n} starts from: start with an empty --home")
         if present < n:
             print(f"[{tier_name}] generating snapshots {present + 1}..{n}…", flush=True)
             write_tier(home, tier, days=n - present, first_day=present)
@@ -197,15 +209,14 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False, repeats: in
             build(home)
             built = n
         samples = []
-        for k in range(repeats):  # one more day, the same size, each built on the one before
+        for k in range(days[n]):  # one more day, the same size, each built on the one before
             raw_before = size(home / "raw")
-            if days_present(home) == n + k:
-                write_tier(home, tier, days=1, first_day=n + k)
-                if k == 0:
-                    result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
+            write_tier(home, tier, days=1, first_day=n + k)
+            if k == 0:
+                result["raw_bytes_added_by_one_day"][str(n)] = size(home / "raw") - raw_before
             samples.append(timed_build(home))
         result["incremental"][str(n)] = median_build(samples)
-        built = n + repeats
+        built = n + days[n]
         write_atomic(progress, orjson.dumps({"result": result, "built": built}, option=orjson.OPT_INDENT_2))
         print(
             f"[{tier_name}] adding one day to {n} snapshots: {result['incremental'][str(n)]['seconds']} s "
@@ -213,6 +224,7 @@ def run(tier_name: str, home: Path, out: Path, resume: bool = False, repeats: in
             flush=True,
         )
     have = built
+    result["sizes"]["at_end"] = have
     first, last = result["incremental"][str(steps[0])]["seconds"], result["incremental"][str(steps[-1])]["seconds"]
     result["incremental_ratio"] = round(last / first, 2)
     print(f"[{tier_name}] full build of {have} snapshots…", flush=True)

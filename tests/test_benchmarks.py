@@ -71,3 +71,12 @@ def test_a_step_reports_its_median_build_and_keeps_every_builds_time(seconds, me
     chosen = runner.median_build(samples)
     assert chosen["seconds"] == median and chosen["peak_rss_bytes"] == int(median * 10)  # one build's figures
     assert chosen["samples_seconds"] == seconds
+
+
+@pytest.mark.parametrize(
+    ("tier", "repeats", "days"),
+    [("small", 3, {1: 1, 2: 3}), ("year", 3, {29: 3, 179: 3, 364: 3}), ("large", 1, {1: 1, 10: 1, 30: 1})],
+)
+def test_a_step_never_adds_days_past_the_next_steps_warehouse(tier, repeats, days):
+    steps = sorted({n for n in TIERS[tier].steps if n <= TIERS[tier].snapshots} | {TIERS[tier].snapshots})
+    assert runner.days_per_step(steps, repeats) == days
