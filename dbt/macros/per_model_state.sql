@@ -76,7 +76,7 @@
   model_snapshots is pruned by date; compared with a subquery's value, every row was read.
 #}
 {% macro model_chain_start(platform, since) -%}
-    {%- if not execute -%}
+    {%- if not execute or since == "date '0001-01-01'" -%}  {#- every snapshot: no query needed #}
         {{ return(since) }}
     {%- endif -%}
     {%- set query -%}
