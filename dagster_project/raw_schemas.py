@@ -12,21 +12,13 @@ file has the same columns and types.
 Each file's schema is read once (DuckDB's own `parquet_schema`, so the types are the ones it
 binds) and remembered in $HUBWATCH_HOME/raw_schemas.json by the file's size and mtime, as the
 verification ledger remembers partitions: a daily build reads only the new files' footers. A file
-whose schema cannot be read, or that is gone by then, makes its table mixed (the read keeps
-`union_by_name`, and dbt's own read reports the file).
-
-DuckDB reads the same glob again at each statement, so a file that lands after the check (a
-snapshot published during the build, or dbt run by hand later) is read by the first file's
-columns unchecked. No column the models read can be lost that way: they name their columns, and
-one the first file lacks cannot be read at all (the table would be mixed at the check), while a
-file lacking one of the first file's columns fails the read; only a column of another type would
-be cast.
+whose schema cannot be read makes its table mixed (the read keeps `union_by_name`, and dbt's own
+read reports the file).
 """
 
 from __future__ import annotations
 
 import hashlib
-from contextlib import suppress
 from pathlib import Path
 
 import duckdb
@@ -35,7 +27,7 @@ import orjson
 from ingest.files import dumps, write_atomic
 
 SCHEMAS = "raw_schemas.json"  # in the home: relative path -> [size, mtime_ns, schema fingerprint]
-VERSION = f"1/duckdb-{duckdb.__version__}"  # its types' names may change with DuckDB
+VERSION = 1
 # what parquet_schema says of each file's schema elements: every part of how DuckDB binds them
 READ_SCHEMAS = """
     select file_name, name, type, type_length, repetition_type, num_children, converted_type, scale,
@@ -50,10 +42,7 @@ def mixed_tables(home: Path, tables: dict[str, list[Path]]) -> set[str]:
     The remembered schemas are kept for exactly the files given (the caller gives every raw
     table's), so the file does not grow with files that are gone."""
     known = _read(home / SCHEMAS)
-    stats = {}
-    for path in {path for files in tables.values() for path in files}:
-        with suppress(FileNotFoundError):  # gone since the glob (a retake swapped it aside): none
-            stats[path] = path.stat()
+    stats = {path: path.stat() for files in tables.values() for path in files}
     keys = {path: path.relative_to(home).as_posix() for path in stats}
     remembered: dict[str, list] = {}
     unread: list[Path] = []
@@ -70,7 +59,7 @@ def mixed_tables(home: Path, tables: dict[str, list[Path]]) -> set[str]:
         write_atomic(home / SCHEMAS, dumps({"version": VERSION, "files": remembered}))
     mixed = set()
     for table, files in tables.items():
-        found = {remembered[keys[path]][2] if keys.get(path) in remembered else None for path in files}
+        found = {remembered[keys[path]][2] if keys[path] in remembered else None for path in files}
         if None in found or len(found) > 1:
             mixed.add(table)
     return mixed
@@ -109,8 +98,4 @@ def _read(path: Path) -> dict[str, list]:
         return {}
     if not isinstance(saved, dict) or saved.get("version") != VERSION or not isinstance(saved.get("files"), dict):
         return {}
-    return {
-        key: entry
-        for key, entry in saved["files"].items()
-        if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[2], str)
-    }
+    return saved["files"]
