@@ -14,7 +14,6 @@ its artefacts under $HUBWATCH_HOME/dbt/target/, the last few kept.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import logging
 import re
@@ -29,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 import polars as pl
 
-from dagster_project import build_record, model_logic, raw_schemas
+from dagster_project import build_record, model_logic
 from dagster_project.dbt_child import RUN_FILE
 from ingest import __version__, civitai, huggingface, pagestore, rowstore
 from ingest.files import dumps, sql_text, write_atomic
@@ -301,13 +300,12 @@ def sql_list(paths: list[str]) -> str:
 
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
     """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in. DuckDB
-    reads the globs (raw_files: each table's `files`, and `union_by_name` when its files' columns
-    differ: raw_schemas.py); Spark the same files as folders of Hive partitions and a file name
+    reads the globs (raw_files); Spark the same files as folders of Hive partitions and a file name
     (raw_locations: macros/raw_sources.sql)."""
     if not any(dates.values()):
         raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
     stand_ins = home / "warehouse_schemas"
-    globs: dict[str, list[str]] = {}
+    files: dict[str, str] = {"manifests": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}
     locations: dict[str, dict[str, str]] = {"manifests": {"path": f"{home}/raw", "file": MANIFEST}}
     for source, tables in TABLES.items():
         for table in tables:
@@ -315,30 +313,21 @@ def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
             pattern = f"snapshot_date=*/{table}.parquet"
             # a table newer than every snapshot of the source (taken before it existed) reads empty
             if dates.get(source) and any((home / "raw" / source).glob(pattern)):
-                globs[key] = [f"{home}/raw/{source}/{pattern}"]
+                files[key] = sql_list([f"{home}/raw/{source}/{pattern}"])
                 locations[key] = {"path": f"{home}/raw/{source}", "file": f"{table}.parquet"}
             else:
                 stand_in = stand_ins / source / "snapshot_date=0001-01-01" / f"{table}.parquet"
                 if not stand_in.is_file():
                     stand_in.parent.mkdir(parents=True, exist_ok=True)
                     empty_tables()[key].write_parquet(stand_in)
-                globs[key] = [str(stand_in)]
+                files[key] = sql_list([str(stand_in)])
                 locations[key] = {"path": str(stand_in.parent.parent), "file": stand_in.name}
             if table in rowstore.stored_tables(source):  # crawled model tables: listings + stored rows
                 for name, (paths, location) in rowstore.dbt_sources(
                     home, source, table, empty_tables()[key], stand_ins
                 ).items():
-                    globs[name], locations[name] = paths, location
-    mixed = raw_schemas.mixed_tables(home, {key: matched_files(paths) for key, paths in globs.items()})
-    files: dict[str, Any] = {"manifests": {"files": sql_list([f"{home}/raw/*/snapshot_date=*/manifest.json"])}}
-    for key, paths in globs.items():
-        files[key] = {"files": sql_list(paths), "union_by_name": key in mixed}
+                    files[name], locations[name] = sql_list(paths), location
     return {"raw_files": files, "raw_locations": locations}
-
-
-def matched_files(globs: list[str]) -> list[Path]:
-    """The files DuckDB's read of these globs (or paths) finds now (the same wildcards: * ? [...])."""
-    return [Path(found) for pattern in globs for found in sorted(glob.glob(pattern))]
 
 
 def parse_vars() -> dict[str, Any]:
@@ -352,7 +341,7 @@ def parse_vars() -> dict[str, Any]:
     return {"hubwatch_version": __version__, "dbt_project_dir": str(DBT_DIR)}
 
 
-def write_run_file(target: Path, home: Path, raw_files: dict[str, Any], refresh_models: list[str] = ()) -> Path:
+def write_run_file(target: Path, home: Path, raw_files: dict[str, str], refresh_models: list[str] = ()) -> Path:
     """What dbt reads at run time only, in the build's target folder, where hubwatch-dbt finds it
     (dbt_child.py): dbt runs inside the home, opening the warehouse by its path relative to the
     home; $HUBWATCH_HOME (the salt of creator hashes is under it) and the raw files' lists (the

@@ -11,7 +11,6 @@ spark/                                      `hubwatch build --engine spark`: Spa
                                             (the public tables it built, handed to DuckDB for publish)
 builds/<run_id>.json, builds/latest.json    build records: what each build read, how it ended
 verified_snapshots.json                     the ledger of verified raw/ partitions (manifest sha256, sizes, mtimes)
-raw_schemas.json                            each raw file's schema, by size and mtime (whether DuckDB must merge by name)
 built_logic.json, spark/built_logic.json    the dbt logic that built each model of each engine's warehouse
 dbt/target/<UTC time>-<run>/                dbt's artefacts of the last few builds
 publish/YYYY-MM-DD/, publish/latest         the dated packages

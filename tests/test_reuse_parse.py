@@ -96,10 +96,7 @@ def test_homes_at_different_paths_give_dbt_the_same_arguments_and_their_paths_at
     assert run_2["home"] == str(second) and run_2["env"]["HUBWATCH_HOME"] == str(second)
     assert run_2["env"]["HUBWATCH_DBT_WAREHOUSE"] == "warehouse.duckdb"
     raw = orjson.loads(run_2["env"]["HUBWATCH_DBT_RAW"])
-    assert raw["civitai_images/images"] == {
-        "files": f"['{second}/raw/civitai_images/snapshot_date=*/images.parquet']",
-        "union_by_name": False,  # every snapshot written by this version: the same columns
-    }
+    assert raw["civitai_images/images"] == f"['{second}/raw/civitai_images/snapshot_date=*/images.parquet']"
     assert str(first) not in run_2["env"]["HUBWATCH_DBT_RAW"]
     # Spark's build keeps its paths in the vars (its metastore records each table's absolute location)
     spark = build_args(second, engine="spark")

@@ -7,12 +7,11 @@
 
   DuckDB: a table macro raw.<table>() per source (the source's external_location), `select * from`
   the source's meta `read` with {files} the DuckDB list of its files (globs, by absolute path, so
-  the warehouse opens from any folder) and {union_by_name} true only when those files' columns
-  differ (dagster_project/raw_schemas.py: merging by name reads every file's footer at each bind). A macro, not a view: a view is bound when made (DuckDB lists
+  the warehouse opens from any folder). A macro, not a view: a view is bound when made (DuckDB lists
   and reads every file's schema: ~1 s for the raw tables at a year of snapshots), and the staging
   views that read it would bind it again; a macro is bound where it is used. `hubwatch build` hands
   the lists to dbt in the environment variable HUBWATCH_DBT_RAW (JSON: source meta `raw_table` ->
-  {files, union_by_name}), which dbt reads only here, at run time: it is in no var and no parsed file, so the parsed
+  list), which dbt reads only here, at run time: it is in no var and no parsed file, so the parsed
   project is the same for every home and dbt reuses a parse made in another (dbt hashes its --vars
   and the profile's connection values: dagster_project/warehouse.py, build_args). dbt run by hand,
   without it, reads through the macros the last build made.
@@ -44,9 +43,8 @@
             {{ exceptions.raise_compiler_error("no raw files for source " ~ node.name ~ ": run it through `hubwatch build`") }}
         {%- endif -%}
         {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.identifier) -%}
-        {%- set read = node.meta['read'] | replace('{files}', listed['files'])
-            | replace('{union_by_name}', 'true' if listed.get('union_by_name', true) else 'false') -%}
-        {%- do statements.append('create or replace macro ' ~ relation ~ '() as table select * from ' ~ read) -%}
+        {%- do statements.append('create or replace macro ' ~ relation ~ '() as table select * from '
+            ~ node.meta['read'] | replace('{files}', listed)) -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
