@@ -299,9 +299,9 @@ def sql_list(paths: list[str]) -> str:
 
 
 def dbt_vars(home: Path, dates: dict[str, list[date]]) -> dict[str, Any]:
-    """Where dbt's raw sources are: a glob over verified partitions, or an empty stand-in. DuckDB
-    reads the globs (raw_files); Spark the same files as folders of Hive partitions and a file name
-    (raw_locations: macros/raw_sources.sql)."""
+    """Where dbt's raw sources are: a glob over raw/'s partitions (verified before: verify_raw), or
+    an empty stand-in. DuckDB reads the globs (raw_files); Spark the same files as folders of Hive
+    partitions and a file name (raw_locations: macros/raw_sources.sql)."""
     if not any(dates.values()):
         raise BuildError(f"no complete snapshots under {home / 'raw'}: take one with `hubwatch snapshot` first")
     stand_ins = home / "warehouse_schemas"

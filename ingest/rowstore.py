@@ -275,12 +275,12 @@ def dbt_sources(
 ) -> dict[str, tuple[list[str], dict[str, str]]]:
     """The dbt `raw` sources `<table>.listing` and `<table>.rows` of a listed table, each as (the
     files DuckDB reads, the folder and file name Spark reads). Both are globs, like the whole tables'
-    (listings: every partition's; stored rows: every file of the table in _packs/), so dbt's vars
-    stay the same from one daily build to the next and dbt parses only what changed (naming each
-    stored file made every new day a full parse). The files the complete snapshots' manifests name
-    are verified before a build; a file no listing names (left by a snapshot killed before it was
-    complete) is read but joins no row. A source with none reads an empty stand-in file of the
-    right schema (DuckDB errors on no file)."""
+    (listings: every partition's; stored rows: every file of the table in _packs/): when they were
+    dbt vars, naming each stored file made every new day a full parse; given at run time now
+    (dagster_project/warehouse.py, write_run_file), a glob still keeps what dbt is given short.
+    The files the complete snapshots' manifests name are verified before a build; a file no
+    listing names (left by a snapshot killed before it was complete) is read but joins no row. A
+    source with none reads an empty stand-in file of the right schema (DuckDB errors on no file)."""
     root = home / "raw" / source
     listings = sorted(root.glob(f"snapshot_date=*/{table}{LISTING}"))
     volatile = stored_tables(source)[table]
