@@ -1,7 +1,13 @@
-{{ config(materialized='view') }}
+{{ config(on_schema_change='fail', **incremental_by_snapshot(['platform', 'snapshot_date'])) }}
 -- Every file of every model per snapshot, both platforms, with whether it is one of the model's
--- own weight files under the hash-tier rules (a view: filters on snapshot_date and sha256 reach
--- the Parquet scans). Files without a SHA-256 cannot match and are left out.
+-- own weight files under the hash-tier rules. Files without a SHA-256 cannot match and are left out.
+-- Kept per snapshot: a daily build reads the new snapshot's files from raw/ once (a day's files are
+-- joined to every stored-row pack, ingest/rowstore.py) and the models that read files (model_snapshots,
+-- int_real_person_file_sightings, cross_platform_matches) read this table, pruned by date, instead
+-- of the packs again each. snapshot_version: the take of the day the rows come from (reload_from).
+-- depends_on: {{ ref('int_snapshots') }}
+{%- set load_from = {'civitai': reload_from('civitai_models', 'civitai'), 'huggingface': reload_from('hf_models', 'huggingface')} %}
+
 with civitai as (
     select
         'civitai' as platform,
@@ -13,7 +19,7 @@ with civitai as (
         file_type,
         sha256
     from {{ ref('stg_civitai__model_files') }}
-    where sha256 is not null
+    where sha256 is not null and snapshot_date >= {{ load_from['civitai'] }}
 ),
 
 huggingface as (
@@ -27,19 +33,23 @@ huggingface as (
         cast(null as {{ type_text() }}) as file_type,  -- the Hub has no file types: the extension decides
         sha256
     from {{ ref('stg_huggingface__model_files') }}
-    where sha256 is not null
+    where sha256 is not null and snapshot_date >= {{ load_from['huggingface'] }}
 ),
 
 files as (
     select * from civitai
     union all
     select * from huggingface
-)
+),
+
+snapshots as ({{ model_snapshot_versions() }})  -- a day that is no complete snapshot: a null version
 
 select
     files.*,
-    coalesce(types.is_weight, files.file_type is null and extensions.extension is not null) as is_weight
+    coalesce(types.is_weight, files.file_type is null and extensions.extension is not null) as is_weight,
+    snapshots.snapshot_version
 from files
+left join snapshots on snapshots.platform = files.platform and snapshots.snapshot_date = files.snapshot_date
 left join {{ ref('rules_civitai_file_types') }} as types on types.file_type = files.file_type
 left join {{ ref('rules_weight_file_extensions') }} as extensions
     on extensions.extension = {{ file_extension('files.file_name') }}
