@@ -56,7 +56,9 @@ TABLES = {
     "intermediate.int_civitai__file_hashes_seen": (
         "select * exclude (loaded_at, loaded_through) from intermediate.int_civitai__file_hashes_seen order by all"
     ),
-    "intermediate.int_model_files": "select * from intermediate.int_model_files order by all",
+    "intermediate.int_model_files": (
+        "select * exclude (loaded_through) from intermediate.int_model_files order by all"
+    ),
     "marts.cross_platform_matches": "select * from marts.cross_platform_matches order by all",
     "intermediate.int_civitai__weight_file_hashes": (
         "select * from intermediate.int_civitai__weight_file_hashes order by all"
@@ -292,6 +294,24 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     undated = ("version_index", "weight_file", "cross_platform")  # no column names the snapshot a row comes from
     assert all(before[table] for table in before if not any(name in table for name in undated)), before
     assert not any(after.values()), after
+
+
+def test_a_snapshot_that_gave_int_model_files_no_row_is_not_read_again(day_by_day, tmp_path):
+    """A snapshot can give int_model_files no row (a Hugging Face list imported without file hashes):
+    the next build must not take that for a snapshot it never loaded, or every build would read it
+    and every snapshot after it from raw/ again. Planted: the late day's Hugging Face files gone from
+    the table; a build of the table with nothing new leaves them gone and the other days' rows as
+    they were."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["refreshed"], home)
+    table = "intermediate.int_model_files"
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute(f"delete from {table} where platform = 'huggingface' and snapshot_date = ?", [LATE_DAY])  # noqa: S608 (a fixed name)
+        kept = con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608 (a fixed name)
+    assert any(row[0] == "huggingface" and row[2] > LATE_DAY for row in kept)  # later Hugging Face days stay
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split("."))])
+    assert outcome.success, outcome.error
+    assert query(home, f"select * from {table} order by all") == kept  # noqa: S608 (a fixed name)
 
 
 # the grain runs: the tables of a run, each with a repeated key planted, are selected together (one dbt

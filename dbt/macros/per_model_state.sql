@@ -7,8 +7,13 @@
   snapshot of any date is always finished after the build before it).
 #}
 
-{# The earliest model snapshot of a platform this incremental build must (re)load, as a date literal. #}
-{% macro model_snapshots_to_load_from(platform) -%}
+{#
+  The earliest model snapshot of a platform this incremental build must (re)load, as a date literal.
+  date_column: the table's column naming the snapshot a row comes from (a per-snapshot table's own
+  snapshot_date): a snapshot that gave the table no row (no file with a hash, say) counts as loaded
+  by the build that had it, where reload_from would load it again at every build.
+#}
+{% macro model_snapshots_to_load_from(platform, date_column='last_seen') -%}
     {%- if not execute or not is_incremental() -%}
         {{ return("date '0001-01-01'") }}
     {%- endif -%}
@@ -18,7 +23,7 @@
         where s.platform = '{{ platform }}' and s.entity = 'model'
             and (
                 s.snapshot_date > (
-                    select coalesce(max(last_seen), date '0001-01-01') from {{ this }} where platform = '{{ platform }}'
+                    select coalesce(max({{ date_column }}), date '0001-01-01') from {{ this }} where platform = '{{ platform }}'
                 )
                 or cast(s.snapshot_version as {{ type_instant() }}) > (
                     select max(loaded_through) from {{ this }} where platform = '{{ platform }}'

@@ -4,9 +4,14 @@
 -- Kept per snapshot: a daily build reads the new snapshot's files from raw/ once (a day's files are
 -- joined to every stored-row pack, ingest/rowstore.py) and the models that read files (model_snapshots,
 -- int_real_person_file_sightings, cross_platform_matches) read this table, pruned by date, instead
--- of the packs again each. snapshot_version: the take of the day the rows come from (reload_from).
+-- of the packs again each. snapshot_version: the take of the day the rows come from; loaded_through:
+-- the newest snapshot version the build that wrote the row had (macros/per_model_state.sql: a
+-- snapshot is new to the table when later than every row's or finished after that).
 -- depends_on: {{ ref('int_snapshots') }}
-{%- set load_from = {'civitai': reload_from('civitai_models', 'civitai'), 'huggingface': reload_from('hf_models', 'huggingface')} %}
+{%- set load_from = {} %}
+{%- for platform in ['civitai', 'huggingface'] %}
+    {%- do load_from.update({platform: model_snapshots_to_load_from(platform, date_column='snapshot_date')}) %}
+{%- endfor %}
 
 with civitai as (
     select
@@ -42,14 +47,23 @@ files as (
     select * from huggingface
 ),
 
-snapshots as ({{ model_snapshot_versions() }})  -- a day that is no complete snapshot: a null version
+snapshots as ({{ model_snapshot_versions() }}),  -- a day that is no complete snapshot: a null version
+
+loaded as (
+    select platform, max(cast(snapshot_version as {{ type_instant() }})) as loaded_through
+    from {{ ref('int_snapshots') }}
+    where entity = 'model'
+    group by platform
+)
 
 select
     files.*,
     coalesce(types.is_weight, files.file_type is null and extensions.extension is not null) as is_weight,
-    snapshots.snapshot_version
+    snapshots.snapshot_version,
+    loaded.loaded_through
 from files
 left join snapshots on snapshots.platform = files.platform and snapshots.snapshot_date = files.snapshot_date
+left join loaded on loaded.platform = files.platform
 left join {{ ref('rules_civitai_file_types') }} as types on types.file_type = files.file_type
 left join {{ ref('rules_weight_file_extensions') }} as extensions
     on extensions.extension = {{ file_extension('files.file_name') }}
