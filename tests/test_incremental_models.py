@@ -7,7 +7,7 @@ withdrawn snapshot leaves them by a full refresh."""
 
 import copy
 import shutil
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -306,12 +306,46 @@ def test_a_snapshot_that_gave_int_model_files_no_row_is_not_read_again(day_by_da
     shutil.copytree(day_by_day["refreshed"], home)
     table = "intermediate.int_model_files"
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute(f"delete from {table} where platform = 'huggingface' and snapshot_date = ?", [LATE_DAY])  # noqa: S608 (a fixed name)
+        deleted = con.execute(
+            f"delete from {table} where platform = 'huggingface' and snapshot_date = ?",  # noqa: S608 (a fixed name)
+            [LATE_DAY],
+        ).fetchone()[0]
+        assert deleted > 0
         kept = con.execute(f"select * from {table} order by all").fetchall()  # noqa: S608 (a fixed name)
     assert any(row[0] == "huggingface" and row[2] > LATE_DAY for row in kept)  # later Hugging Face days stay
     outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split("."))])
     assert outcome.success, outcome.error
     assert query(home, f"select * from {table} order by all") == kept  # noqa: S608 (a fixed name)
+
+
+def test_a_day_retaken_without_file_hashes_keeps_none_of_its_first_take_files(day_by_day, tmp_path):
+    """A day's Hugging Face list retaken without file hashes gives int_model_files no row for that
+    day: the first take's files must go (delete+insert deletes only the days it writes), as a full
+    refresh would have none."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["refreshed"], home)
+    table = "intermediate.int_model_files"
+    hf_files_next_day = f"select count(*) from {table} where platform = 'huggingface' and snapshot_date = ?"  # noqa: S608 (a fixed name)
+    assert query(home, hf_files_next_day, [NEXT_DAY])[0][0] > 0
+    hashless = copy.deepcopy(day_by_day["world"])
+    for repo in hashless.repos:  # a new revision of each, so the crawl fetches its files again
+        repo.files = [(name, size, None) for name, size, _sha256 in repo.files]
+        repo.modified_at = [*repo.modified_at, datetime(2025, 6, 30, tzinfo=UTC)]
+    with FakeHub(hashless) as hub:
+        take_snapshot(
+            "hf_models",
+            home=home,
+            endpoints=Endpoints(civitai_base=hub.civitai_base, hf_endpoint=hub.hf_endpoint),
+            as_of=NEXT_DAY.isoformat(),
+            force=True,
+            politeness=Politeness(requests_per_second=0),
+        )
+    selection = [dg.AssetKey(["intermediate", "int_snapshots"]), dg.AssetKey(table.split("."))]  # the retake's version
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=selection)
+    assert outcome.success, outcome.error
+    assert query(home, hf_files_next_day, [NEXT_DAY]) == [(0,)]
+    civitai_files_next_day = hf_files_next_day.replace("'huggingface'", "'civitai'")
+    assert query(home, civitai_files_next_day, [NEXT_DAY])[0][0] > 0  # the other platform's day stays
 
 
 # the grain runs: the tables of a run, each with a repeated key planted, are selected together (one dbt

@@ -34,6 +34,24 @@
 {%- endmacro %}
 
 {#
+  A pre-hook of a table kept per snapshot and loaded by model_snapshots_to_load_from: the rows of
+  every snapshot the build reloads go first, so that a retake giving the table no row for its day (a
+  Hugging Face list retaken without file hashes) keeps none of the first take's (delete+insert
+  deletes only the days it writes). The delete is pruned by date: on a daily build it finds nothing.
+  Spark's insert_overwrite keeps the partitions a run does not write: there such a day's old rows
+  stay until a full refresh.
+#}
+{% macro delete_snapshots_to_reload(platforms, date_column='snapshot_date') %}{{ return(adapter.dispatch('delete_snapshots_to_reload')(platforms, date_column)) }}{% endmacro %}
+{% macro spark__delete_snapshots_to_reload(platforms, date_column) %}{{ return('') }}{% endmacro %}
+{% macro duckdb__delete_snapshots_to_reload(platforms, date_column) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return('') }}
+    {%- endif -%}
+    delete from {{ this }}
+    where {% for platform in platforms %}{{ 'or ' if not loop.first }}(platform = '{{ platform }}' and {{ date_column }} >= {{ model_snapshots_to_load_from(platform, date_column) }}){% endfor %}
+{%- endmacro %}
+
+{#
   Whether the snapshots to load all come after every sighting the table holds (an ordinary day):
   then each item's row is its old row merged with the new sightings. Otherwise (a snapshot
   retaken, or imported late, before some sighting already loaded) the platform's rows are all

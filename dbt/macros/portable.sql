@@ -126,8 +126,9 @@
 {#
   A fingerprint of a set of rows: their number and the sum of one 64-bit hash of each row's columns
   (DuckDB's hash; Spark's xxhash64 of the row as JSON, so that a NULL in one column never hashes
-  like the same value in the next). Two sides with equal fingerprints hold the same rows but with a
-  chance of 2^-64; computed streaming, in constant memory.
+  like the same value in the next). Two sides with equal fingerprints hold the same rows but for a
+  collision of the sums (negligible, not nil: the hashes are not independent for rows that differ
+  in a pattern); computed streaming, in constant memory.
 #}
 {% macro rows_fingerprint(columns) %}{{ return(adapter.dispatch('rows_fingerprint')(columns)) }}{% endmacro %}
 {% macro duckdb__rows_fingerprint(columns) %}count(*) as n_rows, coalesce(sum(hash({{ columns | join(', ') }})), 0) as hash_sum{% endmacro %}

@@ -1,4 +1,8 @@
-{{ config(on_schema_change='fail', **incremental_by_snapshot(['platform', 'snapshot_date'])) }}
+{{ config(
+    on_schema_change='fail',
+    pre_hook="{{ delete_snapshots_to_reload(['civitai', 'huggingface']) }}",
+    **incremental_by_snapshot(['platform', 'snapshot_date']),
+) }}
 -- Every file of every model per snapshot, both platforms, with whether it is one of the model's
 -- own weight files under the hash-tier rules. Files without a SHA-256 cannot match and are left out.
 -- Kept per snapshot: a daily build reads the new snapshot's files from raw/ once (a day's files are
