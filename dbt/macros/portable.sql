@@ -123,17 +123,6 @@
 {% macro duckdb__md5_of_sorted(expr) %}md5(coalesce(string_agg({{ expr }}, ';' order by {{ expr }}), '')){% endmacro %}
 {% macro spark__md5_of_sorted(expr) %}md5(coalesce(array_join(array_sort(collect_list({{ expr }})), ';'), '')){% endmacro %}
 
-{#
-  A fingerprint of a set of rows: their number and the sum of one 64-bit hash of each row's columns
-  (DuckDB's hash; Spark's xxhash64 of the row as JSON, so that a NULL in one column never hashes
-  like the same value in the next). Two sides with equal fingerprints hold the same rows but for a
-  collision of the sums (negligible, not nil: the hashes are not independent for rows that differ
-  in a pattern); computed streaming, in constant memory.
-#}
-{% macro rows_fingerprint(columns) %}{{ return(adapter.dispatch('rows_fingerprint')(columns)) }}{% endmacro %}
-{% macro duckdb__rows_fingerprint(columns) %}count(*) as n_rows, coalesce(sum(hash({{ columns | join(', ') }})), 0) as hash_sum{% endmacro %}
-{% macro spark__rows_fingerprint(columns) %}count(*) as n_rows, coalesce(sum(cast(xxhash64(to_json(struct({{ columns | join(', ') }}))) as decimal(38, 0))), 0) as hash_sum{% endmacro %}
-
 {# The whole text of a file at run time, as a scalar subquery (its content is in no compiled SQL). #}
 {% macro file_text(path) %}{{ return(adapter.dispatch('file_text')(path)) }}{% endmacro %}
 {% macro duckdb__file_text(path) %}(select content from read_text({{ sql_string(path) }})){% endmacro %}
