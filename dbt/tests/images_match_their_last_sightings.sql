@@ -13,15 +13,16 @@
 -- (2 x 43M rows at the large tier): it ran out of DuckDB's 5GB there (README, "Large tier full
 -- build's memory, wave 16").
 {% set compared_columns = ['image_id', 'first_seen', 'last_seen', 'last_seen_version', 'month', 'nsfw_any', 'nsfw_strict'] %}
+{% set columns = compared_columns | join(', ') %}
 {#- Each side is a subquery written out where it is read, not a CTE: DuckDB materializes a CTE read
     twice, which held both sides whole in memory. -#}
 {% set last_sightings %}
-    select cast(image_id as {{ type_text() }}) as image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict
+    select cast(image_id as {{ type_text() }}) as image_id, {{ compared_columns[1:] | join(', ') }}
     from {{ ref('int_image_last_seen') }}
     where last_seen >= (select last_seen from written_from)
 {% endset %}
 {% set published %}
-    select image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict
+    select {{ columns }}
     from {{ ref('images') }}
     where platform = 'civitai' and last_seen >= (select last_seen from written_from)
 {% endset %}
@@ -41,7 +42,7 @@ fingerprints as (
 
 compared as (  -- how often each side holds each row, when the sides differ
     select
-        image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict,
+        {{ columns }},
         sum(in_last_sightings) as n_last_sightings,
         sum(1 - in_last_sightings) as n_published
     from (
@@ -51,7 +52,7 @@ compared as (  -- how often each side holds each row, when the sides differ
         select *, 0 as in_last_sightings from ({{ published }}) as published
         where (select sides_differ from fingerprints)
     ) as both_sides
-    group by image_id, first_seen, last_seen, last_seen_version, month, nsfw_any, nsfw_strict
+    group by {{ columns }}
 ),
 
 counts as (
