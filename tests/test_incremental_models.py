@@ -6,6 +6,7 @@ real-person for the first time), they equal a full refresh of the same raw/ row 
 withdrawn snapshot leaves them by a full refresh."""
 
 import copy
+import re
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -63,6 +64,11 @@ TABLES = {
     "intermediate.int_civitai__weight_file_hashes": (
         "select * from intermediate.int_civitai__weight_file_hashes order by all"
     ),
+}
+# the stored rows as copied into the warehouse (dbt/macros/raw_sources.sql, copy_stored_rows): sources, not models
+STORED = {
+    f"raw.{table}_rows": f"select * from raw.{table}_rows order by all"  # noqa: S608 (fixed names)
+    for table in ("civitai_models", "civitai_model_versions", "civitai_model_files", "hf_models", "hf_model_files")
 }
 
 
@@ -123,7 +129,7 @@ def changed_on_next_day(world: World, tagged: str, leaves: str, joins: str) -> W
 
 def rows(home: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as con:
-        return {table: con.sql(sql).fetchall() for table, sql in TABLES.items()}
+        return {table: con.sql(sql).fetchall() for table, sql in {**TABLES, **STORED}.items()}
 
 
 @pytest.fixture(scope="module")
@@ -163,9 +169,12 @@ def day_by_day(tmp_path_factory, small_world):
     flagged = first_day_models(home, listed, real_person=False)[0]
     leaves = first_day_models(home, listed, lineage=True)[0]
     joins = next(m for m in first_day_models(home, listed, lineage=False) if m != flagged)
+    stored_before = stored_files(home)
     with FakeHub(changed_on_next_day(narrower, flagged, leaves, joins)) as hub:
         snapshot(hub, home, NEXT_DAY)
     build(home)
+    stored_on_next_day = stored_files(home) - stored_before
+    copied_on_next_day = {table: files_copied(home, table) for table in ("civitai_models", "hf_models")}
     lineage_now = {
         model_id
         for (model_id,) in query(
@@ -198,7 +207,24 @@ def day_by_day(tmp_path_factory, small_world):
         "flagged_now": flagged_now,
         "lineage_changes": (leaves, joins, lineage_now),
         "refreshed": refreshed,
+        "stored_on_next_day": stored_on_next_day,
+        "copied_on_next_day": copied_on_next_day,
     }
+
+
+def stored_files(home: Path) -> set[str]:
+    """Every stored-rows file in raw/ as <source>/_packs/<table>.<rows_file>.parquet (ingest/rowstore.py)."""
+    raw = home / "raw"
+    return {path.relative_to(raw).as_posix() for path in raw.glob("*/_packs/*.parquet")}
+
+
+def files_copied(home: Path, source: str) -> set[str]:
+    """The stored files the latest build added to the copy of a source's models' stored rows (as
+    stored_files names them), from the statements its on-run-start hook ran."""
+    latest = max((home / "dbt" / "target").glob("*/compiled/hubwatch"), key=lambda run: run.parent.parent.name)
+    hook = (latest / "dbt_project.yml" / "hooks" / "hubwatch-on-run-start-0.sql").read_text()
+    copies = [line for line in hook.splitlines() if line.startswith(f'insert into "warehouse"."raw"."{source}_rows" ')]
+    return {name for line in copies for name in re.findall(r"/raw/([^']+/_packs/[^/']+\.parquet)'", line)}
 
 
 def rows_dated(home: Path, day: date) -> dict[str, int]:
@@ -222,7 +248,7 @@ def rows_dated(home: Path, day: date) -> dict[str, int]:
     return counts
 
 
-@pytest.mark.parametrize("table", sorted(TABLES))
+@pytest.mark.parametrize("table", sorted({**TABLES, **STORED}))
 def test_day_by_day_equals_full_refresh(day_by_day, table):
     incremental, full = day_by_day["incremental"], day_by_day["full"]
     assert incremental[table], table
@@ -296,6 +322,17 @@ def test_a_withdrawn_snapshot_leaves_every_per_model_table(day_by_day):
     assert not any(after.values()), after
 
 
+def test_an_ordinary_day_copies_only_the_stored_files_it_added(day_by_day):
+    """The copies of the stored rows read each stored file once: the ordinary day's build reads
+    the model files that day's snapshots stored and no earlier one (reading every earlier day's
+    would make a day's build grow with the days)."""
+    added = day_by_day["stored_on_next_day"]
+    for source, copied in day_by_day["copied_on_next_day"].items():
+        models_added = {path for path in added if path.startswith(f"{source}/_packs/models.")}
+        assert models_added, (source, added)  # the day stored new model rows: there was something to copy
+        assert copied == models_added
+
+
 def test_a_snapshot_that_gave_int_model_files_no_row_is_not_read_again(day_by_day, tmp_path):
     """A snapshot can give int_model_files no row (a Hugging Face list imported without file hashes):
     the next build must not take that for a snapshot it never loaded, or every build would read it
@@ -346,6 +383,26 @@ def test_a_day_retaken_without_file_hashes_keeps_none_of_its_first_take_files(da
     assert query(home, hf_files_next_day, [NEXT_DAY]) == [(0,)]
     civitai_files_next_day = hf_files_next_day.replace("'huggingface'", "'civitai'")
     assert query(home, civitai_files_next_day, [NEXT_DAY])[0][0] > 0  # the other platform's day stays
+
+
+def test_a_copy_of_stored_rows_lacking_a_column_of_new_files_is_made_whole(day_by_day, tmp_path):
+    """New stored files with a column the warehouse's copy lacks (files of a newer normaliser; here
+    planted: the column dropped from the copy) make the build copy every file again, rather than
+    stop on the insert or drop the column; the copy then holds every stored row with it."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["refreshed"], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("alter table raw.civitai_models_rows drop column name")
+    with FakeHub(day_by_day["world"]) as hub:  # a later day: new stored files of every table
+        snapshot(hub, home, NEXT_DAY.replace(month=NEXT_DAY.month + 1))
+    selection = [dg.AssetKey(["intermediate", "int_snapshots"]), dg.AssetKey(["staging", "stg_civitai__models"])]
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=selection)
+    assert outcome.success, outcome.error
+    packs = (home / "raw" / "civitai_models" / "_packs").as_posix()
+    copied = "select * from raw.civitai_models_rows order by all"
+    stored = f"select * from read_parquet('{packs}/models.*.parquet', union_by_name = true) order by all"  # noqa: S608 (a test's own path)
+    assert query(home, copied) == query(home, stored)
+    assert "name" in [column for (column,) in query(home, "select column_name from (describe raw.civitai_models_rows)")]
 
 
 # the grain runs: the tables of a run, each with a repeated key planted, are selected together (one dbt
