@@ -175,6 +175,7 @@ def day_by_day(tmp_path_factory, small_world):
     build(home)
     stored_on_next_day = stored_files(home) - stored_before
     copied_on_next_day = {table: files_copied(home, table) for table in ("civitai_models", "hf_models")}
+    stats_checked_on_next_day = dates_checked(home, "stg_civitai__model_stats")
     lineage_now = {
         model_id
         for (model_id,) in query(
@@ -209,6 +210,7 @@ def day_by_day(tmp_path_factory, small_world):
         "refreshed": refreshed,
         "stored_on_next_day": stored_on_next_day,
         "copied_on_next_day": copied_on_next_day,
+        "stats_checked_on_next_day": stats_checked_on_next_day,
     }
 
 
@@ -225,6 +227,14 @@ def files_copied(home: Path, source: str) -> set[str]:
     hook = (latest / "dbt_project.yml" / "hooks" / "hubwatch-on-run-start-0.sql").read_text()
     copies = [line for line in hook.splitlines() if line.startswith(f'insert into "warehouse"."raw"."{source}_rows" ')]
     return {name for line in copies for name in re.findall(r"/raw/([^']+/_packs/[^/']+\.parquet)'", line)}
+
+
+def dates_checked(home: Path, model: str) -> list[str]:
+    """The snapshot dates the latest build's grain check of a staging model grouped (the literal
+    dates of its SQL as compiled: macros/latest_loaded.sql)."""
+    latest = max((home / "dbt" / "target").glob("*/compiled/hubwatch"), key=lambda run: run.parent.parent.name)
+    sql = (latest / "models" / "staging" / f"{model}.yml" / f"checks_{model}.sql").read_text()
+    return re.findall(r"date '(\d{4}-\d{2}-\d{2})'", sql)
 
 
 def rows_dated(home: Path, day: date) -> dict[str, int]:
@@ -331,6 +341,12 @@ def test_an_ordinary_day_copies_only_the_stored_files_it_added(day_by_day):
         models_added = {path for path in added if path.startswith(f"{source}/_packs/models.")}
         assert models_added, (source, added)  # the day stored new model rows: there was something to copy
         assert copied == models_added
+
+
+def test_an_ordinary_day_checks_the_grain_of_its_own_counters_only(day_by_day):
+    """The grain check of the Civitai counters (a view over every snapshot) groups only the day the
+    build loaded, named as a literal date so that DuckDB reads no other snapshot."""
+    assert day_by_day["stats_checked_on_next_day"] == [NEXT_DAY.isoformat()]
 
 
 def test_a_snapshot_that_gave_int_model_files_no_row_is_not_read_again(day_by_day, tmp_path):
