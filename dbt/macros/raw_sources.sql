@@ -8,9 +8,10 @@
   DuckDB: a table macro raw.<table>() per source (the source's external_location), `select * from`
   the source's meta `read` with {files} the DuckDB list of its files (globs, by absolute path, so
   the warehouse opens from any folder); the stored rows (meta `copied`) are tables instead, to
-  which each build adds the files it has not copied (copy_stored_rows, below). A macro, not a view: a view is bound when made (DuckDB lists
-  and reads every file's schema: ~1 s for the raw tables at a year of snapshots), and the staging
-  views that read it would bind it again; a macro is bound where it is used. `hubwatch build` hands
+  which each build adds the files it has not copied (copy_stored_rows, below). A macro, not a
+  view: a view is bound when made (DuckDB lists and reads every file's schema: ~1 s for the raw
+  tables at a year of snapshots), and the staging views that read it would bind it again; a macro
+  is bound where it is used. `hubwatch build` hands
   the lists to dbt in the environment variable HUBWATCH_DBT_RAW (JSON: source meta `raw_table` ->
   list), which dbt reads only here, at run time: it is in no var and no parsed file, so the parsed
   project is the same for every home and dbt reuses a parse made in another (dbt hashes its --vars
@@ -59,8 +60,8 @@
 {% endmacro %}
 
 {#
-  The stored rows (the sources whose meta says `copied`: raw/<source>/_packs/<table>.<rows_file>.parquet,
-  ingest/rowstore.py) as tables in the warehouse, to which each build adds only the files it has not
+  The stored rows (the sources whose meta says `copied`:
+  raw/<source>/_packs/<table>.<rows_file>.parquet, ingest/rowstore.py) as tables in the warehouse, to which each build adds only the files it has not
   copied yet. Why: every crawled day stores a new file per table, and a day's listing joined to the
   files themselves opened and read every file stored since the first day, in each model that read
   the table (at a year of daily snapshots ~0.1-0.3 s a read, growing with the days). A stored file
