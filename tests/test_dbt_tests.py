@@ -159,20 +159,6 @@ def test_checks_counts_each_columns_nulls(con):
     assert failing(con, sql) == []
 
 
-def test_checks_counts_column_checks_over_the_checked_rows_only(con):
-    """checked_rows (the snapshots a build wrote) narrows the column checks, not the keys: a null in
-    a row it leaves out is not counted (it was checked when written), one in a row it selects is,
-    and a key repeated across both is still found."""
-    con.execute(
-        "create table t as select * from (values (1, 1, null), (1, 2, 'ok'), (2, 2, 'ok'), (2, 3, 'ok'))"
-        " as v(snapshot, id, a)"
-    )
-    sql = generic("checks", "t", grain=["id"], not_null=["a"], checked_rows="snapshot = 2")
-    assert failing(con, sql) == [("grain", "id", 1)]
-    con.execute("update t set a = null where snapshot = 2 and id = 3")
-    assert failing(con, sql) == [("grain", "id", 1), ("not_null", "a", 1)]
-
-
 def table_scans(con, sql: str) -> int:
     """How many times DuckDB's plan for the query reads a table."""
     return "\n".join(row[1] for row in con.execute(f"explain {sql}").fetchall()).count("Type: Sequential Scan")

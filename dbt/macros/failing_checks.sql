@@ -1,11 +1,10 @@
 {#
   The rows of a `checks` test (tests/generic/checks.sql): a row per check that some rows fail
   (`kind`, `checked`, `n_failing`). `counted`: [kind, what is checked, an aggregate over the model
-  counting the rows that fail it], all computed in one scan of the model (of the rows
-  `checked_rows` selects, when given); `keys`: [kind, the key's columns, the query of its repeated
-  keys (repeated_keys)], each counted by its own grouping.
+  counting the rows that fail it], all computed in one scan of the model; `keys`: [kind, the key's
+  columns, the query of its repeated keys (repeated_keys)], each counted by its own grouping.
 #}
-{% macro failing_checks(model, counted, keys, checked_rows=none) %}
+{% macro failing_checks(model, counted, keys) %}
 select kind, checked, n_failing
 from (
 {%- if counted %}
@@ -23,9 +22,6 @@ from (
             {{ check[2] }} as n_{{ loop.index }}{{ "," if not loop.last }}
         {%- endfor %}
         from {{ model }}
-        {%- if checked_rows %}
-        where {{ checked_rows }}
-        {%- endif %}
     ) as counts
     cross join (
         {%- for check in counted %}

@@ -19,17 +19,13 @@
   - unit_interval: shares, numbers in [0, 1], never null (nor NaN).
   - expressions: invariants between columns that every row satisfies (null, as in
     `where not (...)`, is no failure).
-  - checked_rows: a condition on the model's rows: the column checks (not_null, accepted_values,
-    unit_interval, expressions) count only the rows it selects. For a table a build writes whole
-    snapshots of, where the rows it did not write were checked by the build that wrote them:
-    counting every row made a daily build dearer with each day of history.
   The column checks are counted in one scan (one aggregate), each key by its own grouping; the
   test returns a row per check that some rows fail (`kind`: the argument's name, `checked`: the
   column, expression or key, `n_failing`: the rows that fail it, or the keys repeated), so a
   failure says what failed and how often (the build record and `hubwatch build`'s error line
   quote those rows). dbt's failure count is their sum (fail_calc).
 #}
-{% test checks(model, grain=none, grain_changed_rows=none, grain_rows=none, grain_index=none, unique=[], not_null=[], accepted_values=[], unit_interval=[], expressions=[], checked_rows=none) %}
+{% test checks(model, grain=none, grain_changed_rows=none, grain_rows=none, grain_index=none, unique=[], not_null=[], accepted_values=[], unit_interval=[], expressions=[]) %}
 {{ config(fail_calc = 'coalesce(sum(n_failing), 0)') }}
 {%- if not (grain or unique or not_null or accepted_values or unit_interval or expressions) -%}
     {{ exceptions.raise_compiler_error("checks on " ~ model ~ ": no check given (grain, unique, not_null, accepted_values, unit_interval or expressions)") }}
@@ -56,5 +52,5 @@
 {%- for combination in unique -%}
     {%- do keys.append(['unique', combination | join(', '), repeated_keys(model, combination)]) -%}
 {%- endfor -%}
-{{ failing_checks(model, counted, keys, checked_rows) }}
+{{ failing_checks(model, counted, keys) }}
 {% endtest %}
