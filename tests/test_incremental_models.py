@@ -401,14 +401,23 @@ def test_a_day_retaken_without_file_hashes_keeps_none_of_its_first_take_files(da
     assert query(home, civitai_files_next_day, [NEXT_DAY])[0][0] > 0  # the other platform's day stays
 
 
-def test_a_copy_of_stored_rows_lacking_a_column_of_new_files_is_made_whole(day_by_day, tmp_path):
-    """New stored files with a column the warehouse's copy lacks (files of a newer normaliser; here
-    planted: the column dropped from the copy) make the build copy every file again, rather than
-    stop on the insert or drop the column; the copy then holds every stored row with it."""
+@pytest.mark.parametrize(
+    ("planted", "column", "kept_type"),
+    [
+        ("alter table raw.civitai_models_rows drop column name", "name", "VARCHAR"),
+        ("alter table raw.civitai_models_rows alter nsfw_level type smallint", "nsfw_level", "BIGINT"),
+    ],
+    ids=["a-column-it-lacks", "a-wider-type"],
+)
+def test_a_copy_of_stored_rows_unlike_new_files_is_made_whole(day_by_day, tmp_path, planted, column, kept_type):
+    """New stored files with a column the warehouse's copy lacks, or a wider type (files of a newer
+    normaliser; here planted: the copy's column dropped or narrowed), make the build copy every file
+    again, rather than stop on the insert, drop the column or cast its values; the copy then holds
+    every stored row, the column as the files have it."""
     home = tmp_path / "home"
     shutil.copytree(day_by_day["refreshed"], home)
     with duckdb.connect(str(home / "warehouse.duckdb")) as con:
-        con.execute("alter table raw.civitai_models_rows drop column name")
+        con.execute(planted)
     with FakeHub(day_by_day["world"]) as hub:  # a later day: new stored files of every table
         snapshot(hub, home, NEXT_DAY.replace(month=NEXT_DAY.month + 1))
     selection = [dg.AssetKey(["intermediate", "int_snapshots"]), dg.AssetKey(["staging", "stg_civitai__models"])]
@@ -418,7 +427,8 @@ def test_a_copy_of_stored_rows_lacking_a_column_of_new_files_is_made_whole(day_b
     copied = "select * from raw.civitai_models_rows order by all"
     stored = f"select * from read_parquet('{packs}/models.*.parquet', union_by_name = true) order by all"  # noqa: S608 (a test's own path)
     assert query(home, copied) == query(home, stored)
-    assert "name" in [column for (column,) in query(home, "select column_name from (describe raw.civitai_models_rows)")]
+    columns = dict(query(home, "select column_name, column_type from (describe raw.civitai_models_rows)"))
+    assert columns[column] == kept_type
 
 
 # the grain runs: the tables of a run, each with a repeated key planted, are selected together (one dbt

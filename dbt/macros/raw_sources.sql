@@ -68,7 +68,8 @@
   is written once and never changed, so a file copied once never needs reading again: its name
   holds its rows_file, and the files whose rows_file the table lacks are the new ones (listed by
   name only). A table is made whole from every file when it is missing, on a full refresh, or when
-  new files bring a column it lacks (a newer normaliser). Like the macros it replaces, it holds every
+  new files bring a column it lacks or a wider type (a newer normaliser: an insert would drop or
+  cast it). Like the macros it replaces, it holds every
   stored file in raw/, one no listing names included (it joins no row). Returns the statements.
 #}
 {% macro copy_stored_rows(schema, copied) %}
@@ -97,13 +98,18 @@
         {%- for file in named -%}{%- do quoted.append(sql_string(file)) -%}{%- endfor -%}
         {%- set read_named = node.meta['read'] | replace('{files}', '[' ~ quoted | join(', ') ~ ']') -%}
         {%- if named and node.identifier not in whole -%}
-            {%- set lacking = run_query('select count(*) from (describe select * from ' ~ read_named ~ ') as new_columns'
-                ~ ' where column_name not in (select column_name from duckdb_columns() where database_name = ' ~ sql_string(schema.database)
-                ~ ' and schema_name = ' ~ sql_string(schema.schema) ~ ' and table_name = ' ~ sql_string(node.identifier) ~ ')').columns[0].values()[0] -%}
-            {%- if lacking -%}{%- do whole.append(node.identifier) -%}{%- endif -%}
+            {#- the table's columns as they would be with the new files' (by name, each the wider type): any
+                column added or widened means an insert would drop or cast what the files hold -#}
+            {%- set unlike = run_query('select count(*) from (describe select * from ((select * from ' ~ relation ~ ' limit 0)'
+                ~ ' union all by name (select * from ' ~ read_named ~ ' limit 0))) as together'
+                ~ ' where not exists (select 1 from duckdb_columns() as kept where kept.database_name = ' ~ sql_string(schema.database)
+                ~ ' and kept.schema_name = ' ~ sql_string(schema.schema) ~ ' and kept.table_name = ' ~ sql_string(node.identifier)
+                ~ ' and kept.column_name = together.column_name and kept.data_type = together.column_type)').columns[0].values()[0] -%}
+            {%- if unlike -%}{%- do whole.append(node.identifier) -%}{%- endif -%}
         {%- endif -%}
         {%- if node.identifier in whole -%}
-            {%- do statements.append('drop macro table if exists ' ~ relation) -%}  {# what a build before wave 17 made #}
+            {#- a warehouse built before wave 17 keeps its table macro of that name beside the table: views
+                made then (`raw.<table>_rows()`) read on until the build remakes them -#}
             {%- do statements.append('create or replace table ' ~ relation ~ ' as select * from ' ~ node.meta['read'] | replace('{files}', listed)) -%}
         {%- elif named -%}
             {%- do statements.append('insert into ' ~ relation ~ ' by name select * from ' ~ read_named) -%}
