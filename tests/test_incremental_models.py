@@ -220,11 +220,15 @@ def stored_files(home: Path) -> set[str]:
     return {path.relative_to(raw).as_posix() for path in raw.glob("*/_packs/*.parquet")}
 
 
+def latest_compiled(home: Path) -> Path:
+    """The SQL the home's latest build compiled (dbt/target/<build>/compiled/hubwatch)."""
+    return max((home / "dbt" / "target").glob("*/compiled/hubwatch"), key=lambda run: run.parent.parent.name)
+
+
 def files_copied(home: Path, source: str) -> set[str]:
     """The stored files the latest build added to the copy of a source's models' stored rows (as
     stored_files names them), from the statements its on-run-start hook ran."""
-    latest = max((home / "dbt" / "target").glob("*/compiled/hubwatch"), key=lambda run: run.parent.parent.name)
-    hook = (latest / "dbt_project.yml" / "hooks" / "hubwatch-on-run-start-0.sql").read_text()
+    hook = (latest_compiled(home) / "dbt_project.yml" / "hooks" / "hubwatch-on-run-start-0.sql").read_text()
     copies = [line for line in hook.splitlines() if line.startswith(f'insert into "warehouse"."raw"."{source}_rows" ')]
     return {name for line in copies for name in re.findall(r"/raw/([^']+/_packs/[^/']+\.parquet)'", line)}
 
@@ -232,8 +236,7 @@ def files_copied(home: Path, source: str) -> set[str]:
 def dates_checked(home: Path, model: str) -> list[str]:
     """The snapshot dates the latest build's grain check of a staging model grouped (the literal
     dates of its SQL as compiled: macros/latest_loaded.sql)."""
-    latest = max((home / "dbt" / "target").glob("*/compiled/hubwatch"), key=lambda run: run.parent.parent.name)
-    sql = (latest / "models" / "staging" / f"{model}.yml" / f"checks_{model}.sql").read_text()
+    sql = (latest_compiled(home) / "models" / "staging" / f"{model}.yml" / f"checks_{model}.sql").read_text()
     return re.findall(r"date '(\d{4}-\d{2}-\d{2})'", sql)
 
 

@@ -51,26 +51,28 @@
         {%- if node.meta.get('copied') -%}
             {%- do copied.append((node, relation, listed)) -%}
         {%- else -%}
-            {%- do statements.append('create or replace macro ' ~ relation ~ '() as table select * from '
-                ~ node.meta['read'] | replace('{files}', listed)) -%}
+            {%- do statements.append('create or replace macro ' ~ relation ~ '() as table select * from ' ~ raw_read(node, listed)) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- do statements.extend(copy_stored_rows(schema, copied)) -%}
     {{ return(statements | join(';\n')) }}
 {% endmacro %}
 
+{# How DuckDB reads a raw source's files: its meta `read` over `files` (a DuckDB list, as SQL). #}
+{% macro raw_read(node, files) %}{{ return(node.meta['read'] | replace('{files}', files)) }}{% endmacro %}
+
 {#
   The stored rows (the sources whose meta says `copied`:
-  raw/<source>/_packs/<table>.<rows_file>.parquet, ingest/rowstore.py) as tables in the warehouse, to which each build adds only the files it has not
-  copied yet. Why: every crawled day stores a new file per table, and a day's listing joined to the
+  raw/<source>/_packs/<table>.<rows_file>.parquet, ingest/rowstore.py) as tables in the warehouse,
+  to which each build adds only the files it has not copied yet. Why: every crawled day stores a new file per table, and a day's listing joined to the
   files themselves opened and read every file stored since the first day, in each model that read
   the table (at a year of daily snapshots ~0.1-0.3 s a read, growing with the days). A stored file
   is written once and never changed, so a file copied once never needs reading again: its name
   holds its rows_file, and the files whose rows_file the table lacks are the new ones (listed by
   name only). A table is made whole from every file when it is missing, on a full refresh, or when
   new files bring a column it lacks or a wider type (a newer normaliser: an insert would drop or
-  cast it). Like the macros it replaces, it holds every
-  stored file in raw/, one no listing names included (it joins no row). Returns the statements.
+  cast it). Like the macros it replaces, it holds every stored file in raw/, one no listing names
+  included (it joins no row). Returns the statements.
 #}
 {% macro copy_stored_rows(schema, copied) %}
     {%- if not copied -%}{{ return([]) }}{%- endif -%}
@@ -96,7 +98,7 @@
         {%- set named = new_files.get(node.identifier, []) -%}
         {%- set quoted = [] -%}
         {%- for file in named -%}{%- do quoted.append(sql_string(file)) -%}{%- endfor -%}
-        {%- set read_named = node.meta['read'] | replace('{files}', '[' ~ quoted | join(', ') ~ ']') -%}
+        {%- set read_named = raw_read(node, '[' ~ quoted | join(', ') ~ ']') -%}
         {%- if named and node.identifier not in whole -%}
             {#- the table's columns as they would be with the new files' (by name, each the wider type): any
                 column added or widened means an insert would drop or cast what the files hold -#}
@@ -110,7 +112,7 @@
         {%- if node.identifier in whole -%}
             {#- a warehouse built before wave 17 keeps its table macro of that name beside the table: views
                 made then (`raw.<table>_rows()`) read on until the build remakes them -#}
-            {%- do statements.append('create or replace table ' ~ relation ~ ' as select * from ' ~ node.meta['read'] | replace('{files}', listed)) -%}
+            {%- do statements.append('create or replace table ' ~ relation ~ ' as select * from ' ~ raw_read(node, listed)) -%}
         {%- elif named -%}
             {%- do statements.append('insert into ' ~ relation ~ ' by name select * from ' ~ read_named) -%}
         {%- endif -%}
