@@ -36,6 +36,7 @@ D3, BARED = date(2025, 3, 5), (datetime(2025, 2, 26, 12, tzinfo=UTC), datetime(2
 MARTS = (
     "study_comparisons",
     "images_made_with_monthly",
+    "images_by_base_model_family_monthly",
     "minor_terms_nsfw_monthly",
     "image_feed_delay",
     "nsfw_share_by_snapshot",
@@ -49,6 +50,10 @@ TABLES = {
         "select * exclude (changed_at) from intermediate.int_image_resource_kinds where resolution is not null"
     ),
     "intermediate.int_image_counts_by_created_day": "select * from intermediate.int_image_counts_by_created_day",
+    "intermediate.int_image_made_with_counts": (
+        "select * exclude (loaded_at) from intermediate.int_image_made_with_counts"
+    ),
+    "intermediate.int_image_prompt_counts": "select * exclude (loaded_at) from intermediate.int_image_prompt_counts",
     "intermediate.int_image_prompt_families": (
         "select * exclude (loaded_at) from intermediate.int_image_prompt_families"
     ),
@@ -243,6 +248,19 @@ def test_a_daily_build_counts_only_the_snapshots_it_loaded(day_by_day):
     )
     assert counted == [("civitai", "image", D3)]
     assert query(home, "select count(distinct snapshot_date) from intermediate.int_nsfw_counts_by_snapshot")[0][0] == 4
+
+
+@pytest.mark.parametrize("table", ["intermediate.int_image_made_with_counts", "intermediate.int_image_prompt_counts"])
+def test_a_daily_build_recounts_only_the_snapshots_whose_images_changed(day_by_day, table):
+    """D3's build (images alone) recounted D3's images and the retaken D2's, which lost images to
+    D3, and no other snapshot's: D1's and LATE's counts were written by earlier builds (the monthly
+    marts of what images were made with and of their prompts read every image at every build
+    before these counts: a daily build cost more with each day of history)."""
+    recounted = query(
+        day_by_day["home"],
+        f"select distinct last_seen from {table} where loaded_at = (select max(loaded_at) from {table}) order by 1",  # noqa: S608 (fixed names)
+    )
+    assert [r[0] for r in recounted] == [D2, D3]
 
 
 @pytest.mark.parametrize("table", ["marts.image_resources", "intermediate.int_image_prompt_families"])

@@ -75,13 +75,20 @@
 {%- endmacro %}
 
 {#
-  The snapshot dates whose images int_image_counts_by_created_day must recount, as SQL date
-  literals: those whose (date, version) group holds another number of images than it counted, read
-  from int_image_counts_by_last_seen's totals (which hold every image once, by its last sighting)
-  instead of grouping every image again. A group only loses images once made, so an equal count
-  means the same images.
+  The snapshot dates whose images a table of image counts kept per last-seen snapshot
+  (int_image_counts_by_created_day, int_image_made_with_counts, int_image_prompt_counts) must
+  recount, as SQL date literals:
+  - those whose (date, version) group holds another number of images than it counted (`total`: its
+    images counted in a group, an aggregate over its rows), read from int_image_counts_by_last_seen's
+    totals (which hold every image once, by its last sighting) instead of grouping every image
+    again. A group only loses images once made (to a later sighting, or to a retake that makes a
+    new version), so an equal count means the same images;
+  - and, for each per-image table in `rewritten_in`, the groups holding its rows written after this
+    table last counted (its newest loaded_at): images rewritten in place, as when a model's flags
+    or the prompt term rules changed. Their loaded_at is pruned by row group (rows are appended in
+    build order), so this reads only what the latest builds wrote.
 #}
-{% macro image_groups_to_recount() -%}
+{% macro image_groups_to_recount(total='sum(n_items)', rewritten_in=[]) -%}
     {%- if not execute or not is_incremental() -%}
         {{ return([]) }}
     {%- endif -%}
@@ -93,15 +100,20 @@
             group by last_seen, last_seen_version
         ),
         counted as (
-            select last_seen, last_seen_version, sum(n_items) as n_items
+            select last_seen, last_seen_version, {{ total }} as n_items
             from {{ this }} group by last_seen, last_seen_version
         )
-        select distinct cast(now_in_images.last_seen as {{ type_text() }})
+        select distinct cast(now_in_images.last_seen as {{ type_text() }}) as last_seen
         from now_in_images
         left join counted
             on counted.last_seen = now_in_images.last_seen
             and counted.last_seen_version = now_in_images.last_seen_version
         where counted.n_items is distinct from now_in_images.n_items
+        {%- for table in rewritten_in %}
+        union
+        select cast(last_seen as {{ type_text() }}) from {{ table }}
+        where loaded_at > (select coalesce(max(loaded_at), timestamp '0001-01-01 00:00:00') from {{ this }})
+        {%- endfor %}
         order by 1
     {%- endset -%}
     {%- set dates = [] -%}
@@ -112,15 +124,15 @@
 {%- endmacro %}
 
 {#
-  After int_image_counts_by_created_day has merged its recounts, counts of a snapshot group no
-  image belongs to any more (its images were all seen again later, or it was retaken) go.
+  After such a table has merged its recounts, counts of a snapshot group no image belongs to any
+  more (its images were all seen again later, or it was retaken) go.
 #}
-{% macro delete_day_counts_of_emptied_snapshots() %}{{ return(adapter.dispatch('delete_day_counts_of_emptied_snapshots')()) }}{% endmacro %}
+{% macro delete_counts_of_emptied_image_groups() %}{{ return(adapter.dispatch('delete_counts_of_emptied_image_groups')()) }}{% endmacro %}
 
 {# Spark rebuilds the table whole (incremental_by_item): nothing stale is left. #}
-{% macro spark__delete_day_counts_of_emptied_snapshots() %}{{ return('') }}{% endmacro %}
+{% macro spark__delete_counts_of_emptied_image_groups() %}{{ return('') }}{% endmacro %}
 
-{% macro duckdb__delete_day_counts_of_emptied_snapshots() -%}
+{% macro duckdb__delete_counts_of_emptied_image_groups() -%}
     delete from {{ this }}
     where not exists (
         select 1 from {{ ref('int_image_counts_by_last_seen') }} as groups

@@ -1,6 +1,6 @@
 {{ config(
     on_schema_change='fail',
-    post_hook="{{ delete_day_counts_of_emptied_snapshots() }}",
+    post_hook="{{ delete_counts_of_emptied_image_groups() }}",
     **incremental_by_item('last_seen'),
 ) }}
 -- Civitai images counted by the day they were created (null: undated) and whether they are NSFW

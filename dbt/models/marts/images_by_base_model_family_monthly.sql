@@ -1,39 +1,35 @@
 -- Civitai images by the base-model family of the models they were made with, by creation month.
 -- An image made with models of two families (an SDXL checkpoint and a Pony LoRA) counts in each.
-with images as (
-    select image_id, month, nsfw_strict, resolved from {{ ref('int_images_made_with') }}
+-- The images come already counted per snapshot they were last seen in (int_image_made_with_counts).
+with counts as (
+    select * from {{ ref('int_image_made_with_counts') }}
     where month is not null
 ),
 
-families as (
-    select distinct image_id, base_model_family
-    from {{ ref('image_resources') }}
-    where resolution = 'resolved'
-),
-
 resolved_per_month as (
-    select month, sum(resolved) as n_resolved
-    from images
+    select month, sum(n_resolved) as n_resolved
+    from counts
+    where kind = 'all'
     group by month
 ),
 
-counts as (
+families as (
     select
-        images.month,
-        families.base_model_family,
-        count(*) as n_images,
-        sum(case when images.nsfw_strict then 1 else 0 end) as n_nsfw_images
-    from families
-    inner join images on images.image_id = families.image_id
-    group by images.month, families.base_model_family
+        month,
+        label as base_model_family,
+        sum(n_images) as n_images,
+        sum(n_nsfw_images) as n_nsfw_images
+    from counts
+    where kind = 'base_model_family'
+    group by month, label
 )
 
 select
     'civitai' as platform,
-    counts.month,
-    counts.base_model_family,
-    cast(counts.n_images as bigint) as n_images,
-    cast(counts.n_nsfw_images as bigint) as n_nsfw_images,
-    cast(counts.n_images as double) / resolved_per_month.n_resolved as share
-from counts
-inner join resolved_per_month on resolved_per_month.month = counts.month
+    families.month,
+    families.base_model_family,
+    cast(families.n_images as bigint) as n_images,
+    cast(families.n_nsfw_images as bigint) as n_nsfw_images,
+    cast(families.n_images as double) / resolved_per_month.n_resolved as share
+from families
+inner join resolved_per_month on resolved_per_month.month = families.month

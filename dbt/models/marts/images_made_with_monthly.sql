@@ -1,25 +1,21 @@
 -- What Civitai images were made with, by the month they were created: how many say (coverage),
 -- how many name a model hubwatch knows, and how many were made with real-person models (each
 -- tier) and with NSFW models. Shares of kinds are over the images with a resolved resource.
-with images as (
-    select * from {{ ref('int_images_made_with') }}
-    where month is not null
-),
-
-counts as (
+-- The images come already counted per snapshot they were last seen in (int_image_made_with_counts).
+with counts as (
     select
         month,
-        count(*) as n_images,
-        sum(case when n_refs > 0 then 1 else 0 end) as n_with_resources,
-        sum(resolved) as n_resolved,
-        sum(made_with_real_person) as n_real_person,
-        sum(made_with_declared) as n_real_person_declared,
-        sum(made_with_tagged) as n_real_person_tagged,
-        sum(made_with_name_match) as n_real_person_name_match,
-        sum(made_with_hash_match) as n_real_person_hash_match,
-        sum(case when made_with_real_person = 1 and nsfw_strict then 1 else 0 end) as n_real_person_nsfw_images,
-        sum(made_with_nsfw_model) as n_nsfw_model,
-        sum(case when nsfw_strict then 1 else 0 end) as n_nsfw_images,
+        sum(n_images) as n_images,
+        sum(n_with_resources) as n_with_resources,
+        sum(n_resolved) as n_resolved,
+        sum(n_real_person) as n_real_person,
+        sum(n_real_person_declared) as n_real_person_declared,
+        sum(n_real_person_tagged) as n_real_person_tagged,
+        sum(n_real_person_name_match) as n_real_person_name_match,
+        sum(n_real_person_hash_match) as n_real_person_hash_match,
+        sum(n_real_person_nsfw_images) as n_real_person_nsfw_images,
+        sum(n_nsfw_model) as n_nsfw_model,
+        sum(n_nsfw_images) as n_nsfw_images,
         sum(n_refs) as n_refs,
         sum(n_refs_resolved) as n_refs_resolved,
         sum(n_refs_unknown_version) as n_refs_unknown_version,
@@ -27,7 +23,8 @@ counts as (
         sum(n_refs_ambiguous_hash) as n_refs_ambiguous_hash,
         sum(n_refs_unindexed_hash) as n_refs_unindexed_hash,
         sum(n_refs_no_identifier) as n_refs_no_identifier
-    from images
+    from {{ ref('int_image_made_with_counts') }}
+    where kind = 'all' and month is not null
     group by month
 )
 

@@ -1,21 +1,18 @@
 -- Co-occurrence of minor-coded prompt terms with NSFW ratings, by the month Civitai images were
 -- created: how many images with a prompt hold minor-coded terms, and how many of those are rated
 -- NSFW (R and above) or explicit (X, XXX). Counts only.
-with images as (
-    select * from {{ ref('int_images_prompted') }}
-    where month is not null
-),
-
-counts as (
+-- The images come already counted per snapshot they were last seen in (int_image_prompt_counts).
+with counts as (
     select
         month,
-        count(*) as n_images,
-        sum(has_prompt) as n_with_prompt,
-        sum(case when has_prompt = 1 and nsfw_strict then 1 else 0 end) as n_nsfw_with_prompt,
-        sum(minor_coded) as n_minor_coded,
-        sum(case when minor_coded = 1 and nsfw_strict then 1 else 0 end) as n_minor_coded_nsfw,
-        sum(case when minor_coded = 1 and nsfw_explicit then 1 else 0 end) as n_minor_coded_explicit
-    from images
+        sum(n_images) as n_images,
+        sum(n_with_prompt) as n_with_prompt,
+        sum(n_nsfw_with_prompt) as n_nsfw_with_prompt,
+        sum(n_minor_coded) as n_minor_coded,
+        sum(n_minor_coded_nsfw) as n_minor_coded_nsfw,
+        sum(n_minor_coded_explicit) as n_minor_coded_explicit
+    from {{ ref('int_image_prompt_counts') }}
+    where month is not null
     group by month
 )
 
