@@ -130,6 +130,7 @@ def finished(home: Path, record: dict[str, Any], run_results_path: Path, warehou
 # not say which failed; its rows do (kind, checked, n_failing)
 CHECK_KINDS = {
     "grain": "repeated grain keys",
+    "rows_per_group": "groups holding another number of rows",
     "unique": "repeated keys",
     "not_null": "nulls",
     "accepted_values": "values not accepted",

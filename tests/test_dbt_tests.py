@@ -233,6 +233,21 @@ def test_checks_counts_the_keys_repeated_not_the_rows(con):
     ]
 
 
+def test_checks_rows_per_group_counts_the_groups_of_another_size(con):
+    """rows_per_group fails with the number of the column's values under which the model holds
+    another number of rows than the expected query says: one row more (an older row left beside a
+    rewritten one), one fewer, or a value only one side has; grain_rows then groups only its rows."""
+    con.execute("create table t as select * from (values (1, 'a', 1), (2, 'a', 1), (3, 'b', 0)) as v(id, g, new)")
+    con.execute("create table e as select * from (values ('a', 2), ('b', 1)) as v(g, n_rows)")
+    expected = {"group": "g", "expected": "select g, n_rows from e"}
+    sql = generic("checks", "t", grain=["id"], grain_rows="new = 1", rows_per_group=expected)
+    assert failing(con, sql) == []
+    con.execute("insert into t values (1, 'b', 0)")  # id 1 again, in another group, not written anew
+    assert failing(con, sql) == [("rows_per_group", "g", 1)]
+    con.execute("insert into t values (4, 'c', 1), (2, 'a', 1)")  # a group e lacks; id 2 repeated among new rows
+    assert failing(con, sql) == [("grain", "id", 1), ("rows_per_group", "g", 3)]
+
+
 def test_a_failed_checks_test_is_described_by_its_rows(tmp_path):
     """The build record and the error line quote a checks test's rows (its name says only which
     model), grouped by kind, the most failing first; any other test, or an unreadable warehouse,

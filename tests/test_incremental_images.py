@@ -314,3 +314,51 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeat
         model = table.split(".")[1]
         assert f"checks_{model}" in failed, (table, failed)
         assert [f for f in record["failures"] if f".checks_{model}." in f and "(repeated grain keys: " in f], record
+
+
+# an older row left beside one the latest build wrote (what a delete that missed it would leave):
+# in another snapshot (an image seen again whose earlier row stayed) or in the same one (an image
+# rewritten in place, when a model's flags changed)
+LEFT_IN = {
+    "another_snapshot": "last_seen = ?, last_seen_version = (select max(last_seen_version) from {table} where last_seen = ?)",
+    "the_same_snapshot": "last_seen = last_seen",
+}
+
+
+@pytest.fixture(scope="module", params=sorted(LEFT_IN))
+def older_row_left(request, day_by_day, tmp_path_factory):
+    """A copy of the day-by-day home where, in each of int_images_made_with and
+    int_images_prompted, a row the latest build wrote has an older twin (written by an earlier
+    build, last seen on D1 or in the same snapshot), then those tables alone built (as
+    repeated_keys does). Returns the tables, the run's outcome and its build record."""
+    tables = GRAIN_RUNS["downstream"]
+    home = tmp_path_factory.mktemp(f"older-row-{request.param}") / "home"
+    shutil.copytree(day_by_day["home"], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        for table in tables:
+            latest = f"loaded_at = (select max(loaded_at) from {table})"  # noqa: S608 (fixed names)
+            con.execute(f"create temp table twin as select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
+            params = [D1, D1] if request.param == "another_snapshot" else []
+            con.execute(
+                f"update twin set loaded_at = loaded_at - interval 1 day, {LEFT_IN[request.param].format(table=table)}",
+                params,
+            )
+            con.execute(f"insert into {table} select * from twin")  # noqa: S608 (fixed names)
+            con.execute("drop table twin")
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
+    return tables, outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
+
+
+def test_an_older_row_left_beside_a_written_one_fails_the_grain(older_row_left):
+    """The per-image tables' grain tests group only the rows the latest build wrote, and hold the
+    rest by counting rows per last-seen snapshot against the images last seen there: an older row
+    of an image the latest build wrote, left in another snapshot or in the same one, fails the build,
+    and the build record says which check found it."""
+    tables, outcome, record = older_row_left
+    assert not outcome.success
+    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
+    for table in tables:
+        model = table.split(".")[1]
+        assert f"checks_{model}" in failed, (table, failed)
+        found = [f for f in record["failures"] if f".checks_{model}." in f]
+        assert any("(groups holding another number of rows: last_seen 1)" in f for f in found), found

@@ -57,3 +57,14 @@ where {{ rows }}
 group by {{ key }}
 having count(*) > 1
 {%- endmacro %}
+
+{#
+  The values of `column` under which the model holds another number of rows than `expected` (a
+  query of that column and n_rows) gives; a value missing on either side counts as none.
+#}
+{% macro groups_of_another_size(model, column, expected) %}
+select coalesce(actual.{{ column }}, expected.{{ column }}) as {{ column }}
+from (select {{ column }}, count(*) as n_rows from {{ model }} group by {{ column }}) as actual
+full outer join ({{ expected }}) as expected on expected.{{ column }} = actual.{{ column }}
+where coalesce(actual.n_rows, 0) <> coalesce(expected.n_rows, 0)
+{%- endmacro %}

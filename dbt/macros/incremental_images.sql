@@ -214,3 +214,14 @@
 {% macro prompt_rules_hash() -%}
     {{ return(local_md5(tojson(prompt_family_patterns()))) }}
 {%- endmacro %}
+
+{#
+  The images last seen in each snapshot (date), as int_image_last_seen decides them (every image
+  once, by its last sighting): what a per-image table's rows per last_seen must number (the
+  `rows_per_group` of its checks). last_seen: that model's ref, given by the caller so that dbt
+  records the dependency (an upstream model of every per-image table, so the check runs whenever
+  the table is built, and after the sightings it is checked against).
+#}
+{% macro images_per_last_seen_snapshot(last_seen) -%}
+    select last_seen, count(*) as n_rows from {{ last_seen }} group by last_seen
+{%- endmacro %}
