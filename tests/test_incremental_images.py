@@ -320,7 +320,9 @@ def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeat
 # in another snapshot (an image seen again whose earlier row stayed) or in the same one (an image
 # rewritten in place, when a model's flags changed)
 LEFT_IN = {
-    "another_snapshot": "last_seen = ?, last_seen_version = (select max(last_seen_version) from {table} where last_seen = ?)",
+    "another_snapshot": (
+        "last_seen = ?, last_seen_version = (select max(last_seen_version) from {table} where last_seen = ?)"
+    ),
     "the_same_snapshot": "last_seen = last_seen",
 }
 
@@ -340,7 +342,7 @@ def older_row_left(request, day_by_day, tmp_path_factory):
             con.execute(f"create temp table twin as select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
             params = [D1, D1] if request.param == "another_snapshot" else []
             con.execute(
-                f"update twin set loaded_at = loaded_at - interval 1 day, {LEFT_IN[request.param].format(table=table)}",
+                f"update twin set loaded_at = loaded_at - interval 1 day, {LEFT_IN[request.param].format(table=table)}",  # noqa: S608 (fixed names)
                 params,
             )
             con.execute(f"insert into {table} select * from twin")  # noqa: S608 (fixed names)
