@@ -29,12 +29,17 @@ NODES = (
     "study_comparisons",
     "int_image_resource_kinds",
     "int_image_counts_by_created_day",
+    "int_image_made_with_counts",
+    "int_image_prompt_counts",
     "images_made_with_monthly",
+    "images_by_base_model_family_monthly",
     "minor_terms_nsfw_monthly",
     "checks_int_images_made_with",
     "checks_int_images_prompted",
     "checks_int_image_resource_kinds",
     "checks_int_image_counts_by_created_day",
+    "checks_int_image_made_with_counts",
+    "checks_int_image_prompt_counts",
 )
 
 

@@ -49,7 +49,12 @@ TABLES = {
     "intermediate.int_image_resource_kinds": (
         "select * exclude (changed_at) from intermediate.int_image_resource_kinds where resolution is not null"
     ),
-    "intermediate.int_image_counts_by_created_day": "select * from intermediate.int_image_counts_by_created_day",
+    "intermediate.int_image_counts_by_created_day": (
+        "select * exclude (loaded_at) from intermediate.int_image_counts_by_created_day"
+    ),
+    "intermediate.int_image_counts_by_last_seen": (
+        "select * exclude (loaded_at) from intermediate.int_image_counts_by_last_seen"
+    ),
     "intermediate.int_image_made_with_counts": (
         "select * exclude (loaded_at) from intermediate.int_image_made_with_counts"
     ),
@@ -179,7 +184,7 @@ def day_by_day(tmp_path_factory, small_world):
     build(home, state_only=True)
     with FakeHub(with_flags(flagged, model_id, nsfw=False)) as hub:
         snapshot(hub, home, D2, sources=("civitai_models", "civitai_images"), period="Week", force=True)
-    build(home, state_only=True, checks=True)  # the retake: its grain checks (grain_changed_rows) must pass
+    build(home, state_only=True, checks=True)  # the retake: its grain checks must pass
     named_before = {
         table: {r[0] for r in query(home, f"select distinct image_id from {table} where last_seen = ?", [D2])}  # noqa: S608 (fixed names)
         for table in ("marts.image_resources", "intermediate.int_image_prompt_families")
@@ -263,6 +268,57 @@ def test_a_daily_build_recounts_only_the_snapshots_whose_images_changed(day_by_d
     assert [r[0] for r in recounted] == [D2, D3]
 
 
+# counts of LATE made wrong while its number of images stays: what a retake that moves as many
+# images back to LATE as it takes from it leaves when only the number is compared
+WRONG_BUT_AS_MANY = {
+    "intermediate.int_image_counts_by_last_seen": [
+        "update {table} set n_items = n_items + 7 where last_seen = ? and kind = 'tag'",
+    ],
+    "intermediate.int_image_counts_by_created_day": [
+        "update {table} set n_items = n_items + 1"
+        " where last_seen = ? and created_day = (select min(created_day) from {table} where last_seen = ?)",
+        "update {table} set n_items = n_items - 1"
+        " where last_seen = ? and created_day = (select max(created_day) from {table} where last_seen = ?)",
+    ],
+}
+
+
+@pytest.mark.parametrize("table", sorted(WRONG_BUT_AS_MANY))
+def test_counts_of_a_snapshot_whose_images_were_decided_again_are_recounted(day_by_day, tmp_path, table):
+    """A snapshot whose images int_image_last_seen decided again since the counts were made is
+    recounted though it holds as many images as counted (a retake can move as many images back to
+    an earlier snapshot as it takes from it): here LATE's counts are made wrong at an equal total
+    and one of its images marked as decided by a later build; the next build gives a full
+    refresh's counts again."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["home"], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        for update in WRONG_BUT_AS_MANY[table]:
+            con.execute(update.format(table=table), [LATE] * update.count("?"))
+        con.execute(
+            "update intermediate.int_image_last_seen set loaded_at = loaded_at + interval 1 day"
+            " where image_id = (select min(image_id) from intermediate.int_image_last_seen where last_seen = ?)",
+            [LATE],
+        )
+    assert table_rows(home, table) != day_by_day["full"][table]
+    build(home, state_only=True)
+    assert table_rows(home, table) == day_by_day["full"][table]
+
+
+def test_counts_follow_images_rewritten_in_place(day_by_day, tmp_path):
+    """When the prompt term rules change, int_images_prompted rewrites every image where it stands
+    (no snapshot gains or loses one): its counts recount every snapshot all the same, and the
+    next build gives a full refresh's counts again, though the counts it held were wrong."""
+    home = tmp_path / "home"
+    shutil.copytree(day_by_day["home"], home)
+    with duckdb.connect(str(home / "warehouse.duckdb")) as con:
+        con.execute("update intermediate.int_images_prompted set rules_hash = 'earlier rules'")
+        con.execute("update intermediate.int_image_prompt_counts set n_minor_coded = n_minor_coded + 1000")
+    build(home, state_only=True)
+    table = "intermediate.int_image_prompt_counts"
+    assert table_rows(home, table) == day_by_day["full"][table]
+
+
 @pytest.mark.parametrize("table", ["marts.image_resources", "intermediate.int_image_prompt_families"])
 def test_an_image_seen_again_naming_nothing_loses_its_earlier_rows(day_by_day, table):
     """Images that named resources (and had prompt families) when last seen on D2 and that D3 saw
@@ -274,6 +330,23 @@ def test_an_image_seen_again_naming_nothing_loses_its_earlier_rows(day_by_day, t
     assert resighted, "no image named something on D2 and was seen again, bare, on D3"
     left = query(home, f"select distinct image_id from {table}")  # noqa: S608 (fixed names)
     assert resighted.isdisjoint({r[0] for r in left})
+
+
+def build_alone(home: Path, tables: tuple[str, ...]) -> tuple:
+    """Those tables alone built, through the dbt assets as `hubwatch build` runs them (with no new
+    snapshot each keeps what a test put in it, and its tests run): the run's outcome and its build
+    record."""
+    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
+    return outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
+
+
+def failed_checks(tables: tuple[str, ...], outcome, record: dict) -> dict[str, list[str]]:
+    """Each table's checks test failed the run: the build record's failures of each, by model."""
+    assert not outcome.success
+    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
+    models = [table.split(".")[1] for table in tables]
+    assert all(f"checks_{model}" in failed for model in models), failed
+    return {model: [f for f in record["failures"] if f".checks_{model}." in f] for model in models}
 
 
 # the per-image tables with a grain test on the rows the latest build wrote, in two runs: the first
@@ -298,22 +371,17 @@ def repeated_keys(request, day_by_day, tmp_path_factory):
         for table in tables:
             latest = f"loaded_at = (select max(loaded_at) from {table})"  # noqa: S608 (fixed names)
             con.execute(f"insert into {table} select * from {table} where {latest} limit 1")  # noqa: S608 (fixed names)
-    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
-    return tables, outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
+    return tables, *build_alone(home, tables)
 
 
 def test_a_key_repeated_among_the_rows_a_build_wrote_fails_its_grain_test(repeated_keys):
     """The grain tests of the per-image tables look only at the keys of the rows the latest build
-    wrote (a build rewrites rows by image_id, so only those can repeat one), yet across the whole
-    table: a repeated row among them fails the build (the repeated_keys run), in each table: its
-    checks test, whose rows in the build record name the grain repeated."""
-    tables, outcome, record = repeated_keys
-    assert not outcome.success
-    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
-    for table in tables:
-        model = table.split(".")[1]
-        assert f"checks_{model}" in failed, (table, failed)
-        assert [f for f in record["failures"] if f".checks_{model}." in f and "(repeated grain keys: " in f], record
+    wrote (a build rewrites rows by image_id, so only those can repeat one; image_resources and
+    int_image_prompt_families look for them across the whole table): a repeated row among them
+    fails the build (the repeated_keys run), in each table: its checks test, whose rows in the
+    build record name the grain repeated."""
+    for model, found in failed_checks(*repeated_keys).items():
+        assert any("(repeated grain keys: " in f for f in found), (model, found)
 
 
 # an older row left beside one the latest build wrote (what a delete that missed it would leave):
@@ -347,8 +415,7 @@ def older_row_left(request, day_by_day, tmp_path_factory):
             )
             con.execute(f"insert into {table} select * from twin")  # noqa: S608 (fixed names)
             con.execute("drop table twin")
-    outcome = run_job(home, "rebuild_from_raw_job", asset_selection=[dg.AssetKey(table.split(".")) for table in tables])
-    return tables, outcome, orjson.loads((home / "builds" / "latest.json").read_bytes())
+    return tables, *build_alone(home, tables)
 
 
 def test_an_older_row_left_beside_a_written_one_fails_the_grain(older_row_left):
@@ -356,11 +423,5 @@ def test_an_older_row_left_beside_a_written_one_fails_the_grain(older_row_left):
     rest by counting rows per last-seen snapshot against the images last seen there: an older row
     of an image the latest build wrote, left in another snapshot or in the same one, fails the build,
     and the build record says which check found it."""
-    tables, outcome, record = older_row_left
-    assert not outcome.success
-    failed = [check.split(":", 1)[1].split(" ")[0] for check in outcome.failed_checks]
-    for table in tables:
-        model = table.split(".")[1]
-        assert f"checks_{model}" in failed, (table, failed)
-        found = [f for f in record["failures"] if f".checks_{model}." in f]
-        assert any("(groups holding another number of rows: last_seen 1)" in f for f in found), found
+    for model, found in failed_checks(*older_row_left).items():
+        assert any("(groups holding another number of rows: last_seen 1)" in f for f in found), (model, found)

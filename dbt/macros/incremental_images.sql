@@ -81,12 +81,13 @@
   - those whose (date, version) group holds another number of images than it counted (`total`: its
     images counted in a group, an aggregate over its rows), read from int_image_counts_by_last_seen's
     totals (which hold every image once, by its last sighting) instead of grouping every image
-    again. A group only loses images once made (to a later sighting, or to a retake that makes a
-    new version), so an equal count means the same images;
+    again: a new or retaken snapshot, one that lost images to a later sighting;
   - and, for each per-image table in `rewritten_in`, the groups holding its rows written after this
-    table last counted (its newest loaded_at): images rewritten in place, as when a model's flags
-    or the prompt term rules changed. Their loaded_at is pruned by row group (rows are appended in
-    build order), so this reads only what the latest builds wrote.
+    table last counted (its newest loaded_at): images whose row changed though their group's count
+    may not have (rewritten in place, when a model's flags or the prompt term rules changed; moved
+    back to an earlier snapshot by a retake, which may lose as many to the retaken one). Their
+    loaded_at is pruned by row group (rows are appended in build order), so this reads only what
+    the latest builds wrote.
 #}
 {% macro image_groups_to_recount(total='sum(n_items)', rewritten_in=[]) -%}
     {%- if not execute or not is_incremental() -%}
@@ -109,13 +110,37 @@
             on counted.last_seen = now_in_images.last_seen
             and counted.last_seen_version = now_in_images.last_seen_version
         where counted.n_items is distinct from now_in_images.n_items
-        {%- for table in rewritten_in %}
+        {%- if rewritten_in %}
         union
-        select cast(last_seen as {{ type_text() }}) from {{ table }}
-        where loaded_at > (select coalesce(max(loaded_at), timestamp '0001-01-01 00:00:00') from {{ this }})
-        {%- endfor %}
+        {{ groups_rewritten_since_counted(rewritten_in) }}
+        {%- endif %}
         order by 1
     {%- endset -%}
+    {{ return(date_literals(query)) }}
+{%- endmacro %}
+
+{#
+  The last_seen dates (as text) of the rows of `tables` (per-image tables with loaded_at) written
+  after this table of counts last counted (its newest loaded_at; every row when it holds none).
+#}
+{% macro groups_rewritten_since_counted(tables) -%}
+    {%- for table in tables %}
+    {{ "union" if not loop.first }}
+    select cast(last_seen as {{ type_text() }}) as last_seen from {{ table }}
+    where loaded_at > (select coalesce(max(loaded_at), timestamp '0001-01-01 00:00:00') from {{ this }})
+    {%- endfor %}
+{%- endmacro %}
+
+{# The same dates as SQL date literals, for a table of counts whose other stale groups are found otherwise. #}
+{% macro image_groups_rewritten_since_counted(tables) -%}
+    {%- if not execute or not is_incremental() -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {{ return(date_literals(groups_rewritten_since_counted(tables))) }}
+{%- endmacro %}
+
+{# The dates a query's first column gives, as SQL date literals. #}
+{% macro date_literals(query) -%}
     {%- set dates = [] -%}
     {%- for day in run_query(query).columns[0].values() -%}
         {%- do dates.append("date '" ~ day ~ "'") -%}

@@ -4,12 +4,14 @@
     **incremental_by_item('last_seen'),
 ) }}
 -- Image counts by creation month (all images, each tag, each subculture family), kept apart for
--- each snapshot the images were last seen in. An image only ever moves to a later snapshot (or its
--- snapshot is retaken under a new version), so a daily build recounts only the snapshots whose
--- images changed: the new one and those that lost images to it. The monthly trend marts add these
--- counts up instead of unnesting every image's tags again. See stale_image_groups.
+-- each snapshot the images were last seen in. A daily build recounts only the snapshots whose
+-- images changed: the new one, those that lost images to it (see stale_image_groups), and those
+-- whose images int_image_last_seen decided again since (a retake moves images back to an earlier
+-- snapshot, which may lose as many to the retaken one). The monthly trend marts add these counts
+-- up instead of unnesting every image's tags again. loaded_at is when the build that last counted
+-- the snapshot started (UTC).
 {% set rules_hash = subculture_rules_hash() %}
-{% set stale = stale_image_groups(rules_hash) %}
+{% set stale = (stale_image_groups(rules_hash) + image_groups_rewritten_since_counted([ref('int_image_last_seen')])) | unique | sort | list %}
 
 with images as (
     select platform, image_id, last_seen, last_seen_version, month, tags
@@ -39,4 +41,8 @@ counts as (
     group by all
 )
 
-select *, '{{ rules_hash }}' as rules_hash from counts
+select
+    *,
+    '{{ rules_hash }}' as rules_hash,
+    timestamp '{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as loaded_at  -- UTC
+from counts

@@ -17,7 +17,9 @@
     semi-join of the written keys with every stored one: ~1.4 s a day at 44M images): a key written
     again beside an older row that stayed (a delete that missed it) leaves that row's snapshot
     with one row more than it has images, whichever snapshot it is in; only a missing row of the
-    same snapshot at once could hide it.
+    same snapshot at once could hide it. It also fails when the table and int_image_last_seen
+    disagree for another reason (a row missing; a build that stopped between them): a real
+    inconsistency, if not a repeated key.
   - rows_per_group: {group: a column, expected: a query of (that column, n_rows)}: each value of
     the column has as many rows as the query says (a value missing on either side counts as 0).
     For the per-image tables, the rows per last-seen snapshot against the images per snapshot.
