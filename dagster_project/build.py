@@ -128,7 +128,7 @@ def build_events(
     finally:
         handover = hand_over(home, target) if engine == "spark" else None
         record = build_record.finished(home, record, target / "run_results.json", warehouse_path(home, engine))
-        record_built_logic(home, engine, target / "run_results.json", logic.fingerprints)
+        record_built_logic(home, engine, target / "run_results.json", logic)
         if handover:  # the build's tables are not where publish reads them: it failed
             record = build_record.save(home, {**record, "result": "failed", "error": handover, "rules_version": None})
     crash_point("dbt-finished")

@@ -5,7 +5,12 @@ computed by old and new logic in one table.
 An incremental model keeps the rows earlier builds computed. Its *logic* is everything that decides
 those rows: its SQL file, its config and column types, the macros it calls (with every engine's
 variant of a dispatched macro, so that a Spark-only change counts on Spark too), the project's vars
-(the rule set), and the logic of every model, seed and source it reads, recursively. A build records
+(the rule set), and the logic of every model, seed and source it reads, recursively. A macro of the
+project counts by its own text (its `{% macro %}` block in its file), so that a change to one macro
+of a file holding several refreshes only the models that reach that one; a macro whose block cannot
+be told apart in its file (a materialization, a generic test, a file that does not split cleanly, a
+macro renamed on disk since the last parse) counts by its whole file, as every macro did in the
+record's version 1 (a record of that version is re-expressed, not refreshed: see `check`). A build records
 the fingerprint of the logic of each model it built (`built_logic.json`, one per engine, beside the
 pending-refresh list); the next build refreshes every incremental model whose fingerprint differs or
 was never recorded. A change upstream changes every fingerprint downstream, so what depends on a
@@ -20,6 +25,7 @@ and tests do not. Plain Python, no dbt import.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,16 +42,21 @@ NOT_LOGIC = frozenset(
     {"docs", "persist_docs", "tags", "meta", "grants", "access", "group", "freshness", "packages", "stored_keys"}
 )
 BUILT_STATUSES = ("success", "pass")
+RECORD_VERSION = 2  # 1: a project macro fingerprinted by its whole file; 2: by its own block
+# a Jinja comment, or a tag that opens or closes a macro or a raw block (whose text is not Jinja)
+MACRO_TAGS = re.compile(r"\{#.*?#\}|\{%[-+]?\s*(macro|endmacro|raw|endraw)\b\s*(\w*).*?%\}", re.S)
 
 
 class Fingerprints:
     """The logic fingerprint of every model and seed of a parsed dbt project (memoised)."""
 
-    def __init__(self, manifest: dict[str, Any], project_dir: Path) -> None:
+    def __init__(self, manifest: dict[str, Any], project_dir: Path, macros_by_file: bool = False) -> None:
         self.manifest = manifest
         self.project_dir = project_dir
+        self.macros_by_file = macros_by_file  # the record's version 1: each project macro as its whole file
         self.root = manifest.get("metadata", {}).get("project_name")
         self._files: dict[Path, str] = {}
+        self._blocks: dict[Path, dict[str, str]] = {}
         self._nodes: dict[str, str] = {}
         self._variants: dict[str, list[str]] = {}
         for unique_id, macro in manifest.get("macros", {}).items():
@@ -100,8 +111,8 @@ class Fingerprints:
         return str((node.get("checksum") or {}).get("checksum"))
 
     def _macro_closure(self, macro_ids: list[str]) -> set[str]:
-        """Each macro reached (and every engine's variant of a dispatched one), as its file's hash
-        (a macro of the project) or its code's (one of dbt's or a package's)."""
+        """Each macro reached (and every engine's variant of a dispatched one), as its own text's
+        hash (a macro of the project: _project_macro) or its code's (one of dbt's or a package's)."""
         seen: set[str] = set()
         todo = list(macro_ids)
         macros = self.manifest.get("macros", {})
@@ -122,11 +133,30 @@ class Fingerprints:
             if macro is None:
                 hashes.add(unique_id)
             elif macro.get("package_name") == self.root:
-                path = self.project_dir / macro["original_file_path"]
-                hashes.add(f"{macro['original_file_path']}:{self._file(path) or digest(macro.get('macro_sql'))}")
+                hashes.add(self._project_macro(macro))
             else:
                 hashes.add(f"{unique_id}:{digest(macro.get('macro_sql'))}")
         return hashes
+
+    def _project_macro(self, macro: dict[str, Any]) -> str:
+        """A project macro as it is on disk now: its block's hash, or its whole file's where the block
+        cannot be told apart (macro_blocks), or its parsed code's where the file is gone."""
+        where = macro["original_file_path"]
+        path = self.project_dir / where
+        if not self.macros_by_file:
+            if path not in self._blocks:
+                text = self._text(path)
+                self._blocks[path] = macro_blocks(text) if text is not None else {}
+            block = self._blocks[path].get(macro["name"])
+            if block is not None:
+                return f"{where}:{macro['name']}:{block}"
+        return f"{where}:{self._file(path) or digest(macro.get('macro_sql'))}"
+
+    def _text(self, path: Path) -> str | None:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def _file(self, path: Path) -> str | None:
         if path not in self._files:
@@ -135,6 +165,38 @@ class Fingerprints:
             except OSError:
                 return None
         return self._files[path]
+
+
+def macro_blocks(text: str) -> dict[str, str]:
+    """The hash of each top-level `{% macro name(...) %} ... {% endmacro %}` block of a macro file, by
+    name, from its opening tag to its closing one (macros nested in it included), as dbt reads a
+    macro file: block by block, text outside the blocks belonging to none. Comments and raw blocks
+    are skipped. {} when the file does not split cleanly (unbalanced tags, a name given twice): its
+    macros then count by the whole file."""
+    blocks: dict[str, str] = {}
+    depth, start, name, in_raw = 0, 0, "", False
+    for tag in MACRO_TAGS.finditer(text):
+        kind = tag.group(1)
+        if kind is None:  # a comment
+            continue
+        if kind in ("raw", "endraw"):
+            in_raw = kind == "raw"
+            continue
+        if in_raw:
+            continue
+        if kind == "macro":
+            if depth == 0:
+                start, name = tag.start(), tag.group(2)
+            depth += 1
+            continue
+        depth -= 1
+        if depth < 0:
+            return {}
+        if depth == 0:
+            if not name or name in blocks:
+                return {}
+            blocks[name] = hashlib.sha256(text[start : tag.end()].encode()).hexdigest()
+    return blocks if depth == 0 and not in_raw else {}
 
 
 def dispatch_base(name: str) -> str:
@@ -161,6 +223,8 @@ class LogicCheck:
     fingerprints: dict[str, str] = field(default_factory=dict)  # every model's and seed's, now
     changed: list[str] = field(default_factory=list)  # incremental models built by other logic
     unrecorded: list[str] = field(default_factory=list)  # incremental models with no record of theirs
+    # what the record says built each model, in this version's fingerprints (record_built adds to it)
+    recorded: dict[str, str] = field(default_factory=dict)
 
     @property
     def refresh(self) -> list[str]:
@@ -203,10 +267,16 @@ def check(
         return LogicCheck()
     prints = Fingerprints(manifest, project_dir)
     fingerprints = prints.all()
-    if not built:
-        return LogicCheck(fingerprints)
     record = built_logic_path(home, engine)
-    recorded = read_recorded(record)
+    version, recorded = read_record(record)
+    if recorded and version < RECORD_VERSION:
+        # a record of whole-file macro fingerprints: a model whose logic is the same by that measure
+        # was built by today's logic, so its entry is today's fingerprint (no refresh for the new way
+        # of counting); one whose logic differs stays different
+        by_file = Fingerprints(manifest, project_dir, macros_by_file=True).all()
+        recorded = {uid: fingerprints[uid] if by_file.get(uid) == was else was for uid, was in recorded.items()}
+    if not built:
+        return LogicCheck(fingerprints, recorded=recorded)
     incremental = [m for m in prints.incremental_models() if selected is None or m.rsplit(".", 1)[-1] in selected]
     changed = [uid for uid in incremental if uid in recorded and recorded[uid] != fingerprints[uid]]
     # no record at all: a warehouse built before hubwatch kept one, whose logic is unknown. Once this
@@ -214,31 +284,35 @@ def check(
     # a model new in this version, one that is a table on this engine): dbt builds it whole anyway,
     # and listing it would only change the vars (a full parse)
     unrecorded = [uid for uid in incremental if uid not in recorded] if not record.is_file() else []
-    return LogicCheck(fingerprints, changed, unrecorded)
+    return LogicCheck(fingerprints, changed, unrecorded, recorded)
 
 
-def read_recorded(path: Path) -> dict[str, str]:
+def read_record(path: Path) -> tuple[int, dict[str, str]]:
+    """The record's version and its fingerprint per model (version 1, nothing: no record)."""
     try:
         data = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
-        return {}
-    return data.get("models", {}) if isinstance(data, dict) else {}
+        return 1, {}
+    if not isinstance(data, dict):
+        return 1, {}
+    return int(data.get("version", 1)), data.get("models", {})
 
 
-def record_built(home: Path, engine: str, run_results_path: Path, fingerprints: dict[str, str]) -> list[str]:
+def record_built(home: Path, engine: str, run_results_path: Path, logic: LogicCheck) -> list[str]:
     """After a build (finished or failed), the fingerprint of each model and seed dbt built: that
     logic computed the rows its table holds now. A node that failed, was skipped or not selected
-    keeps what was recorded before (a pending refresh stays pending)."""
+    keeps what was recorded before (a pending refresh stays pending), as the check before the build
+    read it (logic.recorded: in this version's fingerprints)."""
     try:
         results = orjson.loads(run_results_path.read_bytes()).get("results", [])
     except (OSError, orjson.JSONDecodeError):
         return []
+    fingerprints = logic.fingerprints
     built = [r["unique_id"] for r in results if r.get("status") in BUILT_STATUSES and r["unique_id"] in fingerprints]
     if not built:
         return []
     path = built_logic_path(home, engine)
-    recorded = read_recorded(path)
-    recorded.update({uid: fingerprints[uid] for uid in built})
+    recorded = {**logic.recorded, **{uid: fingerprints[uid] for uid in built}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, dumps({"version": 1, "models": dict(sorted(recorded.items()))}))
+    write_atomic(path, dumps({"version": RECORD_VERSION, "models": dict(sorted(recorded.items()))}))
     return built

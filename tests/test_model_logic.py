@@ -10,7 +10,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from dagster_project.model_logic import Fingerprints, LogicCheck, check, record_built
+from dagster_project.model_logic import RECORD_VERSION, Fingerprints, LogicCheck, check, macro_blocks, record_built
 from ingest.home import built_logic_path
 
 DBT = Path(__file__).resolve().parent.parent / "dbt"
@@ -161,7 +161,7 @@ def test_check_refreshes_what_changed_or_was_never_recorded_once_a_warehouse_exi
     assert unknown.refresh == ["model.p.a", "model.p.b", "model.p.c"] and not unknown.changed
     assert "3 incremental models have no record" in unknown.describe()
     fingerprints = unknown.fingerprints
-    recorded = {"version": 1, "models": {**fingerprints, "model.p.a": "older logic"}}
+    recorded = {"version": RECORD_VERSION, "models": {**fingerprints, "model.p.a": "older logic"}}
     built_logic_path(home).write_bytes(orjson.dumps(recorded))
     changes = check(home, path, project)
     assert changes.changed == ["model.p.a"] and changes.refresh == ["model.p.a"]
@@ -169,8 +169,8 @@ def test_check_refreshes_what_changed_or_was_never_recorded_once_a_warehouse_exi
     assert line.startswith("the dbt logic of a changed since it was built") and "\n" not in line
     assert check(home, path, project, selected={"b", "c"}).refresh == []  # a partial build without `a`
     assert check(home, path, project, selected={"a"}).refresh == ["model.p.a"]
-    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": fingerprints}))
-    assert check(home, path, project) == LogicCheck(fingerprints)
+    built_logic_path(home).write_bytes(orjson.dumps({"version": RECORD_VERSION, "models": fingerprints}))
+    assert check(home, path, project) == LogicCheck(fingerprints, recorded=fingerprints)
     assert LogicCheck(fingerprints).describe() == ""
 
 
@@ -186,12 +186,10 @@ def test_only_what_dbt_built_is_recorded(tmp_path):
         ]
     }
     (tmp_path / "run_results.json").write_bytes(orjson.dumps(results))
-    built_logic_path(home).parent.mkdir(parents=True)
-    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": {"model.p.b": "old"}}))
-    new = {"model.p.a": "new a", "model.p.b": "new b", "model.p.c": "new c"}
+    new = LogicCheck({"model.p.a": "new a", "model.p.b": "new b", "model.p.c": "new c"}, recorded={"model.p.b": "old"})
     assert record_built(home, "duckdb", tmp_path / "run_results.json", new) == ["model.p.a"]
-    recorded = orjson.loads(built_logic_path(home).read_bytes())["models"]
-    assert recorded == {"model.p.a": "new a", "model.p.b": "old"}
+    record = orjson.loads(built_logic_path(home).read_bytes())
+    assert record == {"version": RECORD_VERSION, "models": {"model.p.a": "new a", "model.p.b": "old"}}
     assert record_built(home, "spark", tmp_path / "missing.json", new) == []
     assert not built_logic_path(home, "spark").exists()
 
@@ -222,3 +220,136 @@ def test_hubwatch_build_says_in_one_line_what_it_rebuilds_whole(tmp_path, monkey
     assert "stopped by the test" in result.stderr
     whole = CliRunner().invoke(cli.main, ["build", "--home", str(home), "--full-refresh"])
     assert "incremental model" not in whole.stderr, whole.stderr  # everything is rebuilt: nothing singled out
+
+
+TWO_MACROS = """{# `first` and `second` share a file; a comment's {% macro ghost() %} is no macro #}
+{% macro first(x) -%}
+    lower({{ x }})
+{%- endmacro %}
+
+{% macro second(x) -%}
+    {% raw %}{% endmacro %}{% endraw %}upper({{ x }})
+{%- endmacro %}
+"""
+
+
+def two_macros_in_one_file(project: Path) -> dict:
+    """`a` (incremental) calls `first`, `b` (incremental) reads `a`, `c` (incremental) calls `second`;
+    `first` and `second` lie in one file."""
+    files = {
+        "models/a.sql": "select {{ first('x') }} as w",
+        "models/b.sql": "select * from {{ ref('a') }}",
+        "models/c.sql": "select {{ second('x') }} as w",
+        "macros/two.sql": TWO_MACROS,
+        "dbt_project.yml": "name: p\n",
+    }
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+    def model(name, nodes, macros):
+        return {
+            "resource_type": "model",
+            "package_name": "p",
+            "original_file_path": f"models/{name}.sql",
+            "config": {"materialized": "incremental"},
+            "depends_on": {"nodes": nodes, "macros": macros},
+        }
+
+    def macro(name):
+        return {"name": name, "package_name": "p", "original_file_path": "macros/two.sql", "depends_on": {"macros": []}}
+
+    return {
+        "metadata": {"project_name": "p"},
+        "nodes": {
+            "model.p.a": model("a", [], ["macro.p.first"]),
+            "model.p.b": model("b", ["model.p.a"], []),
+            "model.p.c": model("c", [], ["macro.p.second"]),
+        },
+        "macros": {"macro.p.first": macro("first"), "macro.p.second": macro("second")},
+        "sources": {},
+    }
+
+
+def test_a_changed_macro_counts_for_the_models_that_reach_it_not_for_those_of_its_file_neighbours(tmp_path):
+    """An upgrade that changes or adds one macro of a shared file (dbt/macros/incremental_images.sql
+    holds 20) refreshes only what reaches the macros that changed."""
+    project = tmp_path / "p"
+    manifest = two_macros_in_one_file(project)
+    macros = project / "macros" / "two.sql"
+    before = incremental_prints(manifest, project)
+    macros.write_text(TWO_MACROS.replace("upper(", "initcap("))
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.c"}
+    macros.write_text(TWO_MACROS + "\n{% macro third() %}1{% endmacro %}\n")
+    assert incremental_prints(manifest, project) == before  # a macro added: nothing reaches it yet
+    macros.write_text(TWO_MACROS.replace("lower(", "trim("))
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b"}
+
+
+def test_a_macro_not_found_in_its_file_counts_by_the_whole_file(tmp_path):
+    """Renamed on disk since the last parse (the manifest still names it): the models that call it
+    change, and change again with any other change to its file."""
+    project = tmp_path / "p"
+    manifest = two_macros_in_one_file(project)
+    macros = project / "macros" / "two.sql"
+    before = incremental_prints(manifest, project)
+    macros.write_text(TWO_MACROS.replace("macro first(", "macro first_renamed("))
+    renamed = incremental_prints(manifest, project)
+    assert changed(before, renamed) == {"model.p.a", "model.p.b"}
+    macros.write_text(TWO_MACROS.replace("macro first(", "macro first_renamed(").replace("upper(", "initcap("))
+    assert changed(renamed, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b", "model.p.c"}
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (TWO_MACROS, {"first", "second"}),
+        ("{%+ macro a() %}1{%- endmacro +%}\n{%-macro b()-%}2{%-endmacro-%}", {"a", "b"}),
+        ("{%- macro outer() -%}{% macro inner() %}1{% endmacro %}{{ inner() }}{%- endmacro -%}", {"outer"}),
+        ("{% materialization table, adapter='duckdb' %}{% endmaterialization %}", set()),
+        ("{% macro a() %}1{% endmacro %}{% macro a() %}2{% endmacro %}", set()),  # a name twice
+        ("{% macro a() %}1{% endmacro %}{% endmacro %}", set()),  # unbalanced
+        ("{% macro a() %}1", set()),  # never closed
+        ("{% macro a() %}{% raw %}1{% endmacro %}", set()),  # a raw block never closed
+    ],
+)
+def test_macro_blocks_split_a_file_as_dbt_does_or_not_at_all(text, names):
+    assert set(macro_blocks(text)) == names
+
+
+def test_a_record_of_whole_file_fingerprints_is_re_expressed_not_refreshed(tmp_path):
+    """Upgrading from a hubwatch that fingerprinted each macro by its file (record version 1): a model
+    whose logic is the same by that measure is not rebuilt, and the next record is of this version;
+    one whose logic changed is rebuilt."""
+    project, home = tmp_path / "p", tmp_path / "home"
+    home.mkdir()
+    manifest = two_macros_in_one_file(project)
+    path = write_manifest(tmp_path, manifest)
+    by_file = Fingerprints(manifest, project, macros_by_file=True).all()
+    old = {**by_file, "model.p.c": "logic of an older version"}
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": old}))
+    logic = check(home, path, project)
+    assert logic.refresh == ["model.p.c"]
+    assert logic.recorded == {**logic.fingerprints, "model.p.c": "logic of an older version"}
+    results = {"results": [{"unique_id": "model.p.c", "status": "success"}]}  # the refresh dbt ran
+    (tmp_path / "run_results.json").write_bytes(orjson.dumps(results))
+    assert record_built(home, "duckdb", tmp_path / "run_results.json", logic) == ["model.p.c"]
+    record = orjson.loads(built_logic_path(home).read_bytes())
+    assert record == {"version": RECORD_VERSION, "models": logic.fingerprints}
+    assert check(home, path, project).refresh == []
+
+
+def test_a_change_to_the_image_counts_macro_leaves_the_per_image_tables_alone(manifest, project):
+    """dbt/macros/incremental_images.sql: wave 18 changed how the counts find the snapshots to
+    recount; with whole-file fingerprints every per-image table beside them was rebuilt on upgrade
+    (210.6 s at 44M images)."""
+    before = incremental_prints(manifest, project)
+    macros = project / "macros" / "incremental_images.sql"
+    text = macros.read_text()
+    assert text.count("where counted.n_items is distinct from now_in_images.n_items") == 1
+    macros.write_text(text.replace("is distinct from now_in_images.n_items", "<> now_in_images.n_items"))
+    after = changed(before, incremental_prints(manifest, project))
+    counts = {f"model.hubwatch.{m}" for m in ("int_image_counts_by_created_day", "int_image_made_with_counts")}
+    per_image = {f"model.hubwatch.{m}" for m in ("images", "int_images_made_with", "int_images_prompted")}
+    assert counts <= after and "model.hubwatch.int_image_prompt_counts" in after
+    assert not after & per_image

@@ -108,7 +108,7 @@ def spark_incremental_tables(home: Path, env: dict[str, str]):
         assert info.is_file(), log.read_text()[-3000:]
         kept = orjson.loads(info.read_bytes())
         assert kept["success"] and kept["port"], log.read_text()[-3000:]
-        record_built(home, "spark", target / "run_results.json", logic_refresh(home, "spark").fingerprints)
+        record_built(home, "spark", target / "run_results.json", logic_refresh(home, "spark"))
         yield {"PYSPARK_GATEWAY_PORT": str(kept["port"]), "PYSPARK_GATEWAY_SECRET": kept["secret"]}
     finally:
         keeper.stdin.close()  # the keeper exits, and its JVM with it

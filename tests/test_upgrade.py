@@ -19,7 +19,9 @@ import duckdb
 import orjson
 import pytest
 
-from dagster_project.warehouse import logic_refresh
+from dagster_project.model_logic import RECORD_VERSION, Fingerprints
+from dagster_project.warehouse import DBT_DIR, logic_refresh
+from ingest.home import built_logic_path
 from tests.conftest import SPARE_DAY, TWO_DAYS, copy_home, copy_snapshot
 
 pytestmark = pytest.mark.slow
@@ -128,13 +130,26 @@ def newest_dbt_log(home: Path) -> str:
     return "".join(log.read_text() for log in sorted(newest.glob("dbt.log*")))
 
 
+def as_recorded_by_version_1(home: Path) -> None:
+    """The home's record of the logic that built it rewritten as a hubwatch from before 2026-12-01
+    kept it (version 1: each macro fingerprinted by its whole file), for the same logic: the record
+    every warehouse in use holds when it is upgraded to this version."""
+    path = built_logic_path(home)
+    record = orjson.loads(path.read_bytes())
+    assert record["version"] == RECORD_VERSION
+    manifest = orjson.loads((DBT_DIR / "target" / "manifest.json").read_bytes())
+    by_file = Fingerprints(manifest, DBT_DIR, macros_by_file=True).all()
+    path.write_bytes(orjson.dumps({"version": 1, "models": {uid: by_file[uid] for uid in record["models"]}}))
+
+
 @pytest.fixture(scope="module")
 def upgraded(tmp_path_factory, two_days_built):
-    """A copy of a home this code built on two days, the next day's snapshots added; what this code
-    would refresh in it; then the new code's builds (NEW_CODE_BUILDS)."""
+    """A copy of a home this code built on two days, its record as version 1 kept it, the next day's
+    snapshots added; what this code would refresh in it; then the new code's builds (NEW_CODE_BUILDS)."""
     shared, spare = two_days_built
     root = tmp_path_factory.mktemp("upgrade")
     home, code = copy_home(shared, root / "home"), new_code(root / "code")
+    as_recorded_by_version_1(home)
     for partition in spare.glob(f"raw/*/snapshot_date={SPARE_DAY}"):
         copy_snapshot(partition, home / "raw")
     old, unchanged = rows(home), logic_refresh(home)
@@ -145,6 +160,7 @@ def upgraded(tmp_path_factory, two_days_built):
         "unchanged": unchanged,
         **outcome,
         "upgrade_record": upgrade_record,
+        "logic_record": orjson.loads(built_logic_path(home).read_bytes()),
         "upgrade_sql": run_sql(home, upgrade_record),
         "upgraded": rows(home),
         "full_rows": rows(root / "fresh"),
@@ -187,12 +203,16 @@ def test_no_table_mixes_rows_of_the_old_and_the_new_logic(upgraded):
 
 
 def test_an_unchanged_project_refreshes_nothing(upgraded):
-    """In the home this code built, this code refreshes nothing; after the upgrade's build, the new
+    """In the home this code built, this code refreshes nothing, its record being of version 1 (the
+    new way of fingerprinting macros rebuilds nothing by itself); after the upgrade's build, the new
     code refreshes nothing either (and a model not listed is built incrementally: UNTOUCHED above),
-    so the daily builds after an upgrade stay incremental."""
+    so the daily builds after an upgrade stay incremental. That build wrote the record anew, of
+    this version, for every model it held."""
     assert upgraded["unchanged"].refresh == []
     assert upgraded["unchanged"].fingerprints  # the project was read
     assert upgraded["again"] == []
+    record = upgraded["logic_record"]
+    assert record["version"] == RECORD_VERSION and f"model.hubwatch.{UNTOUCHED}" in record["models"]
 
 
 def test_the_build_after_the_upgrades_reuses_its_parse(upgraded):
