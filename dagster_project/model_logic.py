@@ -5,12 +5,15 @@ computed by old and new logic in one table.
 An incremental model keeps the rows earlier builds computed. Its *logic* is everything that decides
 those rows: its SQL file, its config and column types, the macros it calls (with every engine's
 variant of a dispatched macro, so that a Spark-only change counts on Spark too), the project's vars
-(the rule set), and the logic of every model, seed and source it reads, recursively. A macro of the
-project counts by its own text (its `{% macro %}` block in its file), so that a change to one macro
-of a file holding several refreshes only the models that reach that one; a macro whose block cannot
-be told apart in its file (a materialization, a generic test, a file that does not split cleanly, a
-macro renamed on disk since the last parse) counts by its whole file, as every macro did in the
-record's version 1 (a record of that version is re-expressed, not refreshed: see `check`). A build records
+(the rule set), and the logic of every model, seed and source it reads, recursively. The macros a
+model reaches are those dbt recorded while parsing and those its file, config and macros call by
+name on disk (dbt parses with is_incremental() false: a macro called only on an incremental run is
+in no depends_on). A macro of the project counts by its own text (its `{% macro %}` block in its
+file), so that a change to one macro of a file holding several refreshes only the models that
+reach that one; a macro whose block cannot be told apart (a materialization, a generic test, a file
+that does not split into the macros the last parse found in it) counts by its whole file, as every
+macro did in the record's version 1 (a record of that version is re-expressed, not refreshed: see
+`check`). A build records
 the fingerprint of the logic of each model it built (`built_logic.json`, one per engine, beside the
 pending-refresh list); the next build refreshes every incremental model whose fingerprint differs or
 was never recorded. A change upstream changes every fingerprint downstream, so what depends on a
@@ -53,15 +56,23 @@ class Fingerprints:
     def __init__(self, manifest: dict[str, Any], project_dir: Path, macros_by_file: bool = False) -> None:
         self.manifest = manifest
         self.project_dir = project_dir
-        self.macros_by_file = macros_by_file  # the record's version 1: each project macro as its whole file
+        # the record's version 1, exactly: each project macro as its whole file, the macros dbt recorded only
+        self.macros_by_file = macros_by_file
         self.root = manifest.get("metadata", {}).get("project_name")
         self._files: dict[Path, str] = {}
         self._blocks: dict[Path, dict[str, str]] = {}
         self._nodes: dict[str, str] = {}
         self._variants: dict[str, list[str]] = {}
+        self._by_name: dict[str, str] = {}  # each project macro's unique id, by its name
+        self._names_in_file: dict[str, set[str]] = {}  # the macros the last parse found in each file
         for unique_id, macro in manifest.get("macros", {}).items():
             if macro.get("package_name") == self.root:
                 self._variants.setdefault(dispatch_base(macro["name"]), []).append(unique_id)
+                self._by_name[macro["name"]] = unique_id
+                self._names_in_file.setdefault(macro["original_file_path"], set()).add(macro["name"])
+        names = sorted(self._by_name, key=len, reverse=True)
+        # a call of a project macro by name in SQL or Jinja text (not a method: x.name(...))
+        self._call = re.compile(rf"(?<![\w.])({'|'.join(map(re.escape, names))})\s*\(") if names else None
         project_file = project_dir / "dbt_project.yml"
         project = yaml.safe_load(project_file.read_text()) if project_file.is_file() else {}
         self.vars = orjson.dumps((project or {}).get("vars") or {}, option=orjson.OPT_SORT_KEYS).decode()
@@ -97,7 +108,7 @@ class Fingerprints:
             "code": self._content(node),
             "config": {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC},
             "columns": column_types(node),
-            "macros": sorted(self._macro_closure(depends.get("macros", []))),
+            "macros": sorted(self._macro_closure([*depends.get("macros", []), *self._named_by(node)])),
             "vars": self.vars,
             "parents": sorted(self.of(parent) for parent in depends.get("nodes", [])),
         }
@@ -109,6 +120,25 @@ class Fingerprints:
             if text is not None:
                 return text
         return str((node.get("checksum") or {}).get("checksum"))
+
+    def _named_by(self, node: dict[str, Any]) -> list[str]:
+        """The project macros a node's file (as on disk now) and config call by name, or name as a
+        config value (a delete+insert's `stored_keys`). dbt records in depends_on only the macros it
+        saw called while parsing, when `is_incremental()` is false: a macro called only on an
+        incremental run (the very code that decides which stored rows change) is not among them.
+        A name that is no call of it (`unnest(` in SQL) costs at most a needless rebuild. None in
+        version 1's fingerprints (macros_by_file), which this reproduces."""
+        if self.macros_by_file:
+            return []
+        text = ""
+        if node.get("package_name") == self.root and node.get("original_file_path"):
+            text = self._text(self.project_dir / node["original_file_path"]) or ""
+        config = node.get("config") or {}
+        named = [self._by_name[v] for v in config.values() if isinstance(v, str) and v in self._by_name]
+        return named + self._calls_in(text + "\n" + orjson.dumps(config).decode())
+
+    def _calls_in(self, text: str) -> list[str]:
+        return [self._by_name[call.group(1)] for call in self._call.finditer(text)] if self._call else []
 
     def _macro_closure(self, macro_ids: list[str]) -> set[str]:
         """Each macro reached (and every engine's variant of a dispatched one), as its own text's
@@ -127,6 +157,8 @@ class Fingerprints:
             todo += macro.get("depends_on", {}).get("macros", [])
             if macro.get("package_name") == self.root:
                 todo += self._variants.get(dispatch_base(macro["name"]), [])
+                if not self.macros_by_file:  # as on disk now, incremental branches too
+                    todo += self._calls_in(self._macro_text(macro))
         hashes = set()
         for unique_id in seen:
             macro = macros.get(unique_id)
@@ -140,17 +172,31 @@ class Fingerprints:
 
     def _project_macro(self, macro: dict[str, Any]) -> str:
         """A project macro as it is on disk now: its block's hash, or its whole file's where the block
-        cannot be told apart (macro_blocks), or its parsed code's where the file is gone."""
+        cannot be told apart (_block), or its parsed code's where the file is gone."""
         where = macro["original_file_path"]
-        path = self.project_dir / where
-        if not self.macros_by_file:
-            if path not in self._blocks:
-                text = self._text(path)
-                self._blocks[path] = macro_blocks(text) if text is not None else {}
-            block = self._blocks[path].get(macro["name"])
-            if block is not None:
-                return f"{where}:{macro['name']}:{block}"
-        return f"{where}:{self._file(path) or digest(macro.get('macro_sql'))}"
+        block = None if self.macros_by_file else self._block(macro)
+        if block is not None:
+            return f"{where}:{macro['name']}:{hashlib.sha256(block.encode()).hexdigest()}"
+        return f"{where}:{self._file(self.project_dir / where) or digest(macro.get('macro_sql'))}"
+
+    def _block(self, macro: dict[str, Any]) -> str | None:
+        """The macro's block in its file on disk, where the file splits into the very macros the last
+        parse found in it (a macro added, removed or renamed since, or a split dbt would not make:
+        the whole file counts)."""
+        path = self.project_dir / macro["original_file_path"]
+        if path not in self._blocks:
+            text = self._text(path)
+            blocks = macro_blocks(text) if text is not None else {}
+            same = set(blocks) == self._names_in_file.get(macro["original_file_path"], set())
+            self._blocks[path] = blocks if same else {}
+        return self._blocks[path].get(macro["name"])
+
+    def _macro_text(self, macro: dict[str, Any]) -> str:
+        """What the macro's calls are read from: its block, else its whole file, else its parsed code."""
+        block = self._block(macro)
+        if block is not None:
+            return block
+        return self._text(self.project_dir / macro["original_file_path"]) or macro.get("macro_sql") or ""
 
     def _text(self, path: Path) -> str | None:
         try:
@@ -168,8 +214,8 @@ class Fingerprints:
 
 
 def macro_blocks(text: str) -> dict[str, str]:
-    """The hash of each top-level `{% macro name(...) %} ... {% endmacro %}` block of a macro file, by
-    name, from its opening tag to its closing one (macros nested in it included), as dbt reads a
+    """Each top-level `{% macro name(...) %} ... {% endmacro %}` block of a macro file, by name, from
+    its opening tag to its closing one (macros nested in it included), as dbt reads a
     macro file: block by block, text outside the blocks belonging to none. Comments and raw blocks
     are skipped. {} when the file does not split cleanly (unbalanced tags, a name given twice): its
     macros then count by the whole file."""
@@ -195,7 +241,7 @@ def macro_blocks(text: str) -> dict[str, str]:
         if depth == 0:
             if not name or name in blocks:
                 return {}
-            blocks[name] = hashlib.sha256(text[start : tag.end()].encode()).hexdigest()
+            blocks[name] = text[start : tag.end()]
     return blocks if depth == 0 and not in_raw else {}
 
 
@@ -295,7 +341,8 @@ def read_record(path: Path) -> tuple[int, dict[str, str]]:
         return 1, {}
     if not isinstance(data, dict):
         return 1, {}
-    return int(data.get("version", 1)), data.get("models", {})
+    version = data.get("version", 1)
+    return version if isinstance(version, int) else 1, data.get("models", {})
 
 
 def record_built(home: Path, engine: str, run_results_path: Path, logic: LogicCheck) -> list[str]:
@@ -312,6 +359,8 @@ def record_built(home: Path, engine: str, run_results_path: Path, logic: LogicCh
     if not built:
         return []
     path = built_logic_path(home, engine)
+    # the record as the check before this build read it (builds of one warehouse never overlap: the
+    # writer pool runs one at a time), plus what this build computed
     recorded = {**logic.recorded, **{uid: fingerprints[uid] for uid in built}}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, dumps({"version": RECORD_VERSION, "models": dict(sorted(recorded.items()))}))

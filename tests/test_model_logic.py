@@ -280,24 +280,25 @@ def test_a_changed_macro_counts_for_the_models_that_reach_it_not_for_those_of_it
     before = incremental_prints(manifest, project)
     macros.write_text(TWO_MACROS.replace("upper(", "initcap("))
     assert changed(before, incremental_prints(manifest, project)) == {"model.p.c"}
-    macros.write_text(TWO_MACROS + "\n{% macro third() %}1{% endmacro %}\n")
-    assert incremental_prints(manifest, project) == before  # a macro added: nothing reaches it yet
     macros.write_text(TWO_MACROS.replace("lower(", "trim("))
     assert changed(before, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b"}
+    macros.write_text(TWO_MACROS + "\n{% macro third() %}1{% endmacro %}\n")  # a macro added, and parsed
+    third = {"name": "third", "package_name": "p", "original_file_path": "macros/two.sql", "depends_on": {"macros": []}}
+    parsed = {**manifest, "macros": {**manifest["macros"], "macro.p.third": third}}
+    assert incremental_prints(parsed, project) == before  # nothing reaches it yet
 
 
-def test_a_macro_not_found_in_its_file_counts_by_the_whole_file(tmp_path):
-    """Renamed on disk since the last parse (the manifest still names it): the models that call it
-    change, and change again with any other change to its file."""
+def test_a_file_whose_macros_are_not_those_of_the_last_parse_counts_whole(tmp_path):
+    """A macro renamed (or added) on disk since the last parse (`make manifest`): the file's split
+    is not trusted, and every model reaching any of its macros changes with it."""
     project = tmp_path / "p"
     manifest = two_macros_in_one_file(project)
     macros = project / "macros" / "two.sql"
     before = incremental_prints(manifest, project)
     macros.write_text(TWO_MACROS.replace("macro first(", "macro first_renamed("))
-    renamed = incremental_prints(manifest, project)
-    assert changed(before, renamed) == {"model.p.a", "model.p.b"}
-    macros.write_text(TWO_MACROS.replace("macro first(", "macro first_renamed(").replace("upper(", "initcap("))
-    assert changed(renamed, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b", "model.p.c"}
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b", "model.p.c"}
+    macros.write_text(TWO_MACROS + "\n{% macro third() %}1{% endmacro %}\n")
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.a", "model.p.b", "model.p.c"}
 
 
 @pytest.mark.parametrize(
@@ -326,17 +327,17 @@ def test_a_record_of_whole_file_fingerprints_is_re_expressed_not_refreshed(tmp_p
     manifest = two_macros_in_one_file(project)
     path = write_manifest(tmp_path, manifest)
     by_file = Fingerprints(manifest, project, macros_by_file=True).all()
-    old = {**by_file, "model.p.c": "logic of an older version"}
-    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": old}))
+    older = {"model.p.a": "logic of an older version", "model.p.c": "logic of an older version"}
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": {**by_file, **older}}))
     logic = check(home, path, project)
-    assert logic.refresh == ["model.p.c"]
-    assert logic.recorded == {**logic.fingerprints, "model.p.c": "logic of an older version"}
-    results = {"results": [{"unique_id": "model.p.c", "status": "success"}]}  # the refresh dbt ran
+    assert logic.refresh == ["model.p.a", "model.p.c"]  # b's record is of today's logic
+    assert logic.recorded == {**logic.fingerprints, **older}
+    results = {"results": [{"unique_id": "model.p.c", "status": "success"}]}  # a partial build: c alone
     (tmp_path / "run_results.json").write_bytes(orjson.dumps(results))
     assert record_built(home, "duckdb", tmp_path / "run_results.json", logic) == ["model.p.c"]
     record = orjson.loads(built_logic_path(home).read_bytes())
-    assert record == {"version": RECORD_VERSION, "models": logic.fingerprints}
-    assert check(home, path, project).refresh == []
+    assert record == {"version": RECORD_VERSION, "models": {**logic.fingerprints, "model.p.a": older["model.p.a"]}}
+    assert check(home, path, project).refresh == ["model.p.a"]  # still due, in a record of this version
 
 
 def test_a_change_to_the_image_counts_macro_leaves_the_per_image_tables_alone(manifest, project):
@@ -353,3 +354,43 @@ def test_a_change_to_the_image_counts_macro_leaves_the_per_image_tables_alone(ma
     per_image = {f"model.hubwatch.{m}" for m in ("images", "int_images_made_with", "int_images_prompted")}
     assert counts <= after and "model.hubwatch.int_image_prompt_counts" in after
     assert not after & per_image
+
+
+def edit_macro(project: Path, file: str, name: str) -> None:
+    """A Jinja comment written into one macro's block (its text changes, not what it renders)."""
+    path = project / "macros" / file
+    text = path.read_text()
+    block = macro_blocks(text)[name]
+    opened = block.index("%}") + 2
+    path.write_text(text.replace(block, block[:opened] + "{# an upgrade's edit #}" + block[opened:], 1))
+
+
+@pytest.mark.parametrize(
+    ("file", "macro", "models"),
+    [
+        ("incremental_images.sql", "image_sighting_changed", {"images", "int_images_made_with", "int_images_prompted"}),
+        ("incremental_images.sql", "resource_kinds_changed_since_written", {"image_resources"}),
+        ("per_model_state.sql", "model_chain_start", {"model_snapshots"}),
+        ("delete_insert.sql", "image_may_be_stored", {"int_images_made_with", "int_images_prompted"}),
+    ],
+)
+def test_a_macro_called_only_on_incremental_runs_counts(manifest, project, file, macro, models):
+    """dbt records the macros it saw called while parsing, when is_incremental() is false: these are
+    called only on an incremental run (or named by a config: `stored_keys`), where they decide
+    which stored rows change, and are missing from the models' depends_on."""
+    parsed = {uid.rsplit(".", 1)[-1] for uid, node in manifest["nodes"].items() if f"macro.hubwatch.{macro}" in
+              node.get("depends_on", {}).get("macros", [])}  # fmt: skip
+    assert not parsed & models  # the premise: the last parse did not see these calls
+    before = incremental_prints(manifest, project)
+    edit_macro(project, file, macro)
+    assert {f"model.hubwatch.{m}" for m in models} <= changed(before, incremental_prints(manifest, project))
+
+
+def test_macro_blocks_names_the_macros_dbt_finds_in_every_macro_file_of_the_project(manifest):
+    from dbt_common.clients.jinja import extract_toplevel_blocks
+
+    files = {m["original_file_path"] for m in manifest["macros"].values() if m["package_name"] == "hubwatch"}
+    for file in sorted(files):
+        text = (DBT / file).read_text()
+        dbt_blocks = extract_toplevel_blocks(text, allowed_blocks={"macro"}, collect_raw_data=False)
+        assert set(macro_blocks(text)) == {block.block_name for block in dbt_blocks}, file
