@@ -62,6 +62,7 @@ class Fingerprints:
         self._files: dict[Path, str] = {}
         self._blocks: dict[Path, dict[str, str]] = {}
         self._nodes: dict[str, str] = {}
+        self._files_reached: dict[str, frozenset[str]] = {}  # project macro files, the node's and upstream's
         self._variants: dict[str, list[str]] = {}
         self._by_name: dict[str, str] = {}  # each project macro's unique id, by its name
         self._names_in_file: dict[str, set[str]] = {}  # the macros the last parse found in each file
@@ -72,7 +73,8 @@ class Fingerprints:
                 self._names_in_file.setdefault(macro["original_file_path"], set()).add(macro["name"])
         names = sorted(self._by_name, key=len, reverse=True)
         # a call of a project macro by name in SQL or Jinja text (not a method: x.name(...))
-        self._call = re.compile(rf"(?<![\w.])({'|'.join(map(re.escape, names))})\s*\(") if names else None
+        package = rf"(?:{re.escape(self.root)}\.)?" if self.root else ""  # hubwatch.name(...) too
+        self._call = re.compile(rf"(?<![\w.]){package}({'|'.join(map(re.escape, names))})\s*\(") if names else None
         project_file = project_dir / "dbt_project.yml"
         project = yaml.safe_load(project_file.read_text()) if project_file.is_file() else {}
         self.vars = orjson.dumps((project or {}).get("vars") or {}, option=orjson.OPT_SORT_KEYS).decode()
@@ -95,6 +97,11 @@ class Fingerprints:
             self._nodes[unique_id] = digest(self._logic(unique_id))
         return self._nodes[unique_id]
 
+    def files_reached(self, unique_id: str) -> frozenset[str]:
+        """The project's macro files whose macros count in the node's logic or upstream of it."""
+        self.of(unique_id)
+        return self._files_reached.get(unique_id, frozenset())
+
     def _logic(self, unique_id: str) -> dict[str, Any]:
         node = self.manifest.get("nodes", {}).get(unique_id) or self.manifest.get("sources", {}).get(unique_id)
         if node is None:  # an exposure, a function, a node of a package not parsed: its name alone
@@ -103,14 +110,19 @@ class Fingerprints:
             keep = ("identifier", "schema", "external", "loaded_at_field", "config", "meta")
             return {"id": unique_id, **{k: node.get(k) for k in keep}, "columns": column_types(node)}
         depends = node.get("depends_on", {})
+        macros, files = self._macro_closure([*depends.get("macros", []), *self._named_by(node)])
+        parents = sorted(self.of(parent) for parent in depends.get("nodes", []))
+        for parent in depends.get("nodes", []):
+            files |= self._files_reached.get(parent, frozenset())
+        self._files_reached[unique_id] = frozenset(files)
         return {
             "id": unique_id,
             "code": self._content(node),
             "config": {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC},
             "columns": column_types(node),
-            "macros": sorted(self._macro_closure([*depends.get("macros", []), *self._named_by(node)])),
+            "macros": sorted(macros),
             "vars": self.vars,
-            "parents": sorted(self.of(parent) for parent in depends.get("nodes", [])),
+            "parents": parents,
         }
 
     def _content(self, node: dict[str, Any]) -> str:
@@ -123,7 +135,8 @@ class Fingerprints:
 
     def _named_by(self, node: dict[str, Any]) -> list[str]:
         """The project macros a node's file (as on disk now) and config call by name, or name as a
-        config value (a delete+insert's `stored_keys`). dbt records in depends_on only the macros it
+        config value (not one of NOT_LOGIC: `stored_keys` names a macro that only narrows a delete's
+        search). dbt records in depends_on only the macros it
         saw called while parsing, when `is_incremental()` is false: a macro called only on an
         incremental run (the very code that decides which stored rows change) is not among them.
         A name that is no call of it (`unnest(` in SQL) costs at most a needless rebuild. None in
@@ -133,16 +146,17 @@ class Fingerprints:
         text = ""
         if node.get("package_name") == self.root and node.get("original_file_path"):
             text = self._text(self.project_dir / node["original_file_path"]) or ""
-        config = node.get("config") or {}
+        config = {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC}
         named = [self._by_name[v] for v in config.values() if isinstance(v, str) and v in self._by_name]
         return named + self._calls_in(text + "\n" + orjson.dumps(config).decode())
 
     def _calls_in(self, text: str) -> list[str]:
         return [self._by_name[call.group(1)] for call in self._call.finditer(text)] if self._call else []
 
-    def _macro_closure(self, macro_ids: list[str]) -> set[str]:
+    def _macro_closure(self, macro_ids: list[str]) -> tuple[set[str], set[str]]:
         """Each macro reached (and every engine's variant of a dispatched one), as its own text's
-        hash (a macro of the project: _project_macro) or its code's (one of dbt's or a package's)."""
+        hash (a macro of the project: _project_macro) or its code's (one of dbt's or a package's);
+        and the project's files those macros lie in."""
         seen: set[str] = set()
         todo = list(macro_ids)
         macros = self.manifest.get("macros", {})
@@ -159,16 +173,17 @@ class Fingerprints:
                 todo += self._variants.get(dispatch_base(macro["name"]), [])
                 if not self.macros_by_file:  # as on disk now, incremental branches too
                     todo += self._calls_in(self._macro_text(macro))
-        hashes = set()
+        hashes, files = set(), set()
         for unique_id in seen:
             macro = macros.get(unique_id)
             if macro is None:
                 hashes.add(unique_id)
             elif macro.get("package_name") == self.root:
                 hashes.add(self._project_macro(macro))
+                files.add(macro["original_file_path"])
             else:
                 hashes.add(f"{unique_id}:{digest(macro.get('macro_sql'))}")
-        return hashes
+        return hashes, files
 
     def _project_macro(self, macro: dict[str, Any]) -> str:
         """A project macro as it is on disk now: its block's hash, or its whole file's where the block
@@ -316,11 +331,7 @@ def check(
     record = built_logic_path(home, engine)
     version, recorded = read_record(record)
     if recorded and version < RECORD_VERSION:
-        # a record of whole-file macro fingerprints: a model whose logic is the same by that measure
-        # was built by today's logic, so its entry is today's fingerprint (no refresh for the new way
-        # of counting); one whose logic differs stays different
-        by_file = Fingerprints(manifest, project_dir, macros_by_file=True).all()
-        recorded = {uid: fingerprints[uid] if by_file.get(uid) == was else was for uid, was in recorded.items()}
+        recorded = re_expressed(recorded, prints, Fingerprints(manifest, project_dir, macros_by_file=True))
     if not built:
         return LogicCheck(fingerprints, recorded=recorded)
     incremental = [m for m in prints.incremental_models() if selected is None or m.rsplit(".", 1)[-1] in selected]
@@ -331,6 +342,21 @@ def check(
     # and listing it would only change the vars (a full parse)
     unrecorded = [uid for uid in incremental if uid not in recorded] if not record.is_file() else []
     return LogicCheck(fingerprints, changed, unrecorded, recorded)
+
+
+def re_expressed(recorded: dict[str, str], prints: Fingerprints, by_file: Fingerprints) -> dict[str, str]:
+    """A version-1 record in this version's fingerprints. A model whose whole-file fingerprint is the
+    one recorded was built by the logic of today's files, as far as version 1 read them: where that
+    covers every macro file this version reads for it and upstream of it, it was built by today's
+    logic, and its entry is today's fingerprint (no rebuild for the new way of counting). A model
+    whose logic differs, or which reaches a macro version 1 never read (called only on incremental
+    runs: it may have changed unseen), keeps its entry, which differs from any fingerprint of this
+    version: it is rebuilt."""
+    old = by_file.all()
+    return {
+        uid: prints.of(uid) if old.get(uid) == was and prints.files_reached(uid) <= by_file.files_reached(uid) else was
+        for uid, was in recorded.items()
+    }
 
 
 def read_record(path: Path) -> tuple[int, dict[str, str]]:

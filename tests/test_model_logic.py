@@ -18,6 +18,8 @@ MANIFEST = DBT / "target" / "manifest.json"
 CHANGED = "model.hubwatch.int_civitai__model_snapshots"
 # incremental models that read it, directly or not
 DOWNSTREAM = ("model.hubwatch.model_snapshots", "model.hubwatch.int_model_history")
+# `b` of synthetic() as hubwatch before 2026-12-01 fingerprinted it (record version 1)
+VERSION_1_OF_B = "c08280fd88e1a40726e7f089de58e05d691735a1adab60c243b7e3b5240f09c4"
 # incremental models that read nothing of it
 APART = ("model.hubwatch.int_huggingface__model_snapshots", "model.hubwatch.int_image_sightings")
 
@@ -371,13 +373,13 @@ def edit_macro(project: Path, file: str, name: str) -> None:
         ("incremental_images.sql", "image_sighting_changed", {"images", "int_images_made_with", "int_images_prompted"}),
         ("incremental_images.sql", "resource_kinds_changed_since_written", {"image_resources"}),
         ("per_model_state.sql", "model_chain_start", {"model_snapshots"}),
-        ("delete_insert.sql", "image_may_be_stored", {"int_images_made_with", "int_images_prompted"}),
+        ("model_measures.sql", "sd15_lineage_match", {"int_sd15_lineage_counts"}),
     ],
 )
 def test_a_macro_called_only_on_incremental_runs_counts(manifest, project, file, macro, models):
     """dbt records the macros it saw called while parsing, when is_incremental() is false: these are
-    called only on an incremental run (or named by a config: `stored_keys`), where they decide
-    which stored rows change, and are missing from the models' depends_on."""
+    called only on an incremental run, where they decide which stored rows change, and are missing
+    from the models' depends_on."""
     parsed = {uid.rsplit(".", 1)[-1] for uid, node in manifest["nodes"].items() if f"macro.hubwatch.{macro}" in
               node.get("depends_on", {}).get("macros", [])}  # fmt: skip
     assert not parsed & models  # the premise: the last parse did not see these calls
@@ -386,11 +388,58 @@ def test_a_macro_called_only_on_incremental_runs_counts(manifest, project, file,
     assert {f"model.hubwatch.{m}" for m in models} <= changed(before, incremental_prints(manifest, project))
 
 
-def test_macro_blocks_names_the_macros_dbt_finds_in_every_macro_file_of_the_project(manifest):
+def test_macro_blocks_split_every_macro_file_of_the_project_as_dbt_does(manifest):
     from dbt_common.clients.jinja import extract_toplevel_blocks
 
     files = {m["original_file_path"] for m in manifest["macros"].values() if m["package_name"] == "hubwatch"}
     for file in sorted(files):
         text = (DBT / file).read_text()
         dbt_blocks = extract_toplevel_blocks(text, allowed_blocks={"macro"}, collect_raw_data=False)
-        assert set(macro_blocks(text)) == {block.block_name for block in dbt_blocks}, file
+        assert macro_blocks(text) == {block.block_name: block.full_block for block in dbt_blocks}, file
+
+
+def test_a_macro_a_macro_calls_only_on_incremental_runs_counts_and_did_not_in_version_1(tmp_path):
+    """`outer` (in the model's depends_on) calls `inner` only on an incremental run, so the parse
+    recorded no call: this version reads the call in outer's block; version 1 did not."""
+    project = tmp_path / "p"
+    manifest = two_macros_in_one_file(project)
+    (project / "macros" / "nested.sql").write_text(
+        "{% macro outer() %}{% if is_incremental() %}{{ inner() }}{% endif %}{% endmacro %}\n"
+    )
+    (project / "macros" / "inner.sql").write_text("{% macro inner() %}1{% endmacro %}\n")
+    (project / "models" / "c.sql").write_text("select {{ outer() }} as w")
+    for name, file in (("outer", "macros/nested.sql"), ("inner", "macros/inner.sql")):
+        manifest["macros"][f"macro.p.{name}"] = {
+            "name": name, "package_name": "p", "original_file_path": file, "depends_on": {"macros": []},
+        }  # fmt: skip
+    manifest["nodes"]["model.p.c"]["depends_on"]["macros"] = ["macro.p.outer"]
+    before = incremental_prints(manifest, project)
+    version_1 = Fingerprints(manifest, project, macros_by_file=True).all()
+    (project / "macros" / "inner.sql").write_text("{% macro inner() %}2{% endmacro %}\n")
+    assert changed(before, incremental_prints(manifest, project)) == {"model.p.c"}
+    assert Fingerprints(manifest, project, macros_by_file=True).all() == version_1
+
+
+def test_a_version_1_record_of_a_model_reaching_a_macro_version_1_never_read_is_not_re_expressed(tmp_path):
+    """Such a macro may have changed since the record was made, unseen by version 1: the model is
+    rebuilt once rather than trusted."""
+    project, home = tmp_path / "p", tmp_path / "home"
+    home.mkdir()
+    manifest = two_macros_in_one_file(project)
+    (project / "macros" / "inner.sql").write_text("{% macro inner() %}1{% endmacro %}\n")
+    (project / "models" / "c.sql").write_text("select {% if is_incremental() %}{{ inner() }}{% endif %} as w")
+    manifest["macros"]["macro.p.inner"] = {
+        "name": "inner", "package_name": "p", "original_file_path": "macros/inner.sql", "depends_on": {"macros": []},
+    }  # fmt: skip
+    manifest["nodes"]["model.p.c"]["depends_on"]["macros"] = []  # as parsed: the call is on the incremental branch
+    by_file = Fingerprints(manifest, project, macros_by_file=True).all()
+    built_logic_path(home).write_bytes(orjson.dumps({"version": 1, "models": by_file}))
+    assert check(home, write_manifest(tmp_path, manifest), project).refresh == ["model.p.c"]
+
+
+def test_version_1_fingerprints_stay_those_version_1_recorded(tmp_path):
+    """The re-expression compares with what hubwatch before 2026-12-01 recorded: its fingerprint of
+    this small project, computed by that code (dagster_project/model_logic.py at 7a744cb)."""
+    project = tmp_path / "p"
+    manifest = synthetic(project)
+    assert Fingerprints(manifest, project, macros_by_file=True).of("model.p.b") == VERSION_1_OF_B
