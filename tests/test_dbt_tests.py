@@ -520,3 +520,20 @@ def test_creator_hash_reads_a_salt_under_a_home_with_a_quote(con, tmp_path):
         f"select {expression}, sha256('pepper' || name) from (select 'alice' as name)"  # noqa: S608 (the macro's own SQL)
     ).fetchall()
     assert hashed == expected
+
+
+def test_the_snapshots_rewritten_since_counted_are_each_named_once(con):
+    """A table of counts recounts the snapshots holding rows of the per-image tables written since
+    it counted (incremental_images.sql): the query names each such snapshot once, not once per row
+    written. Once per row, a daily build at 44M images fetched 1.3M dates into dbt (agate, then a
+    Jinja loop) for int_image_counts_by_last_seen: 10-15 s a day (large tier, 2026-12-01)."""
+    con.execute("create table per_image (last_seen date, loaded_at timestamp)")
+    con.execute("create table counts (loaded_at timestamp)")
+    con.execute("insert into counts values (timestamp '2025-01-02 00:00:00')")
+    con.execute(
+        "insert into per_image select date '2025-01-01' + cast(i % 2 as integer), timestamp '2025-01-03 00:00:00'"
+        " from range(1000) t(i)"
+    )
+    con.execute("insert into per_image values (date '2024-12-01', timestamp '2025-01-01 00:00:00')")  # counted
+    sql = render("{{ groups_rewritten_since_counted(['per_image']) }}", this="counts")
+    assert sorted(con.sql(sql).fetchall()) == [("2025-01-01",), ("2025-01-02",)]

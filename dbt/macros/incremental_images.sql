@@ -120,13 +120,14 @@
 {%- endmacro %}
 
 {#
-  The last_seen dates (as text) of the rows of `tables` (per-image tables with loaded_at) written
-  after this table of counts last counted (its newest loaded_at; every row when it holds none).
+  The last_seen dates (as text, each once) of the rows of `tables` (per-image tables with loaded_at)
+  written after this table of counts last counted (its newest loaded_at; every row when it holds
+  none). Once per row written, a daily build at 44M images fetched 1.3M dates into dbt: 10-15 s.
 #}
 {% macro groups_rewritten_since_counted(tables) -%}
     {%- for table in tables %}
     {{ "union" if not loop.first }}
-    select cast(last_seen as {{ type_text() }}) as last_seen from {{ table }}
+    select distinct cast(last_seen as {{ type_text() }}) as last_seen from {{ table }}
     where loaded_at > (select coalesce(max(loaded_at), timestamp '0001-01-01 00:00:00') from {{ this }})
     {%- endfor %}
 {%- endmacro %}
