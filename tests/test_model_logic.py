@@ -83,6 +83,23 @@ def test_the_rule_set_counts_and_dbt_flags_do_not(manifest, project):
     assert changed(before, incremental_prints(manifest, project)) == set(before)
 
 
+def write_files(project: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+
+
+def incremental_model(name: str, nodes: list[str], macros: list[str], **config) -> dict:
+    """A manifest's entry for models/<name>.sql of project `p`, as dbt parses it."""
+    return {
+        "resource_type": "model",
+        "package_name": "p",
+        "original_file_path": f"models/{name}.sql",
+        "config": {"materialized": "incremental", **config},
+        "depends_on": {"nodes": nodes, "macros": macros},
+    }
+
+
 def synthetic(project: Path) -> dict:
     """A project of three models: `a` (incremental) calls a dispatched macro whose Spark variant
     lies in a file of its own; `b` (incremental) reads `a`; `c` (incremental) reads neither."""
@@ -95,18 +112,10 @@ def synthetic(project: Path) -> dict:
         "macros/spark_words.sql": "{% macro spark__words(x) %}split({{ x }}, ' '){% endmacro %}",
         "dbt_project.yml": "name: p\nvars:\n  rules_version: v1\n",
     }
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text)
+    write_files(project, files)
 
     def model(name, nodes, macros):
-        return {
-            "resource_type": "model",
-            "package_name": "p",
-            "original_file_path": f"models/{name}.sql",
-            "config": {"materialized": "incremental", "docs": {"show": True}},
-            "depends_on": {"nodes": nodes, "macros": macros},
-        }
+        return incremental_model(name, nodes, macros, docs={"show": True})
 
     def macro(name, path, calls):
         return {"name": name, "package_name": "p", "original_file_path": path, "depends_on": {"macros": calls}}
@@ -245,18 +254,8 @@ def two_macros_in_one_file(project: Path) -> dict:
         "macros/two.sql": TWO_MACROS,
         "dbt_project.yml": "name: p\n",
     }
-    for name, text in files.items():
-        (project / name).parent.mkdir(parents=True, exist_ok=True)
-        (project / name).write_text(text)
-
-    def model(name, nodes, macros):
-        return {
-            "resource_type": "model",
-            "package_name": "p",
-            "original_file_path": f"models/{name}.sql",
-            "config": {"materialized": "incremental"},
-            "depends_on": {"nodes": nodes, "macros": macros},
-        }
+    write_files(project, files)
+    model = incremental_model
 
     def macro(name):
         return {"name": name, "package_name": "p", "original_file_path": "macros/two.sql", "depends_on": {"macros": []}}
