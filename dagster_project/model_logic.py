@@ -9,15 +9,15 @@ variant of a dispatched macro, so that a Spark-only change counts on Spark too),
 model reaches are those dbt recorded while parsing and those its file, config and macros call by
 name on disk (dbt parses with is_incremental() false: a macro called only on an incremental run is
 in no depends_on). A macro of the project counts by its own text (its `{% macro %}` block in its
-file), so that a change to one macro of a file holding several refreshes only the models that
-reach that one; a macro whose block cannot be told apart (a materialization, a generic test, a file
-that does not split into the macros the last parse found in it) counts by its whole file, as every
-macro did in the record's version 1 (a record of that version is re-expressed, not refreshed: see
-`check`). A build records
-the fingerprint of the logic of each model it built (`built_logic.json`, one per engine, beside the
-pending-refresh list); the next build refreshes every incremental model whose fingerprint differs or
-was never recorded. A change upstream changes every fingerprint downstream, so what depends on a
-changed model is refreshed with it; tables and views are rebuilt whole at every build anyway.
+file), so that a change to one macro of a file holding several refreshes only the models that reach
+that one; a macro whose block cannot be told apart (a materialization, a generic test, a file that
+does not split into the macros the last parse found in it) counts by its whole file, as every macro
+did in the record's version 1 (a record of that version is re-expressed, not refreshed: see
+`check`). A build records the fingerprint of the logic of each model it built (`built_logic.json`,
+one per engine, beside the pending-refresh list); the next build refreshes every incremental model
+whose fingerprint differs or was never recorded. A change upstream changes every fingerprint
+downstream, so what depends on a changed model is refreshed with it; tables and views are rebuilt
+whole at every build anyway.
 
 The graph and configs come from the parsed project (dbt/target/manifest.json, which the Dagster
 definitions load too), the contents from the project's files as they are on disk now, so a file
@@ -118,7 +118,7 @@ class Fingerprints:
         return {
             "id": unique_id,
             "code": self._content(node),
-            "config": {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC},
+            "config": logic_config(node),
             "columns": column_types(node),
             "macros": sorted(macros),
             "vars": self.vars,
@@ -136,9 +136,9 @@ class Fingerprints:
     def _named_by(self, node: dict[str, Any]) -> list[str]:
         """The project macros a node's file (as on disk now) and config call by name, or name as a
         config value (not one of NOT_LOGIC: `stored_keys` names a macro that only narrows a delete's
-        search). dbt records in depends_on only the macros it
-        saw called while parsing, when `is_incremental()` is false: a macro called only on an
-        incremental run (the very code that decides which stored rows change) is not among them.
+        search). dbt records in depends_on only the macros it saw called while parsing, when
+        `is_incremental()` is false: a macro called only on an incremental run (the very code that
+        decides which stored rows change) is not among them.
         A name that is no call of it (`unnest(` in SQL) costs at most a needless rebuild. None in
         version 1's fingerprints (macros_by_file), which this reproduces."""
         if self.macros_by_file:
@@ -146,7 +146,7 @@ class Fingerprints:
         text = ""
         if node.get("package_name") == self.root and node.get("original_file_path"):
             text = self._text(self.project_dir / node["original_file_path"]) or ""
-        config = {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC}
+        config = logic_config(node)
         named = [self._by_name[v] for v in config.values() if isinstance(v, str) and v in self._by_name]
         return named + self._calls_in(text + "\n" + orjson.dumps(config).decode())
 
@@ -267,6 +267,11 @@ def dispatch_base(name: str) -> str:
 
 def plural(items: list[Any], one: str, many: str) -> str:
     return one if len(items) == 1 else many
+
+
+def logic_config(node: dict[str, Any]) -> dict[str, Any]:
+    """The node's config that decides its rows (NOT_LOGIC left out)."""
+    return {k: v for k, v in (node.get("config") or {}).items() if k not in NOT_LOGIC}
 
 
 def column_types(node: dict[str, Any]) -> dict[str, Any]:
