@@ -16,6 +16,8 @@ from typing import Any
 import orjson
 import polars as pl
 
+from dashboards.simulated import simulated_statement
+
 # Which snapshots decide the coverage of a (platform, entity) series.
 SOURCE_OF = {
     ("civitai", "model"): "civitai_models",
@@ -138,27 +140,7 @@ class Package:
 
     def simulated_statement(self) -> str | None:
         """Which snapshots are simulated, exactly: all of them, or the sources and dates that are."""
-        snaps = self.snapshots
-        if snaps.is_empty():
-            return "some snapshots come from hubwatch's simulator, not a real hub" if self.simulated else None
-        fake = snaps.filter(pl.col("kind") == "simulated")
-        if fake.is_empty():
-            return None
-        if fake.height == snaps.height:
-            first, last = snaps["snapshot_date"].min(), snaps["snapshot_date"].max()
-            sources = ", ".join(sorted(set(snaps["source"])))
-            return (
-                f"all {snaps.height} snapshots ({sources}; {first} to {last}) come from hubwatch's simulator, "
-                "not a real hub"
-            )
-        parts = []
-        for source, dates in fake.group_by("source", maintain_order=True).agg(pl.col("snapshot_date")).iter_rows():
-            listed = ", ".join(str(d) for d in dates[:6]) + (f" and {len(dates) - 6} more" if len(dates) > 6 else "")
-            parts.append(f"{source} of {listed}")
-        return (
-            f"{fake.height} of {snaps.height} snapshots come from hubwatch's simulator, not a real hub: "
-            + "; ".join(parts)
-        )
+        return simulated_statement(self.snapshots.iter_rows(), self.simulated)
 
 
 def open_package(path: Path) -> Package:

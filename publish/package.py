@@ -38,6 +38,7 @@ from typing import Any
 import duckdb
 import orjson
 
+from dashboards.simulated import simulated_statement
 from ingest import __version__
 from ingest.files import dumps, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
 from ingest.home import ensure_creator_salt, warehouse_path, withdrawal_files
@@ -428,7 +429,8 @@ def _write_tables(
         con.execute("set variable salt = ?", [salt])
         missing_tables(con)
         build = build_info(con, record)
-        kinds = [k for (k,) in con.sql("select distinct kind from marts.snapshot_coverage order by 1").fetchall()]
+        coverage = con.sql("select source, snapshot_date, kind from marts.snapshot_coverage").fetchall()
+        kinds = sorted({kind for _source, _day, kind in coverage})
         docs = _column_docs(con)
         read = citation.snapshot_sources(con)
         cited = citation.package_citation(
@@ -469,13 +471,14 @@ def _write_tables(
                 )
         hashed = {name: entry.result() for name, entry in hashing.items()}
     manifest = {
-        "title": f"hubwatch snapshot package {day.isoformat()}",
+        "title": cited["title"],  # "(SIMULATED DATA)" when it is
         "publish_date": day.isoformat(),
         "published_at": datetime.now(UTC).isoformat(),
         "rules_version": build["rules_version"],
         "snapshot_range": [str(build["first_snapshot"]), str(build["last_snapshot"])],
         "kinds": kinds,
         "simulated": "simulated" in kinds,
+        "simulated_snapshots": simulated_statement(coverage, "simulated" in kinds),
         "names_included": include_names,
         "tools": {
             "hubwatch": build["hubwatch_version"],
@@ -628,7 +631,7 @@ def datapackage(manifest: dict[str, Any], files: dict[str, dict[str, Any]]) -> d
         )
     return {
         "name": f"hubwatch-{manifest['publish_date']}",
-        "title": manifest["title"] + (" (SIMULATED DATA)" if manifest["simulated"] else ""),
+        "title": manifest["title"],
         "description": "Model-hub metadata measures: NSFW share, real-person models, subcultures, lifecycle. "
         f"The row-per-item tables {' and '.join(PARQUET_ONLY)} are in data/*.parquet and hubwatch.duckdb only.",
         "version": manifest["publish_date"],
@@ -648,13 +651,12 @@ def codebook(manifest: dict[str, Any]) -> str:
         f"{manifest['snapshot_range'][1]}; kinds: {', '.join(manifest['kinds'])}.",
     ]
     if manifest["simulated"]:
-        lines += [
-            "",
-            "**SIMULATED DATA**: some snapshots come from hubwatch's simulator, not from a real hub.",
-        ]
+        lines += ["", f"**SIMULATED DATA**: {manifest['simulated_snapshots']}."]
     lines += [
         "",
-        "Creator names appear only as salted hashes. Names of depicted people are "
+        "Civitai creators' names appear only as salted hashes (`creator_hash`). A Hugging Face model's id is "
+        "its public address on the hub, `owner/name`, so it names the account that owns it. Names of depicted "
+        "people are "
         + (
             "included in this package."
             if manifest["names_included"]
@@ -662,9 +664,9 @@ def codebook(manifest: dict[str, Any]) -> str:
             "their matching files, and any tag that is a public figure's name, are salted hashes."
         ),
         "",
-        "Verify the files with `sha256sum -c SHA256SUMS`. Cite as: hubwatch snapshot package "
-        f"{manifest['publish_date']} (rules {manifest['rules_version']}), with the manifest sha256 given in "
-        f"CITATION.cff. Licence of these tables: {', '.join(x['name'] for x in manifest['citation']['licenses'])}; "
+        f"Verify the files with `sha256sum -c SHA256SUMS`. Cite as: {manifest['title']} (rules "
+        f"{manifest['rules_version']}), with the manifest sha256 given in CITATION.cff. Licence of these tables: "
+        f"{', '.join(x['name'] for x in manifest['citation']['licenses'])}; "
         "the hubs' own terms are named in datapackage.json (`sources`). Each Parquet file carries the package "
         "date, rule set and simulated flag in its key-value metadata, each CSV in `<table>.csv.meta.json`.",
     ]

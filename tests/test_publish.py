@@ -2,6 +2,7 @@
 privacy (no creator or depicted person's name), and the site in a real headless browser."""
 
 import hashlib
+import html
 import json
 import re
 import shutil
@@ -249,6 +250,27 @@ def test_every_data_file_keeps_its_marks_when_passed_on_alone(published):
             assert len(sidecar.read_text().splitlines()) == 1
             assert {k: v for k, v in json.loads(sidecar.read_text()).items() if k != "note"} == marks
             assert f"data/{table}.csv.meta.json" in manifest["files"]
+
+
+def test_the_codebook_says_which_snapshots_are_simulated_and_its_citation_says_simulated(published):
+    """A journalist reading CODEBOOK.md (or copying its citation line) learns exactly what the site's
+    banner says: every snapshot of this package is simulated (not "some"), and the title to cite
+    carries "(SIMULATED DATA)", as the manifest, datapackage.json and CITATION.cff do."""
+    package = published[2]
+    manifest = json.loads((package / "manifest.json").read_text())
+    codebook = (package / "CODEBOOK.md").read_text()
+    with duckdb.connect(str(package / "hubwatch.duckdb"), read_only=True) as con:
+        [(n, kinds)] = con.sql("select count(*), list(distinct kind) from snapshot_coverage").fetchall()
+    assert kinds == ["simulated"] and n > 1
+    assert manifest["simulated_snapshots"].startswith(f"all {n} snapshots (")
+    assert f"**SIMULATED DATA**: {manifest['simulated_snapshots']}." in codebook
+    assert "some snapshots" not in codebook
+    assert manifest["title"] == "hubwatch snapshot package 2025-06-01 (SIMULATED DATA)"
+    assert "Cite as: hubwatch snapshot package 2025-06-01 (SIMULATED DATA) (rules v3)" in codebook
+    assert json.loads((package / "datapackage.json").read_text())["title"] == manifest["title"]
+    assert html.escape(manifest["simulated_snapshots"]) in (package / "dashboards" / "index.html").read_text()
+    # a Hugging Face id names its owner: the codebook says so instead of claiming every creator is hashed
+    assert "Hugging Face model's id is its public address" in codebook
 
 
 def test_the_package_names_its_licence_sources_and_citation(published):
