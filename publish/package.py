@@ -38,7 +38,6 @@ from typing import Any
 import duckdb
 import orjson
 
-from dashboards.simulated import simulated_statement
 from ingest import __version__
 from ingest.files import dumps, file_entry, fsync_tree, replace_dir, sha256_file, sql_text, write_atomic
 from ingest.home import ensure_creator_salt, warehouse_path, withdrawal_files
@@ -420,6 +419,8 @@ def _write_tables(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The data: the package's DuckDB file straight from the warehouse, Parquet and CSV copied from
     it; returns the manifest so far and the files hashed on the way."""
+    from dashboards.simulated import simulated_statement  # here: loading the definitions imports no dashboards/
+
     replace = redactions(include_names)
     database = staging / "hubwatch.duckdb"
     (staging / "data").mkdir()
