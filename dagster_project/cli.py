@@ -715,6 +715,15 @@ def next_steps(home: Path, last_snapshot: date) -> str:
 PACKAGE_HELP = "a date published in the home, a package folder or a package's hubwatch.duckdb"
 
 
+def simulated_note(package) -> None:
+    """A result of a simulated package is not a real hub's: say so on stderr (stdout stays the result)."""
+    manifest = package.manifest
+    if manifest.get("simulated"):
+        which = manifest.get("simulated_snapshots") or "some snapshots come from hubwatch's simulator, not a real hub"
+        name = manifest.get("publish_date") or package.folder.name
+        click.echo(f"hubwatch: note: package {name} is SIMULATED DATA: {which}", err=True)
+
+
 @main.command()
 @click.argument("query")
 @click.option("--csv", "output", flag_value="csv", help="Print the result as CSV.")
@@ -748,6 +757,7 @@ def sql(query: str, output: str | None, parquet_file: Path | None, package_spec:
         )
     except QueryError as error:
         fail(str(error))
+    simulated_note(package)  # after the result: an error stays one line
     if parquet_file:
         print(f"sql: wrote {parquet_file}", file=sys.stderr)
 

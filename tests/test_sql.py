@@ -341,3 +341,21 @@ def test_sql_starts_without_dagster_dbt_polars_or_the_http_client(home):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+@pytest.mark.parametrize("output", [(), ("--csv",), ("--json",)])
+def test_a_result_from_a_simulated_package_says_so_on_stderr_and_leaves_stdout_as_it_was(home, output):
+    """A researcher pasting a result from the demo's package must not take it for a real hub's: the
+    command names the package as SIMULATED DATA (its manifest's statement) on stderr, never in the
+    result itself (a CSV or JSON on stdout stays exactly the query's)."""
+    manifest_path = home / "publish" / PACKAGE_DATE / "manifest.json"
+    statement = "all 2 snapshots (civitai_models; 2025-05-22 to 2025-05-23) come from hubwatch's simulator"
+    manifest_path.write_bytes(
+        orjson.dumps({**orjson.loads(manifest_path.read_bytes()), "simulated_snapshots": statement})
+    )
+    done = sql(home, *output, "select model_id from models order by 1")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"hubwatch: note: package {PACKAGE_DATE} is SIMULATED DATA: {statement}\n"
+    assert "SIMULATED" not in done.stdout and "1" in done.stdout
+    manifest_path.write_bytes(orjson.dumps({**orjson.loads(manifest_path.read_bytes()), "simulated": False}))
+    assert sql(home, *output, "select 1").stderr == ""  # a real hub's package: nothing added
