@@ -489,17 +489,21 @@ def dashboards(publish_date: date | None, force: bool) -> None:
 
 
 @main.command()
-@click.argument("package", type=click.Path(path_type=Path))
+@click.argument("package_spec", metavar="DATE|PATH")
 @click.option(
     "--raw-home",
     type=click.Path(path_type=Path),
     help="Where raw/ is, to check the input snapshots [default: the package's own home, else $HUBWATCH_HOME].",
 )
-def verify(package: Path, raw_home: Path | None) -> None:
-    """Check a package: checksums, manifest, citation files, datapackage, and its inputs against raw/."""
+def verify(package_spec: str, raw_home: Path | None) -> None:
+    """Check a package (a date published in the home, `latest`, or a folder): checksums, manifest,
+    citation files, datapackage, and its inputs against raw/."""
+    from publish.query import package_path
     from publish.verify import VerifyError, raw_home_of
     from publish.verify import verify as verify_package
 
+    package = package_path(package_spec, command_home())
+    package = package.resolve() if package.is_symlink() else package  # `latest`: say which date it is
     home = raw_home if raw_home is not None else raw_home_of(package, command_home())
     if raw_home is not None and not (raw_home / "raw").is_dir():
         fail(f"no raw/ under {raw_home}")

@@ -91,12 +91,19 @@ class Package:
         return {k: v for k, v in cited.items() if v}
 
 
+def package_path(text: str, home: Path) -> Path:
+    """A package as a user names it: a path that exists, else a date (or `latest`) published under
+    the home's publish/, else the path as given (the caller says it is missing)."""
+    candidate = Path(text).expanduser()
+    if not candidate.exists() and re.fullmatch(r"\d{4}-\d{2}-\d{2}|latest", text):
+        return home / "publish" / text
+    return candidate
+
+
 def resolve_package(spec: str | Path | None, home: Path) -> Package:
     """A package named by date (under the home's publish/), folder or DuckDB file; default latest."""
     text = str(spec) if spec is not None else "latest"
-    candidate = Path(text).expanduser()
-    if not candidate.exists() and re.fullmatch(r"\d{4}-\d{2}-\d{2}|latest", text):
-        candidate = home / "publish" / text
+    candidate = package_path(text, home)
     if candidate.is_dir():
         database = candidate / DATABASE
         if not database.is_file():

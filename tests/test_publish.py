@@ -49,6 +49,19 @@ def test_manifest_checksums_match_and_latest_points_to_it(published):
     assert sums.returncode == 0, sums.stdout + sums.stderr
 
 
+def test_verify_takes_a_package_by_its_date_or_latest_as_sql_and_diff_do(published):
+    """`hubwatch verify --home H latest` (or a date published there) checks that package, as
+    `hubwatch sql --package` and `hubwatch diff` name one; a date never published is one line."""
+    home, env, package = published
+    for name in ("latest", "2025-06-01"):
+        done = hubwatch_here("verify", "--home", str(home), name, env=env)
+        assert done.returncode == 0, (name, done.stderr)
+        assert done.stdout.startswith(f"verified {package}: ") and "files match SHA256SUMS" in done.stdout
+    done = hubwatch_here("verify", "--home", str(home), "2099-01-01", env=env)
+    assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, done.stderr
+    assert str(home / "publish" / "2099-01-01") in done.stderr
+
+
 def test_the_site_is_inside_the_checksums_and_the_seals_follow_the_manifest(published):
     """manifest.json covers every file but itself, SHA256SUMS, CITATION.cff and citation.js (the site
     included); those two hold the manifest's sha256; SHA256SUMS lists every file but itself."""
