@@ -4,6 +4,7 @@ helpers every page uses. All text from a package is escaped; only http(s) source
 from __future__ import annotations
 
 import html
+import re
 from urllib.parse import urlparse
 
 import polars as pl
@@ -30,6 +31,15 @@ PAGES = (
 
 def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
+
+
+CODE_SPAN = re.compile(r"`([^`\n]+)`")
+
+
+def esc_prose(text: object) -> str:
+    """Prose written in Markdown (dbt's descriptions, the charts' definitions): escaped, its `code`
+    spans shown as code instead of with their backticks (what they hold is escaped too)."""
+    return CODE_SPAN.sub(r"<code>\1</code>", esc(text))
 
 
 def safe_url(url: object) -> str | None:
@@ -235,7 +245,9 @@ def methodology_body(p: Package) -> str:
         text = p.describe(table, column)
         if text:
             where = f"{table}.{column}" if column else table
-            measures.append(f"<tr><td>{esc(label)}</td><td>{esc(text)}</td><td><code>{esc(where)}</code></td></tr>")
+            measures.append(
+                f"<tr><td>{esc(label)}</td><td>{esc_prose(text)}</td><td><code>{esc(where)}</code></td></tr>"
+            )
     changelog = p.optional("rules_changelog")
     if changelog is not None and changelog.height:
         history = table_html(

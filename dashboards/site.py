@@ -25,6 +25,7 @@ from dashboards.pages import (
     PAGES,
     coverage_body,
     esc,
+    esc_prose,
     images_made_with_body,
     index_body,
     methodology_body,
@@ -102,11 +103,11 @@ def chart_html(chart: Chart) -> str:
             "toImageButtonOptions": {"filename": f"hubwatch-{chart.slug}", "scale": 2},
         },
     )
-    notes = "".join(f'<p class="rule">{esc(n)}</p>' for n in chart.notes if n)
+    notes = "".join(f'<p class="rule">{esc_prose(n)}</p>' for n in chart.notes if n)
     return (
         f'<section class="chart" id="{esc(chart.slug)}" data-slug="{esc(chart.slug)}" '
         f'data-stacked="{"true" if chart.stacked else "false"}"><h2>{esc(chart.title)}</h2>'
-        f"<p>{esc(chart.definition)}</p>{div}{notes}"
+        f"<p>{esc_prose(chart.definition)}</p>{div}{notes}"
         f'<p class="note"><a href="data/{esc(chart.slug)}.csv" download>Download the plotted data (CSV)</a> · '
         f'<a href="data/{esc(chart.slug)}.meta.json">its metadata</a> · from '
         + ", ".join(f'<a href="../data/{esc(t)}.csv">{esc(t)}</a>' for t in chart.sources)

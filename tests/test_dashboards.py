@@ -351,3 +351,19 @@ def test_the_banner_prefers_the_manifests_own_snapshot_list(tmp_path):
     assert (
         "1 of 2 snapshots come from hubwatch&#x27;s simulator, not a real hub: civitai_images of 2025-11-01" in banner
     )
+
+
+def test_code_spans_in_descriptions_show_as_code_and_stay_escaped(tmp_path):
+    """dbt's descriptions and the charts' definitions are Markdown prose: a `value` shows as code on
+    the pages, not with its backticks, and whatever it holds is still escaped text."""
+    package = write_package(tmp_path)
+    manifest = json.loads((package / "manifest.json").read_text())
+    column = next(c for c in manifest["tables"]["models"]["schema"] if c["name"] == "nsfw_any")
+    column["description"] = "the API's own `nsfw` boolean; `<b>bold</b>` stays text"
+    (package / "manifest.json").write_text(json.dumps(manifest))
+    render_site(package)
+    methodology = (package / "dashboards" / "methodology.html").read_text()
+    assert "the API&#x27;s own <code>nsfw</code> boolean" in methodology
+    assert "<code>&lt;b&gt;bold&lt;/b&gt;</code> stays text" in methodology and "<b>bold</b>" not in methodology
+    nsfw = (package / "dashboards" / "nsfw.html").read_text()
+    assert "own <code>nsfw</code> boolean" in nsfw and "`nsfw`" not in nsfw
