@@ -546,9 +546,9 @@ def finish(
                 "text": "<b>SIMULATED DATA</b>",
                 "xref": "paper",
                 "yref": "paper",
-                "x": 1,
+                "x": 0.5,  # the top's middle: the title is on the left, the toolbar's buttons on the right
                 "y": 1,
-                "xanchor": "right",
+                "xanchor": "center",
                 "yanchor": "top",
                 "yshift": top - 8,
                 "showarrow": False,

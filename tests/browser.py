@@ -33,6 +33,19 @@ READ_CHARTS = """
     drawn: !!(gd && gd._fullLayout && gd.querySelector('svg.main-svg')),
     barmode: gd && gd.layout ? gd.layout.barmode || null : null,
     annotations: gd && gd.layout ? (gd.layout.annotations || []).map(a => a.text) : [],
+    // what covers the simulated mark: the toolbar or the title ([name, mark's and its rectangles]), else []
+    markCoveredBy: (() => {
+      const mark = gd && Array.from(gd.querySelectorAll('g.annotation')).find(g => g.textContent === 'SIMULATED DATA');
+      if (!mark) return [];
+      const a = mark.getBoundingClientRect();
+      return [['toolbar', '.modebar'], ['title', '.gtitle']].flatMap(([name, selector]) => {
+        const other = gd.querySelector(selector);
+        if (!other) return [];
+        const b = other.getBoundingClientRect();
+        const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        return apart ? [] : [[name, [a.left, a.top, a.right, a.bottom], [b.left, b.top, b.right, b.bottom]]];
+      });
+    })(),
     shapes: gd && gd.layout
       ? (gd.layout.shapes || []).map(s => ({type: s.type, dash: (s.line || {}).dash || null})) : [],
     traces: gd ? gd.data.map(t => ({
@@ -282,6 +295,7 @@ def check_site(site: Path, *, citation: bool | None = None, instance=None) -> di
             assert "SIMULATED DATA" in seen.text, page_file.name
             for chart in seen.charts:
                 assert chart["drawn"], (page_file.name, chart["slug"])
+                assert chart["markCoveredBy"] == [], (page_file.name, chart["slug"], chart["markCoveredBy"])
                 assert plotted_rows(chart), (page_file.name, chart["slug"])
                 assert_csv_equals_plot(chart, site / "data" / f"{chart['slug']}.csv")
                 assert_partial_marked(chart)
