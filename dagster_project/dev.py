@@ -68,7 +68,9 @@ def stop(child: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
 def main(argv: list[str] | None = None) -> int:
     home = hubwatch_home()
     dagster_home = prepare_dagster_home(home)
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "HUBWATCH_HOME": str(home)}
+    # VIRTUAL_ENV: the environment this runs in (.venv, not activated, as the README has it), else dg
+    # warns that the project's .venv is not the active one
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "HUBWATCH_HOME": str(home), "VIRTUAL_ENV": sys.prefix}
     received: list[int] = []
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda number, _frame: received.append(number))

@@ -160,6 +160,8 @@ def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
                 if alive(pid):
                     os.kill(pid, signal.SIGKILL)
     assert left == [], (left, (tmp_path / "dev.log").read_text()[-3000:])
+    # run as the README says (the environment not activated): dg is told which one it runs in
+    assert "does not match the virtual environment" not in (tmp_path / "dev.log").read_text()
     assert shown == {
         "hubwatch": {
             "jobs": ["__ASSET_JOB", "daily_snapshot_job", "publish_job", "rebuild_from_raw_job"],
