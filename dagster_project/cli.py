@@ -503,7 +503,7 @@ def verify(package_spec: str, raw_home: Path | None) -> None:
     from publish.verify import verify as verify_package
 
     package = package_path(package_spec, command_home())
-    package = package.resolve() if package.is_symlink() else package  # `latest`: say which date it is
+    package = package.parent / package.readlink() if package.is_symlink() else package  # `latest`: its date
     home = raw_home if raw_home is not None else raw_home_of(package, command_home())
     if raw_home is not None and not (raw_home / "raw").is_dir():
         fail(f"no raw/ under {raw_home}")
@@ -719,15 +719,6 @@ def next_steps(home: Path, last_snapshot: date) -> str:
 PACKAGE_HELP = "a date published in the home, a package folder or a package's hubwatch.duckdb"
 
 
-def simulated_note(package) -> None:
-    """A result of a simulated package is not a real hub's: say so on stderr (stdout stays the result)."""
-    manifest = package.manifest
-    if manifest.get("simulated"):
-        which = manifest.get("simulated_snapshots") or "some snapshots come from hubwatch's simulator, not a real hub"
-        name = manifest.get("publish_date") or package.folder.name
-        click.echo(f"hubwatch: note: package {name} is SIMULATED DATA: {which}", err=True)
-
-
 @main.command()
 @click.argument("query")
 @click.option("--csv", "output", flag_value="csv", help="Print the result as CSV.")
@@ -743,7 +734,7 @@ def simulated_note(package) -> None:
 )
 def sql(query: str, output: str | None, parquet_file: Path | None, package_spec: str | None) -> None:
     """Read-only SQL over a published package: SELECT, EXPLAIN, informational PRAGMA; the rest is refused."""
-    from publish.query import QueryError, resolve_package
+    from publish.query import QueryError, resolve_package, simulated_note
     from publish.query import run as run_query
 
     if parquet_file and output:
@@ -751,6 +742,7 @@ def sql(query: str, output: str | None, parquet_file: Path | None, package_spec:
     home = command_home()
     try:
         package = resolve_package(package_spec, home)
+        note = simulated_note(package)  # before the query: its result is the last thing that can fail
         run_query(
             package,
             query,
@@ -761,7 +753,8 @@ def sql(query: str, output: str | None, parquet_file: Path | None, package_spec:
         )
     except QueryError as error:
         fail(str(error))
-    simulated_note(package)  # after the result: an error stays one line
+    if note:  # after the result: an error stays one line
+        click.echo(f"hubwatch: note: {note}", err=True)
     if parquet_file:
         print(f"sql: wrote {parquet_file}", file=sys.stderr)
 

@@ -68,9 +68,9 @@ def stop(child: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
 def main(argv: list[str] | None = None) -> int:
     home = hubwatch_home()
     dagster_home = prepare_dagster_home(home)
-    # VIRTUAL_ENV: the environment this runs in (.venv, not activated, as the README has it), else dg
-    # warns that the project's .venv is not the active one
-    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "HUBWATCH_HOME": str(home), "VIRTUAL_ENV": sys.prefix}
+    env = {**os.environ, "DAGSTER_HOME": str(dagster_home), "HUBWATCH_HOME": str(home)}
+    if sys.prefix != sys.base_prefix:  # the environment this runs in (.venv, not activated, as the README
+        env["VIRTUAL_ENV"] = sys.prefix  # has it): else dg warns that the project's .venv is not the active one
     received: list[int] = []
     for signum in STOP_SIGNALS:
         signal.signal(signum, lambda number, _frame: received.append(number))

@@ -324,7 +324,7 @@ def coverage_caveats(p: Package) -> str:
             items.append(f"<li><b>What the API hides</b> ({esc(e['event_date'])} {esc(until)}): {esc(e['event'])}</li>")
     params = p.describe("snapshot_coverage", "params")
     if params:
-        items.append(f"<li><b>What hubwatch asks for</b>: {esc(params)}</li>")
+        items.append(f"<li><b>What hubwatch asks for</b>: {esc_prose(params)}</li>")
     pairs = [pair for pair in SOURCE_OF if p.last_snapshot.get(SOURCE_OF[pair]) or not p.last_snapshot]
     partial = "; ".join(
         f"{s.PLATFORM[pf]} {en}s: last snapshot {p.horizon(pf, en)}, "

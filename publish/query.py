@@ -80,8 +80,9 @@ class Package:
         the sha256 of its manifest (the package's citation id)."""
         manifest = self.manifest
         folder_manifest = self.folder / "manifest.json" if self.folder else None
+        simulated = " (SIMULATED DATA)" if manifest.get("simulated") else ""
         cited = {
-            "source": f"hubwatch snapshot package {manifest.get('publish_date', self.database.name)}",
+            "source": f"hubwatch snapshot package {manifest.get('publish_date', self.database.name)}{simulated}",
             "publish_date": str(manifest.get("publish_date", "")),
             "rules_version": str(manifest.get("rules_version", "")),
             "simulated": str(manifest.get("simulated", "")).lower(),
@@ -89,6 +90,33 @@ class Package:
         if folder_manifest and folder_manifest.is_file():
             cited["manifest_sha256"] = sha256_file(folder_manifest)
         return {k: v for k, v in cited.items() if v}
+
+
+def simulated_note(package: Package) -> str | None:
+    """What a result of this package must be followed by when it is simulated (None when it is not):
+    the manifest's statement of which snapshots are; for a DuckDB file outside a package folder, its
+    own snapshot_coverage table's. A manifest that cannot be read is said too (the result stands)."""
+    from dashboards.simulated import simulated_statement  # plain Python: `hubwatch sql` stays light
+
+    try:
+        manifest = package.manifest
+    except (OSError, ValueError) as error:
+        return f"package {package.folder}: its manifest.json cannot be read ({error}); check it with `hubwatch verify`"
+    if package.folder is None:
+        with sealed(package.database) as con:
+            try:
+                rows = con.sql("select source, snapshot_date, kind from snapshot_coverage").fetchall()
+            except duckdb.Error:  # not a package's file: nothing says it is simulated
+                rows = []
+        which = simulated_statement(rows, False)
+    else:
+        which = (
+            (manifest.get("simulated_snapshots") or simulated_statement((), True))
+            if manifest.get("simulated")
+            else None
+        )
+    name = manifest.get("publish_date") or (package.folder or package.database).name
+    return f"package {name} is SIMULATED DATA: {which}" if which else None
 
 
 def package_path(text: str, home: Path) -> Path:

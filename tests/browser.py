@@ -33,10 +33,11 @@ READ_CHARTS = """
     drawn: !!(gd && gd._fullLayout && gd.querySelector('svg.main-svg')),
     barmode: gd && gd.layout ? gd.layout.barmode || null : null,
     annotations: gd && gd.layout ? (gd.layout.annotations || []).map(a => a.text) : [],
-    // what covers the simulated mark: the toolbar or the title ([name, mark's and its rectangles]), else []
+    // what covers the simulated mark: the toolbar or the title ([name, mark's and its rectangles]), else [];
+    // null: no mark
     markCoveredBy: (() => {
       const mark = gd && Array.from(gd.querySelectorAll('g.annotation')).find(g => g.textContent === 'SIMULATED DATA');
-      if (!mark) return [];
+      if (!mark) return null;
       const a = mark.getBoundingClientRect();
       return [['toolbar', '.modebar'], ['title', '.gtitle']].flatMap(([name, selector]) => {
         const other = gd.querySelector(selector);

@@ -113,7 +113,8 @@ def wait_for_ui(port: int, make: subprocess.Popen, timeout: float = 600) -> None
 def test_make_dev_stops_promptly_leaving_nothing(tmp_path, how, ignore_sigint):
     port = free_port()
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "DAGSTER_"))}
+    # a user's shell, the environment not activated (as the README has it)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBWATCH_", "DAGSTER_")) and k != "VIRTUAL_ENV"}
 
     def as_a_background_job():  # what a shell does to `make dev &`, from a clean signal state
         signal.pthread_sigmask(signal.SIG_SETMASK, [])  # nothing this test process blocked

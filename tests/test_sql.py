@@ -6,6 +6,7 @@ The installed command's process answers one refusal and one read; the other case
 in this process (conftest.hubwatch_here)."""
 
 import http.server
+import shutil
 import subprocess
 import sys
 import threading
@@ -334,8 +335,9 @@ def test_sql_starts_without_dagster_dbt_polars_or_the_http_client(home):
         "from dagster_project.cli import main\n"
         f"sys.argv = ['hubwatch', 'sql', '--home', {str(home)!r}, 'select 1']\n"
         "try:\n    main()\nexcept SystemExit as done:\n    assert done.code == 0, done.code\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dagster_dbt', 'dbt', 'polars', "
-        "'huggingface_hub', 'dashboards', 'plotly', 'httpx', 'tenacity', 'rich'})\n"
+        "light = {'dashboards', 'dashboards.simulated'}  # the simulated note's plain-Python statement\n"
+        "heavy = sorted({m.split('.')[0] for m in set(sys.modules) - light} & {'dagster', 'dagster_dbt', 'dbt', "
+        "'polars', 'huggingface_hub', 'dashboards', 'plotly', 'httpx', 'tenacity', 'rich'})\n"
         "print('HEAVY', heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -359,3 +361,29 @@ def test_a_result_from_a_simulated_package_says_so_on_stderr_and_leaves_stdout_a
     assert "SIMULATED" not in done.stdout and "1" in done.stdout
     manifest_path.write_bytes(orjson.dumps({**orjson.loads(manifest_path.read_bytes()), "simulated": False}))
     assert sql(home, *output, "select 1").stderr == ""  # a real hub's package: nothing added
+
+
+def test_a_simulated_packages_duckdb_file_queried_alone_still_says_so(home, tmp_path):
+    """`--package PATH/hubwatch.duckdb` (a package's file, here copied out of its folder): with no
+    manifest beside it, the file's own snapshot_coverage says which snapshots are simulated."""
+    database = tmp_path / "copied.duckdb"
+    shutil.copyfile(home / "publish" / PACKAGE_DATE / "hubwatch.duckdb", database)
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            "create table snapshot_coverage as select * from (values"
+            " ('civitai_models', date '2025-05-22', 'simulated'), ('hf_models', date '2025-05-22', 'real'))"
+            " as t(source, snapshot_date, kind)"
+        )
+    done = sql(home, "--package", str(database), "select count(*) from models")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "hubwatch: note: package copied.duckdb is SIMULATED DATA: 1 of 2 snapshots come from hubwatch's"
+        " simulator, not a real hub: civitai_models of 2025-05-22\n"
+    )
+
+
+def test_a_result_whose_manifest_cannot_be_read_is_printed_with_a_one_line_note(home):
+    (home / "publish" / PACKAGE_DATE / "manifest.json").write_text("{not json")
+    done = sql(home, "select 1 as one")
+    assert done.returncode == 0 and "one" in done.stdout, done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "manifest.json cannot be read" in done.stderr, done.stderr
